@@ -1,0 +1,56 @@
+"""Composition root: the one place that builds the engine, the FAQ, the conversation and the channels."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.conversation import Conversation
+from bot.core.turn import Services
+from bot.features.faq import FaqService
+from bot.features.privacy import purge_inactive
+from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything a running bot needs, built once."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    conversation: Conversation
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def configure_logging(settings: Settings) -> None:
+    """Set up logging; message texts are never logged above DEBUG."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
+    """Build the app: migrate the database, load and validate the FAQ, purge expired data."""
+    clock = clock or SystemClock()
+    # Raises FaqError on an invalid FAQ dir: the bot refuses to start rather than answer wrongly.
+    faq_service = FaqService(settings.faq_dir)
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade_database(engine)
+    session_factory = make_session_factory(engine)
+    services = Services(settings=settings, faq=faq_service, clock=clock)
+    with unit_of_work(session_factory) as session:
+        purge_inactive(session, clock.now(), settings.data_retention_days)
+    return App(settings, engine, session_factory, Conversation(session_factory, services))

@@ -1,0 +1,104 @@
+"""The terminal channel: buttons as numbered options; scriptable when stdin is not a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.channels.base import MessageHandler, numbered_buttons
+from bot.core.messages import Button, IncomingMessage, Reply
+from bot.core.text import fold
+
+BOT_PREFIX = "🤖 "
+PROMPT = "vous > "
+QUIT_WORDS = frozenset({"/quit", "/quitter", "/exit"})
+
+
+class ConsoleChannel:
+    """Chat with the bot in a terminal, as one user."""
+
+    name = "console"
+
+    def __init__(
+        self,
+        user_id: str,
+        user_name: str | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
+        self.user_id = user_id
+        self.user_name = user_name
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._buttons: list[Button] = []
+        self._running = False
+
+    @property
+    def interactive(self) -> bool:
+        """Say whether a person is typing (a terminal) rather than a script."""
+        return self._stdin.isatty()
+
+    async def start(self, on_message: MessageHandler) -> None:
+        """Read lines until end of input, answering each one."""
+        self._running = True
+        if self.interactive:
+            self._write("(Tapez le numéro d'un bouton, ou votre message. /quitter pour sortir.)\n")
+        while self._running:
+            line = await asyncio.to_thread(self._read_line)
+            if line is None:
+                break
+            text = line.rstrip("\r\n")
+            if text.strip().casefold() in QUIT_WORDS:
+                break
+            if not self.interactive:
+                self._write(f"> {text}\n")
+            replies = await on_message(self.to_message(text))
+            self._render(replies)
+
+    def _read_line(self) -> str | None:
+        if self.interactive:
+            self._write(PROMPT)
+        line = self._stdin.readline()
+        return line if line else None
+
+    def to_message(self, text: str) -> IncomingMessage:
+        """Turn a typed line into a message: a button number or label presses that button."""
+        button = self._pressed_button(text.strip())
+        if button is not None:
+            return IncomingMessage(self.name, self.user_id, button_id=button.id, user_name=self.user_name)
+        return IncomingMessage(self.name, self.user_id, text=text, user_name=self.user_name)
+
+    def _pressed_button(self, typed: str) -> Button | None:
+        if typed.isdigit() and 1 <= int(typed) <= len(self._buttons):
+            return self._buttons[int(typed) - 1]
+        folded = fold(typed)
+        if not folded:
+            return None
+        for button in self._buttons:
+            if fold(button.title) == folded:
+                return button
+        return None
+
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Print pushed messages (the console has only one user)."""
+        self._render(replies)
+
+    async def stop(self) -> None:
+        """Stop reading after the current line."""
+        self._running = False
+
+    def _render(self, replies: Sequence[Reply]) -> None:
+        self._buttons = [button for reply in replies for button in reply.buttons]
+        number = 1
+        for reply in replies:
+            self._write(BOT_PREFIX + reply.text.replace("\n", "\n   ") + "\n")
+            for line in numbered_buttons(reply.buttons, first_number=number):
+                self._write(line + "\n")
+            number += len(reply.buttons)
+        self._stdout.flush()
+
+    def _write(self, text: str) -> None:
+        self._stdout.write(text)
+        self._stdout.flush()

@@ -1,0 +1,189 @@
+"""The `cisp-bot` command line: chat, demo, db, faq, staff."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from bot.app import App, build_app, configure_logging
+from bot.channels.console import ConsoleChannel
+from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.messages import IncomingMessage, Reply
+from bot.faq import FaqError, check_faq
+from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
+from bot.storage.models import Role
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _build(settings: Settings) -> App:
+    try:
+        return build_app(settings)
+    except FaqError as error:
+        click.echo(f"La FAQ dans {settings.faq_dir} n'est pas valide ; le bot ne démarre pas.", err=True)
+        click.echo(str(error), err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Chatbot d'aide pour les stagiaires d'un CISP."""
+    settings = Settings()
+    configure_logging(settings)
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--user", "user", default="demo", show_default=True, help="Identifiant du stagiaire simulé.")
+@click.pass_context
+def chat(ctx: click.Context, user: str) -> None:
+    """Parler avec le bot dans le terminal."""
+    app = _build(_settings(ctx))
+    display_name = user.strip().capitalize() or None
+    channel = ConsoleChannel(user_id=user, user_name=display_name)
+
+    async def on_message(message: IncomingMessage) -> list[Reply]:
+        return await asyncio.to_thread(app.conversation.handle, message)
+
+    try:
+        asyncio.run(channel.start(on_message))
+    except KeyboardInterrupt:
+        click.echo()
+    finally:
+        app.close()
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Charger les données de démonstration (sans doublons si on relance)."""
+    from bot.demo import load_demo
+
+    app = _build(_settings(ctx))
+    try:
+        with unit_of_work(app.session_factory) as session:
+            lines = load_demo(session, SystemClock().now())
+    finally:
+        app.close()
+    click.echo(f"Base : {app.settings.database_url}")
+    click.echo(f"FAQ : {len(app.conversation.services.faq.base)} questions dans {app.settings.faq_dir}")
+    for line in lines:
+        click.echo(line)
+
+
+@main.group()
+def db() -> None:
+    """Gérer la base de données."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Appliquer les migrations en attente."""
+    engine = make_engine(_settings(ctx).database_url)
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    click.echo("Base de données à jour.")
+
+
+@main.group()
+def faq() -> None:
+    """Vérifier les fichiers FAQ."""
+
+
+@faq.command("check")
+@click.option("--faq-dir", type=click.Path(path_type=Path), default=None, help="Dossier FAQ (sinon FAQ_DIR).")
+@click.pass_context
+def faq_check(ctx: click.Context, faq_dir: Path | None) -> None:
+    """Vérifier les fichiers FAQ : code 0 si valides, sinon 1 et un problème par ligne."""
+    directory = faq_dir or _settings(ctx).faq_dir
+    problems = check_faq(directory)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        sys.exit(1)
+    click.echo(f"OK : {directory}")
+
+
+@main.group()
+def staff() -> None:
+    """Gérer le personnel : assistant·es sociaux et admins."""
+
+
+def _account(telegram_id: int | None, console_user: str | None) -> tuple[str, str]:
+    if (telegram_id is None) == (console_user is None):
+        raise click.UsageError("Donnez soit --telegram-id, soit --console-user.")
+    return ("telegram", str(telegram_id)) if telegram_id is not None else ("console", str(console_user))
+
+
+@staff.command("add")
+@click.option("--telegram-id", type=int, default=None, help="Identifiant Telegram (un nombre).")
+@click.option("--console-user", default=None, help="Compte du terminal (pour essayer).")
+@click.option("--name", required=True, help="Prénom affiché.")
+@click.option("--role", type=click.Choice(["social_worker", "admin"]), required=True)
+@click.pass_context
+def staff_add(
+    ctx: click.Context, telegram_id: int | None, console_user: str | None, name: str, role: str
+) -> None:
+    """Ajouter ou modifier un membre du personnel."""
+    from bot.storage.staff import add_staff
+
+    channel, external_id = _account(telegram_id, console_user)
+    engine = make_engine(_settings(ctx).database_url)
+    try:
+        upgrade_database(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            _, created = add_staff(session, channel, external_id, name, Role(role), SystemClock().now())
+    finally:
+        engine.dispose()
+    click.echo(f"{'Ajouté' if created else 'Mis à jour'} : {name} ({role}, {channel} {external_id})")
+
+
+@staff.command("remove")
+@click.option("--telegram-id", type=int, default=None)
+@click.option("--console-user", default=None)
+@click.pass_context
+def staff_remove(ctx: click.Context, telegram_id: int | None, console_user: str | None) -> None:
+    """Retirer un membre du personnel."""
+    from bot.storage.staff import remove_staff
+
+    channel, external_id = _account(telegram_id, console_user)
+    engine = make_engine(_settings(ctx).database_url)
+    try:
+        upgrade_database(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            found = remove_staff(session, channel, external_id)
+    finally:
+        engine.dispose()
+    if not found:
+        click.echo(f"Personne trouvée pour {channel} {external_id}.", err=True)
+        sys.exit(1)
+    click.echo(f"Retiré : {channel} {external_id}")
+
+
+@staff.command("list")
+@click.pass_context
+def staff_list(ctx: click.Context) -> None:
+    """Lister le personnel."""
+    from bot.storage.staff import list_staff
+
+    engine = make_engine(_settings(ctx).database_url)
+    try:
+        upgrade_database(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            members = [(m.first_name, m.role, m.channel, m.external_id) for m in list_staff(session)]
+    finally:
+        engine.dispose()
+    for name, role, channel, external_id in members:
+        click.echo(f"{name}\t{role}\t{channel} {external_id}")

@@ -1,0 +1,42 @@
+"""Channel-neutral message types: what every channel turns platform events into, and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.payloads import MAX_PAYLOAD_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice shown to the user; pressing it sends back its id."""
+
+    id: str
+    title: str
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.id.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"button payload over {MAX_PAYLOAD_BYTES} bytes: {self.id!r}")
+        if not self.title.strip():
+            raise ValueError("button without a title")
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One thing a user sent: text, a pressed button, or an attachment."""
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    button_id: str | None = None
+    attachment: str | None = None
+    user_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show, with its buttons."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()

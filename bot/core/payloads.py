@@ -1,0 +1,74 @@
+"""Typed button payloads: "action:argument", prefixed, validated and at most 64 bytes.
+
+Telegram limits callback data to 64 bytes, and anything a client sends back may be stale or forged,
+so a payload is only trusted after `parse` has checked its action and the shape of its argument.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+MAX_PAYLOAD_BYTES = 64
+
+
+class Action(StrEnum):
+    """Every kind of button the bot can show."""
+
+    GO = "go"  # navigate: menu, ask, book, sessions, person, help
+    CONSENT = "consent"  # yes, no, info
+    NAME = "name"  # ok (keep the suggested first name), other
+    FILIERE = "fil"  # index in the configured list
+    FAQ = "faq"  # an FAQ entry id
+    FORGET = "forget"  # yes, no
+
+
+GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help")
+
+_ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
+    Action.GO: re.compile("|".join(GO_TARGETS)),
+    Action.CONSENT: re.compile("yes|no|info"),
+    Action.NAME: re.compile("ok|other"),
+    Action.FILIERE: re.compile(r"\d{1,2}|none"),
+    Action.FAQ: re.compile(r"[a-z0-9][a-z0-9-]{0,58}"),
+    Action.FORGET: re.compile("yes|no"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A parsed, shape-checked button payload."""
+
+    action: Action
+    argument: str
+
+    def pack(self) -> str:
+        """Return the wire form, checked against the 64-byte limit."""
+        return pack(self.action, self.argument)
+
+
+def pack(action: Action, argument: str) -> str:
+    """Build the wire form of a payload; refuse one that would not come back intact."""
+    raw = f"{action.value}:{argument}"
+    if len(raw.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload over {MAX_PAYLOAD_BYTES} bytes: {raw!r}")
+    if not _ARGUMENT_SHAPES[action].fullmatch(argument):
+        raise ValueError(f"argument {argument!r} does not fit action {action.value!r}")
+    return raw
+
+
+def parse(raw: str | None) -> Payload | None:
+    """Return the payload, or None when it is malformed, unknown or oversized."""
+    if not raw or len(raw.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
+        return None
+    action_text, separator, argument = raw.partition(":")
+    if not separator:
+        return None
+    try:
+        action = Action(action_text)
+    except ValueError:
+        return None
+    if not _ARGUMENT_SHAPES[action].fullmatch(argument):
+        return None
+    return Payload(action, argument)

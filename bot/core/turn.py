@@ -1,0 +1,84 @@
+"""What every step of a dialogue receives: the message, the person, the open session, the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.messages import IncomingMessage
+from bot.storage.models import ConversationState, User
+
+if TYPE_CHECKING:
+    from bot.features.faq import FaqService
+
+
+class State(StrEnum):
+    """Named dialogue states, stored per user."""
+
+    ASK_NAME = "ask_name"
+    ASK_FILIERE = "ask_filiere"
+    IDLE = "idle"
+    ASKING = "asking"
+    CONFIRM_FORGET = "confirm_forget"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The long-lived parts a step may use, built once by the composition root."""
+
+    settings: Settings
+    faq: FaqService
+    clock: Clock
+
+
+@dataclass
+class Turn:
+    """One incoming message being handled inside one database transaction."""
+
+    message: IncomingMessage
+    text: str
+    session: Session
+    user: User | None
+    now: datetime
+    services: Services
+    forgotten: bool = field(default=False)
+
+    @property
+    def state(self) -> State | None:
+        """Return the user's dialogue state, or None for someone the bot does not know."""
+        if self.user is None:
+            return None
+        if self.user.conversation is None:
+            return State.IDLE
+        try:
+            return State(self.user.conversation.state)
+        except ValueError:
+            # A state written by a newer or older version: start again from the menu.
+            return State.IDLE
+
+    def set_state(self, state: State, **data: Any) -> None:
+        """Move the user to state, with optional data for the next step."""
+        if self.user is None:
+            return
+        if self.user.conversation is None:
+            self.user.conversation = ConversationState(state=state.value, data=data, updated_at=self.now)
+        else:
+            self.user.conversation.state = state.value
+            self.user.conversation.data = data
+            self.user.conversation.updated_at = self.now
+
+    @property
+    def first_name(self) -> str:
+        """Return the user's first name, or an empty string."""
+        return (self.user.first_name or "") if self.user else ""
+
+    @property
+    def is_staff(self) -> bool:
+        """Say whether the sender is a registered staff member."""
+        return self.user is not None and self.user.role_enum.is_staff

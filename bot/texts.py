@@ -1,0 +1,113 @@
+"""Every sentence the bot says to a trainee, in simple French: short sentences, one idea per message.
+
+Kept in one place so that wording can be reviewed (and later translated) without reading the logic.
+"""
+
+from __future__ import annotations
+
+# Buttons (at most 20 characters: WhatsApp reply buttons cut longer titles).
+BUTTON_ASK = "Poser une question"
+BUTTON_BOOK = "Prendre rendez-vous"
+BUTTON_SESSIONS = "Mes séances"
+BUTTON_PERSON = "Parler à quelqu'un"
+BUTTON_MENU = "Menu"
+BUTTON_OTHER_QUESTION = "Autre question"
+BUTTON_CONSENT_YES = "J'accepte"
+BUTTON_CONSENT_NO = "Je refuse"
+BUTTON_CONSENT_INFO = "En savoir plus"
+BUTTON_FILIERE_UNKNOWN = "Autre / ne sais pas"
+BUTTON_FORGET_YES = "Oui, tout effacer"
+BUTTON_FORGET_NO = "Non, garder"
+
+WELCOME = "👋 Bonjour ! Je suis le robot d'aide de {centre}."
+WELCOME_WHAT = "Je réponds à vos questions sur l'ordinateur prêté, l'e-mail, le CV et la recherche d'emploi."
+CONSENT_QUESTION = (
+    "🔒 Pour vous aider, je garde votre prénom et votre filière. "
+    "Je ne garde pas vos messages. "
+    "Tout est effacé après {retention} sans message, ou quand vous le demandez. "
+    "Vous êtes d'accord ?"
+)
+CONSENT_DETAILS = (
+    "Ce que je garde : votre prénom, votre filière, et l'étape où vous êtes dans la conversation.\n"
+    "Pourquoi : pour vous appeler par votre prénom et vous donner les bonnes infos.\n"
+    "Qui le voit : l'équipe du centre.\n"
+    "Combien de temps : tout est effacé après {retention} sans message.\n"
+    "Voir vos données : /mesdonnees. Tout effacer : /oublier."
+)
+CONSENT_DECLINED = "D'accord. Je ne garde rien sur vous."
+CONSENT_DECLINED_NEXT = "Vous pouvez quand même poser vos questions. Écrivez-la simplement."
+CONSENT_ALREADY = "Vous avez déjà donné votre accord."
+
+ASK_NAME = "Comment vous appelez-vous ? Écrivez votre prénom."
+ASK_NAME_WITH_SUGGESTION = "Comment vous appelez-vous ? Écrivez votre prénom, ou appuyez sur le bouton."
+NAME_NOT_UNDERSTOOD = (
+    "Je n'ai pas compris votre prénom. Écrivez seulement votre prénom. Par exemple : Samira."
+)
+ASK_FILIERE = "Merci {name} ! Dans quelle filière êtes-vous ?"
+FILIERE_NOT_UNDERSTOOD = "Je n'ai pas trouvé cette filière. Appuyez sur un bouton."
+ONBOARDING_DONE = "C'est noté. Bienvenue, {name} !"
+
+MENU = "Que voulez-vous faire ? Appuyez sur un bouton, ou écrivez votre question."
+WELCOME_BACK = "Re-bonjour {name} ! 👋"
+GREETING_REPLY = "Bonjour {name} ! 👋"
+THANKS_REPLY = "Avec plaisir ! 😊"
+ASK_QUESTION = "✏️ Écrivez votre question en quelques mots."
+
+NOT_YET_BOOKING = "📅 Prendre rendez-vous dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
+NOT_YET_SESSIONS = "🗓️ Voir vos séances dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
+NOT_YET_PERSON = "🙋 Parler à quelqu'un dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
+MEANWHILE_CONTACT = "En attendant, adressez-vous à {contact}."
+NOT_YET_SESSIONS_MEANWHILE = "En attendant, votre formateur ou votre formatrice vous donne l'horaire."
+
+FAQ_SUGGEST = "🤔 Je ne suis pas sûr d'avoir compris. C'est une de ces questions ?"
+FAQ_FALLBACK = "😕 Je n'ai pas compris votre question."
+FAQ_FALLBACK_NEXT = "Essayez avec d'autres mots. Ou parlez à quelqu'un."
+FAQ_ENTRY_GONE = "Cette question n'existe plus. Posez-la à nouveau avec vos mots."
+ANONYMOUS_HINT = "Pour le menu complet, tapez /start."
+
+HELP = (
+    "ℹ️ Je réponds à vos questions sur l'ordinateur, l'e-mail, le CV et l'emploi. Écrivez votre question.\n"
+    "/menu : le menu\n"
+    "/mesdonnees : ce que je garde sur vous\n"
+    "/oublier : tout effacer\n"
+    "/stop : ne plus recevoir de rappels\n"
+    "/reprendre : recevoir à nouveau les rappels"
+)
+
+EMPTY_MESSAGE = "Je n'ai rien reçu. Écrivez votre question, ou appuyez sur un bouton."
+ATTACHMENT = {
+    "voice": "🎤 Je ne peux pas écouter les messages vocaux. Écrivez votre question, s'il vous plaît.",
+    "photo": "🖼️ Je ne peux pas regarder les photos. Écrivez votre question, s'il vous plaît.",
+    "document": "📎 Je ne peux pas lire les fichiers. Écrivez votre question, s'il vous plaît.",
+}
+ATTACHMENT_OTHER = "Je ne peux lire que le texte. Écrivez votre question, s'il vous plaît."
+UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour voir ce que je sais faire."
+STALE_BUTTON = "Ce bouton n'est plus valable. Voici le menu."
+INTERNAL_ERROR = "😓 Oups, j'ai eu un problème. Réessayez dans un moment. Si ça continue, tapez /menu."
+
+MY_DATA_NONE = "Je ne garde rien sur vous."
+MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
+MY_DATA_FOOTER = (
+    "Je ne garde pas le texte de vos messages. "
+    "Tout est effacé après {retention} sans message. Pour tout effacer maintenant : /oublier"
+)
+FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus vous reconnaître."
+FORGET_DONE = "✅ C'est fait. J'ai tout effacé."
+FORGET_DONE_NEXT = "Vous pouvez revenir quand vous voulez : tapez /start."
+FORGET_CANCELLED = "D'accord, je garde tout."
+FORGET_PRESS_BUTTON = "Appuyez sur un bouton : tout effacer, ou garder."
+FORGET_STAFF = "Les comptes du personnel sont gérés par un admin (cisp-bot staff remove)."
+
+STOP_DONE = "🔕 D'accord. Je ne vous enverrai plus de rappels. Pour les recevoir à nouveau : /reprendre"
+RESUME_DONE = "🔔 C'est noté. Je vous enverrai à nouveau les rappels. Pour les arrêter : /stop"
+NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Tapez /start."
+
+
+def retention_text(days: int) -> str:
+    """Say a retention period the way people do: in months when it is a whole number of them."""
+    if days % 365 == 0:
+        years = days // 365
+        return "1 an" if years == 1 else f"{years} ans"
+    if days % 30 == 0:
+        return f"{days // 30} mois"
+    return f"{days} jours"

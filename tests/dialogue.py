@@ -1,0 +1,121 @@
+"""Tests that read as dialogues: what the trainee sends, what the bot answers.
+
+    chat = Chat(conversation, "samira", user_name="Samira")
+    chat.script('''
+        > /start
+        < Bonjour
+        [J'accepte] [Je refuse] [En savoir plus]
+        > J'accepte
+        < prénom
+    ''')
+
+`> text` sends text, or presses the button of the last answer whose title is exactly text (as the
+console does); `> [raw payload]` sends a raw (possibly forged) payload; `> (voice)` an attachment.
+`< fragment` expects a reply containing fragment, after the previously matched one.
+`[A] [B]` expects exactly these buttons, in order, over all replies of the last answer.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+from bot.core.conversation import Conversation
+from bot.core.messages import Button, IncomingMessage, Reply
+
+
+@dataclass
+class Chat:
+    """One user talking to the conversation core."""
+
+    conversation: Conversation
+    user_id: str
+    channel: str = "console"
+    user_name: str | None = None
+    last: list[Reply] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[Button]:
+        return [button for reply in self.last for button in reply.buttons]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(reply.text for reply in self.last)
+
+    def _send(self, message: IncomingMessage) -> list[Reply]:
+        self.last = self.conversation.handle(message)
+        for reply in self.last:
+            self.transcript.append(f"< {reply.text}")
+            if reply.buttons:
+                self.transcript.append(" ".join(f"[{button.title}]" for button in reply.buttons))
+        return self.last
+
+    def send(self, text: str) -> list[Reply]:
+        self.transcript.append(f"> {text}")
+        return self._send(IncomingMessage(self.channel, self.user_id, text=text, user_name=self.user_name))
+
+    def press(self, title: str) -> list[Reply]:
+        matches = [button for button in self.buttons if button.title == title]
+        assert matches, f"no button {title!r} in {[b.title for b in self.buttons]}\n{self.dump()}"
+        self.transcript.append(f"> [{title}]")
+        return self.press_payload(matches[0].id, log=False)
+
+    def press_payload(self, payload: str, *, log: bool = True) -> list[Reply]:
+        if log:
+            self.transcript.append(f"> [{payload}]")
+        return self._send(
+            IncomingMessage(self.channel, self.user_id, button_id=payload, user_name=self.user_name)
+        )
+
+    def attach(self, kind: str) -> list[Reply]:
+        self.transcript.append(f"> ({kind})")
+        return self._send(IncomingMessage(self.channel, self.user_id, attachment=kind))
+
+    def dump(self) -> str:
+        return "\n".join(self.transcript[-30:])
+
+    def expect(self, *fragments: str) -> None:
+        """Assert each fragment appears in the last answer, in order."""
+        position = 0
+        texts = [reply.text for reply in self.last]
+        for fragment in fragments:
+            found = next((i for i in range(position, len(texts)) if fragment in texts[i]), None)
+            assert found is not None, f"expected {fragment!r} in the answer:\n{self.dump()}"
+            position = found
+
+    def expect_buttons(self, *titles: str) -> None:
+        actual = [button.title for button in self.buttons]
+        assert actual == list(titles), f"buttons {actual} != {list(titles)}\n{self.dump()}"
+
+    def script(self, dialogue: str) -> None:
+        """Play a dialogue written as in the module docstring."""
+        pending: list[str] = []
+        for raw_line in textwrap.dedent(dialogue).strip().splitlines():
+            line = raw_line.strip()
+            if not line:
+                continue
+            if line.startswith("> "):
+                if pending:
+                    self.expect(*pending)
+                    pending = []
+                self._play(line[2:])
+            elif line.startswith("< "):
+                pending.append(line[2:])
+            elif line.startswith("["):
+                self.expect_buttons(*re.findall(r"\[([^\]]+)\]", line))
+            else:
+                raise ValueError(f"unreadable dialogue line: {line!r}")
+        if pending:
+            self.expect(*pending)
+
+    def _play(self, sent: str) -> None:
+        if sent.startswith("[") and sent.endswith("]"):
+            self.press_payload(sent[1:-1])
+        elif sent.startswith("(") and sent.endswith(")"):
+            self.attach(sent[1:-1])
+        elif any(button.title == sent for button in self.buttons):
+            self.press(sent)
+        else:
+            self.send(sent)

@@ -1,0 +1,103 @@
+"""The command line, run as a newcomer would: real processes, a real database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SHIPPED_FAQ
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "FAQ_DIR": str(SHIPPED_FAQ),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+    )
+
+
+def test_scripted_chat_walks_onboarding_and_answers_a_misspelled_question(tmp_path: Path) -> None:
+    script = "/start\n1\n1\n2\njarrive pa a me conecter o wifi\n/mesdonnees\n"
+    result = run(["chat", "--user", "samira"], tmp_path, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "> /start" in out
+    assert "Vous êtes d'accord ?" in out
+    assert "Merci Samira ! Dans quelle filière" in out
+    assert "Bienvenue, Samira" in out
+    assert "Wi-Fi" in out.split("> jarrive pa a me conecter o wifi", 1)[1]
+    assert "Prénom : Samira" in out
+    assert "Filière : Horticulture" in out
+
+
+def test_demo_is_idempotent(tmp_path: Path) -> None:
+    first = run(["demo"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "ajouté : Admin" in first.stdout
+    second = run(["demo"], tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "déjà là : Admin" in second.stdout
+    listed = run(["staff", "list"], tmp_path)
+    assert listed.stdout.count("\n") == 3
+
+
+def test_faq_check_on_the_shipped_faq(tmp_path: Path) -> None:
+    result = run(["faq", "check", "--faq-dir", str(SHIPPED_FAQ)], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_faq_check_names_file_entry_and_field(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "bad"
+    faq_dir.mkdir()
+    (faq_dir / "general.yaml").write_text(
+        "- id: wifi\n  question: Comment avoir le wifi ?\n", encoding="utf-8"
+    )
+    result = run(["faq", "check", "--faq-dir", str(faq_dir)], tmp_path)
+    assert result.returncode == 1
+    assert "general.yaml" in result.stdout and "wifi" in result.stdout and "answer" in result.stdout
+
+
+def test_bot_refuses_to_start_on_an_invalid_faq(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "bad"
+    faq_dir.mkdir()
+    (faq_dir / "general.yaml").write_text("- id: wifi\n  question: [oops\n", encoding="utf-8")
+    result = run(["chat"], tmp_path, stdin="/start\n", FAQ_DIR=str(faq_dir))
+    assert result.returncode == 1
+    assert "general.yaml" in result.stderr
+    assert "n'est pas valide" in result.stderr
+
+
+def test_staff_add_and_remove(tmp_path: Path) -> None:
+    added = run(
+        ["staff", "add", "--telegram-id", "123", "--name", "Claire", "--role", "social_worker"], tmp_path
+    )
+    assert added.returncode == 0, added.stderr
+    assert "Claire" in run(["staff", "list"], tmp_path).stdout
+    assert run(["staff", "remove", "--telegram-id", "123"], tmp_path).returncode == 0
+    assert run(["staff", "remove", "--telegram-id", "123"], tmp_path).returncode == 1
+
+
+@pytest.mark.parametrize("args", [["--help"], ["db", "upgrade"]])
+def test_basic_commands(args: list[str], tmp_path: Path) -> None:
+    result = run(args, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "cisp-bot"
+    assert script.exists(), "pip install -e . should install the cisp-bot command"
+    assert (ROOT / "bot" / "__main__.py").exists()

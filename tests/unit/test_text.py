@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.text import MAX_TEXT_CHARS, clean_text, fold, shorten
+from bot.features.intents import Intent, detect_intent, strip_greeting
+from bot.features.onboarding import clean_name
+from bot.texts import retention_text
+
+
+def test_clean_text_removes_controls_and_bounds_length() -> None:
+    assert clean_text("a\x00b\x1b[0m  c\u200b") == "ab[0m c"
+    assert len(clean_text("x" * 50_000)) == MAX_TEXT_CHARS
+    assert clean_text("\ud800abc") == "abc"
+    assert clean_text(None) == ""
+
+
+@given(st.text())
+def test_clean_text_never_raises(raw: str) -> None:
+    cleaned = clean_text(raw)
+    assert len(cleaned) <= MAX_TEXT_CHARS
+    cleaned.encode("utf-8")
+
+
+def test_fold_and_shorten() -> None:
+    assert fold("Élève  l'ÉCOLE !") == "eleve l ecole"
+    assert shorten("Comment connecter l'ordinateur au Wi-Fi ?", 20) == "Comment connecter l…"
+
+
+def test_names() -> None:
+    assert clean_name("samira") == "Samira"
+    assert clean_name("MARIE-CLAIRE") == "Marie-Claire"
+    assert clean_name("N’Golo") == "N'Golo"
+    assert clean_name("Jean Pierre") == "Jean Pierre"
+    assert clean_name("123") is None
+    assert clean_name("comment je fais pour le wifi stp") is None
+    assert clean_name("") is None
+
+
+def test_intents() -> None:
+    assert detect_intent("Bonjour") is Intent.GREETING
+    assert detect_intent("slt") is Intent.GREETING
+    assert detect_intent("Merciii beaucoup !") is Intent.THANKS
+    assert detect_intent("je veux parler à l'assistante sociale") is Intent.PERSON
+    assert detect_intent("je voudrais prendre un rdv") is Intent.BOOK
+    assert detect_intent("bonjour mon ordi demarre pas") is None
+    assert strip_greeting("Bonjour, mon ordi démarre pas") == "mon ordi démarre pas"
+    assert strip_greeting("ordi") == "ordi"
+
+
+def test_retention_text() -> None:
+    assert retention_text(365) == "1 an"
+    assert retention_text(180) == "6 mois"
+    assert retention_text(45) == "45 jours"
