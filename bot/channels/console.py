@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -44,6 +45,8 @@ class ConsoleChannel:
         """Read lines until end of input, answering each one."""
         self._running = True
         if self.interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401  (enables editing and history in input())
             self._write("(Tapez le numéro d'un bouton, ou votre message. /quitter pour sortir.)\n")
         while self._running:
             line = await asyncio.to_thread(self._read_line)
@@ -58,8 +61,12 @@ class ConsoleChannel:
             self._render(replies)
 
     def _read_line(self) -> str | None:
-        if self.interactive:
-            self._write(PROMPT)
+        if self.interactive and self._stdin is sys.stdin:
+            # input() gives line editing and history (readline) to a person typing.
+            try:
+                return input(PROMPT)
+            except EOFError:
+                return None
         line = self._stdin.readline()
         return line if line else None
 
