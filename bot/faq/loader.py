@@ -1,0 +1,335 @@
+"""Load and validate the FAQ: a directory of YAML files edited by the centre's staff.
+
+Every ``*.yaml`` file directly inside the FAQ directory holds a YAML list of entries. Sub-directories
+(``drafts/``) and hidden files are ignored so that unpublished drafts never reach the trainees.
+Validation collects *every* problem (with file, entry, field and line) instead of stopping at the
+first one: an administrator fixing the files should see the whole list at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["FaqBase", "FaqEntry", "FaqError", "FaqProblem", "check_faq", "load_faq"]
+
+FAQ_FILE_SUFFIX = ".yaml"
+ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+REQUIRED_TEXT_FIELDS = ("question", "answer")
+
+
+@dataclass(frozen=True, slots=True)
+class FaqEntry:
+    """Hold one question/answer pair of the FAQ."""
+
+    id: str
+    question: str
+    answer: str
+    alternatives: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    follow_ups: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FaqProblem:
+    """Describe one problem found in the FAQ files, precisely enough for an administrator to fix it."""
+
+    file: str
+    message: str
+    entry: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        """Return the problem as ``file:line: entrée 'id': message``."""
+        location = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.entry is None:
+            return f"{location}: {self.message}"
+        # An entry without a usable id is already labelled "entrée n°3": do not quote it again.
+        label = self.entry if self.entry.startswith("entrée n°") else f"entrée '{self.entry}'"
+        return f"{location}: {label}: {self.message}"
+
+
+class FaqError(Exception):
+    """Signal that the FAQ cannot be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[FaqProblem]) -> None:
+        """Store the problems and build a message listing one problem per line."""
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass(frozen=True)
+class FaqBase:
+    """Hold the validated FAQ entries, in file order, with a lookup by id."""
+
+    entries: tuple[FaqEntry, ...]
+    directory: Path
+    _by_id: dict[str, FaqEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Index the entries by id once."""
+        object.__setattr__(self, "_by_id", {entry.id: entry for entry in self.entries})
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        """Return the entry with this id, or None."""
+        return self._by_id.get(entry_id)
+
+    def __len__(self) -> int:
+        """Return the number of entries."""
+        return len(self.entries)
+
+
+def load_faq(directory: Path) -> FaqBase:
+    """Load the FAQ directory, raising FaqError that lists all the problems found."""
+    directory = Path(directory)
+    entries, problems = _read_directory(directory)
+    if problems:
+        raise FaqError(problems)
+    return FaqBase(entries=tuple(entries), directory=directory)
+
+
+def check_faq(directory: Path) -> list[FaqProblem]:
+    """Return every problem in the FAQ directory (an empty list means the FAQ is valid)."""
+    return _read_directory(Path(directory))[1]
+
+
+# --------------------------------------------------------------------------- implementation
+
+
+@dataclass(slots=True)
+class _RawEntry:
+    """Keep what is needed to check an entry after all files are read (ids may point across files)."""
+
+    entry: FaqEntry
+    line: int
+    follow_up_lines: dict[str, int]
+
+
+def _faq_files(directory: Path) -> list[Path]:
+    """Return the published FAQ files: ``*.yaml`` directly in the directory, hidden files excluded."""
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.suffix == FAQ_FILE_SUFFIX and not path.name.startswith(".") and path.is_file()
+    )
+
+
+def _read_directory(directory: Path) -> tuple[list[FaqEntry], list[FaqProblem]]:
+    """Read and validate every FAQ file; return the valid entries and all problems."""
+    if not directory.is_dir():
+        return [], [FaqProblem(str(directory), "le dossier FAQ n'existe pas")]
+    try:
+        files = _faq_files(directory)
+    except OSError as error:
+        return [], [FaqProblem(str(directory), f"impossible de lire le dossier FAQ ({error.strerror})")]
+    if not files:
+        return [], [FaqProblem(str(directory), f"aucun fichier {FAQ_FILE_SUFFIX} dans le dossier FAQ")]
+
+    problems: list[FaqProblem] = []
+    raw_entries: list[tuple[str, _RawEntry]] = []
+    for path in files:
+        for raw in _read_file(path, problems):
+            raw_entries.append((path.name, raw))
+
+    if not raw_entries and not problems:
+        problems.append(FaqProblem(str(directory), "aucune entrée dans les fichiers FAQ"))
+
+    first_seen: dict[str, tuple[str, int]] = {}
+    entries: list[FaqEntry] = []
+    for file_name, raw in raw_entries:
+        entry_id = raw.entry.id
+        if entry_id in first_seen:
+            other_file, other_line = first_seen[entry_id]
+            problems.append(
+                FaqProblem(
+                    file_name,
+                    f"id '{entry_id}' en double (déjà utilisé dans {other_file}, ligne {other_line})",
+                    entry_id,
+                    raw.line,
+                )
+            )
+            continue
+        first_seen[entry_id] = (file_name, raw.line)
+        entries.append(raw.entry)
+
+    for file_name, raw in raw_entries:
+        for follow_up in raw.entry.follow_ups:
+            if follow_up not in first_seen:
+                problems.append(
+                    FaqProblem(
+                        file_name,
+                        f"champ 'follow_ups' : l'id '{follow_up}' n'existe pas",
+                        raw.entry.id,
+                        raw.follow_up_lines.get(follow_up, raw.line),
+                    )
+                )
+    return entries, problems
+
+
+def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
+    """Yield the valid entries of one file, appending its problems to ``problems``."""
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        problems.append(FaqProblem(name, f"impossible de lire le fichier ({error.strerror})"))
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad_line = data[: error.start].count(b"\n") + 1
+        problems.append(
+            FaqProblem(name, "le fichier n'est pas encodé en UTF-8 (enregistrez-le en UTF-8)", line=bad_line)
+        )
+        return
+
+    # SafeLoader only: composing keeps the node tree (with line numbers) and constructing it with the
+    # same safe loader gives exactly what yaml.safe_load would return.
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        document = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        error_line = mark.line + 1 if mark is not None else None
+        summary = getattr(error, "problem", None) or str(error).splitlines()[0]
+        problems.append(FaqProblem(name, f"erreur de syntaxe YAML : {summary}", line=error_line))
+        return
+    finally:
+        loader.dispose()
+
+    if root is None or document is None:
+        # A file holding only comments is harmless (e.g. a placeholder): it simply has no entries.
+        return
+    if not isinstance(root, yaml.SequenceNode) or not isinstance(document, list):
+        problems.append(
+            FaqProblem(
+                name,
+                "le fichier doit contenir une liste d'entrées (chaque entrée commence par '- id:')",
+                line=root.start_mark.line + 1,
+            )
+        )
+        return
+
+    for position, (node, value) in enumerate(zip(root.value, document, strict=True), start=1):
+        raw = _check_entry(name, position, node, value, problems)
+        if raw is not None:
+            yield raw
+
+
+def _check_entry(
+    file_name: str, position: int, node: yaml.Node, value: Any, problems: list[FaqProblem]
+) -> _RawEntry | None:
+    """Validate one entry; return it when valid, else append its problems and return None."""
+    entry_line = node.start_mark.line + 1
+    fallback_label = f"entrée n°{position}"
+    if not isinstance(node, yaml.MappingNode) or not isinstance(value, dict):
+        problems.append(
+            FaqProblem(
+                file_name,
+                "l'entrée doit être un ensemble de champs (id, question, answer...)",
+                fallback_label,
+                entry_line,
+            )
+        )
+        return None
+
+    field_lines: dict[str, int] = {}
+    for key_node, _value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if isinstance(key, str):
+            if key in field_lines:
+                problems.append(
+                    FaqProblem(
+                        file_name,
+                        f"champ '{key}' en double dans la même entrée",
+                        str(value.get("id", fallback_label)),
+                        key_node.start_mark.line + 1,
+                    )
+                )
+            field_lines.setdefault(key, key_node.start_mark.line + 1)
+
+    entry_problems: list[tuple[str, int]] = []
+
+    def report(message: str, field_name: str) -> None:
+        entry_problems.append((message, field_lines.get(field_name, entry_line)))
+
+    entry_id = value.get("id")
+    label = fallback_label
+    if "id" not in value or entry_id is None or entry_id == "":
+        report("champ 'id' manquant ou vide", "id")
+    elif not isinstance(entry_id, str):
+        report("champ 'id' doit être un texte (mettez-le entre guillemets)", "id")
+    elif not ID_PATTERN.fullmatch(entry_id):
+        label = entry_id
+        report(
+            f"id '{entry_id}' invalide : utilisez seulement des minuscules sans accents, des chiffres "
+            "et des tirets (ex. 'wifi-mot-de-passe')",
+            "id",
+        )
+    else:
+        label = entry_id
+
+    texts: dict[str, str] = {}
+    for field_name in REQUIRED_TEXT_FIELDS:
+        field_value = value.get(field_name)
+        if field_value is None or (isinstance(field_value, str) and not field_value.strip()):
+            report(f"champ '{field_name}' manquant ou vide", field_name)
+        elif not isinstance(field_value, str):
+            report(f"champ '{field_name}' doit être un texte (mettez-le entre guillemets)", field_name)
+        else:
+            texts[field_name] = field_value.strip()
+
+    alternatives = _string_list(value, "alternatives", report, allow_empty_items=False)
+    keywords = _string_list(value, "keywords", report, allow_empty_items=True)
+    follow_ups = _string_list(value, "follow_ups", report, allow_empty_items=False)
+
+    problems.extend(FaqProblem(file_name, message, label, line) for message, line in entry_problems)
+    if entry_problems:
+        return None
+    entry = FaqEntry(
+        id=str(entry_id),
+        question=texts["question"],
+        answer=texts["answer"],
+        alternatives=tuple(item.strip() for item in alternatives),
+        keywords=tuple(item.strip() for item in keywords if item.strip()),
+        follow_ups=tuple(item.strip() for item in follow_ups),
+        source=file_name,
+    )
+    follow_up_line = field_lines.get("follow_ups", entry_line)
+    return _RawEntry(entry, entry_line, dict.fromkeys(entry.follow_ups, follow_up_line))
+
+
+def _string_list(
+    value: dict[Any, Any],
+    field_name: str,
+    report: Callable[[str, str], None],
+    *,
+    allow_empty_items: bool,
+) -> list[str]:
+    """Return an optional list-of-strings field, reporting a wrong type or empty items."""
+    items = value.get(field_name)
+    if items is None:
+        # `alternatives:` left blank is how people write "none yet": treat it as an empty list.
+        return []
+    if not isinstance(items, list):
+        report(f"champ '{field_name}' doit être une liste (une ligne '- ...' par élément)", field_name)
+        return []
+    result: list[str] = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, str):
+            report(
+                f"champ '{field_name}' : l'élément n°{index} doit être un texte (mettez-le entre guillemets)",
+                field_name,
+            )
+        elif not allow_empty_items and not item.strip():
+            report(f"champ '{field_name}' : l'élément n°{index} est vide", field_name)
+        else:
+            result.append(item)
+    return result

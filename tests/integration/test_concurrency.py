@@ -1,0 +1,51 @@
+"""Messages of one person arriving at the same time (double taps, retries) never corrupt state."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import texts
+from bot.core.conversation import Conversation
+from bot.core.messages import IncomingMessage
+from bot.storage.models import ConversationState, User
+
+
+def test_double_tapped_consent_creates_one_account(
+    conversation: Conversation, session_factory: sessionmaker[Session]
+) -> None:
+    message = IncomingMessage("telegram", "777", button_id="consent:yes", user_name="Samira")
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: conversation.handle(message), range(16)))
+    assert all(texts.INTERNAL_ERROR not in [reply.text for reply in replies] for replies in answers)
+    asked_name = [replies for replies in answers if "Comment vous appelez-vous" in replies[0].text]
+    assert len(asked_name) == 1
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 1
+        assert session.scalar(select(func.count()).select_from(ConversationState)) == 1
+
+
+def test_parallel_trainees_do_not_mix_states(
+    conversation: Conversation, session_factory: sessionmaker[Session]
+) -> None:
+    def onboard(index: int) -> None:
+        user = f"user-{index}"
+        for message in (
+            IncomingMessage("console", user, text="/start"),
+            IncomingMessage("console", user, button_id="consent:yes"),
+            IncomingMessage("console", user, text=f"Prenom{'abcdefghij'[index]}"),
+            IncomingMessage("console", user, button_id=f"fil:{index % 6}"),
+        ):
+            conversation.handle(message)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(onboard, range(10)))
+    with session_factory() as session:
+        users = session.scalars(select(User).order_by(User.external_id)).all()
+        assert len(users) == 10
+        for user in users:
+            index = int(user.external_id.split("-")[1])
+            assert user.first_name == f"Prenom{'abcdefghij'[index]}"
+            assert user.filiere is not None

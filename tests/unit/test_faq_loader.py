@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.faq import FaqBase, FaqEntry, FaqError, FaqProblem, check_faq, load_faq
+
+VALID_GENERAL = """\
+# FAQ générale
+- id: wifi-centre
+  question: "Comment me connecter au Wi-Fi du centre ?"
+  alternatives:
+    - "Quel est le mot de passe du Wi-Fi ?"
+  keywords: [wifi, mot de passe]
+  follow_ups: [horaires]
+  answer: |
+    Choisissez le réseau « CISP ».
+    Le mot de passe est affiché à l'accueil.
+
+- id: horaires
+  question: Quelles sont les heures d'ouverture ?
+  answer: Du lundi au vendredi.
+  couleur: bleu   # unknown fields are allowed
+"""
+
+
+def write(directory: Path, name: str, text: str | bytes) -> Path:
+    path = directory / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def messages(problems: list[FaqProblem]) -> list[str]:
+    return [str(problem) for problem in problems]
+
+
+def test_load_valid_faq(tmp_path: Path) -> None:
+    write(tmp_path, "general.yaml", VALID_GENERAL)
+    write(
+        tmp_path,
+        "emploi.yaml",
+        '- {id: cv-photo, question: "Photo sur le CV ?", answer: "Pas obligatoire."}\n',
+    )
+
+    base = load_faq(tmp_path)
+
+    assert isinstance(base, FaqBase)
+    assert len(base) == 3
+    assert base.directory == tmp_path
+    # Files are read in name order, entries in file order.
+    assert [entry.id for entry in base.entries] == ["cv-photo", "wifi-centre", "horaires"]
+    wifi = base.get("wifi-centre")
+    assert wifi == FaqEntry(
+        id="wifi-centre",
+        question="Comment me connecter au Wi-Fi du centre ?",
+        answer="Choisissez le réseau « CISP ».\nLe mot de passe est affiché à l'accueil.",
+        alternatives=("Quel est le mot de passe du Wi-Fi ?",),
+        keywords=("wifi", "mot de passe"),
+        follow_ups=("horaires",),
+        source="general.yaml",
+    )
+    assert base.get("inconnu") is None
+    assert check_faq(tmp_path) == []
+
+
+def test_ignores_subdirectories_hidden_and_other_files(tmp_path: Path) -> None:
+    write(tmp_path, "general.yaml", VALID_GENERAL)
+    (tmp_path / "drafts").mkdir()
+    write(tmp_path / "drafts", "brouillon.yaml", "- id: [pas valide\n")
+    write(tmp_path, ".cache.yaml", "not: a list")
+    write(tmp_path, "notes.txt", "rien")
+    assert len(load_faq(tmp_path)) == 2
+
+
+def test_missing_directory_is_one_problem(tmp_path: Path) -> None:
+    problems = check_faq(tmp_path / "absent")
+    assert len(problems) == 1
+    assert "n'existe pas" in problems[0].message
+    with pytest.raises(FaqError):
+        load_faq(tmp_path / "absent")
+
+
+def test_empty_directory_is_one_problem(tmp_path: Path) -> None:
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert "aucun fichier" in problems[0].message
+
+
+def test_comment_only_file_has_no_entries_but_a_faq_needs_one(tmp_path: Path) -> None:
+    write(tmp_path, "vide.yaml", "# rien pour l'instant\n")
+    assert messages(check_faq(tmp_path)) == [f"{tmp_path}: aucune entrée dans les fichiers FAQ"]
+    write(tmp_path, "general.yaml", VALID_GENERAL)
+    assert check_faq(tmp_path) == []
+
+
+def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
+    write(tmp_path, "general.yaml", '- id: a\n  question: "ok"\n  answer: [non fermé\n- id: b\n')
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].file == "general.yaml"
+    assert problems[0].line is not None and problems[0].line >= 3
+    assert "syntaxe YAML" in problems[0].message
+
+
+def test_non_utf8_file_is_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "latin1.yaml", '- id: a\n  question: "Où ?"\n  answer: "Là"\n'.encode("latin-1"))
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert "UTF-8" in problems[0].message
+    assert problems[0].line == 2
+
+
+def test_unsafe_tags_are_rejected_not_executed(tmp_path: Path) -> None:
+    write(tmp_path, "evil.yaml", '- !!python/object/apply:os.system ["echo pwned"]\n')
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].line == 1
+
+
+def test_file_not_a_list(tmp_path: Path) -> None:
+    write(tmp_path, "general.yaml", "id: a\nquestion: q\nanswer: r\n")
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert "liste" in problems[0].message
+    assert problems[0].line == 1
+
+
+def test_every_entry_problem_is_reported_with_entry_field_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "general.yaml",
+        """\
+- id: ok-entry
+  question: "Question ?"
+  answer: "Réponse."
+- "juste un texte"
+- question: "Sans id ?"
+  answer: "r"
+- id: Mauvais_ID
+  question: "q"
+  answer: "r"
+- id: sans-reponse
+  question: "q"
+- id: reponse-vide
+  question: "q"
+  answer: "   "
+- id: mauvais-types
+  question: 12
+  answer: yes
+  alternatives: "pas une liste"
+  keywords: [ok, 3]
+  follow_ups: [ok-entry, inconnue]
+- id: alternative-vide
+  question: "q"
+  answer: "r"
+  alternatives: ["", "bien"]
+""",
+    )
+    problems = check_faq(tmp_path)
+    text = messages(problems)
+    assert (
+        "general.yaml:4: entrée n°2: l'entrée doit être un ensemble de champs (id, question, answer...)"
+        in text
+    )
+    assert "general.yaml:5: entrée n°3: champ 'id' manquant ou vide" in text
+    assert any(
+        line.startswith("general.yaml:7: entrée 'Mauvais_ID': id 'Mauvais_ID' invalide") for line in text
+    )
+    assert "general.yaml:10: entrée 'sans-reponse': champ 'answer' manquant ou vide" in text
+    assert "general.yaml:14: entrée 'reponse-vide': champ 'answer' manquant ou vide" in text
+    assert any(line.startswith("general.yaml:16: entrée 'mauvais-types': champ 'question'") for line in text)
+    assert any(line.startswith("general.yaml:17: entrée 'mauvais-types': champ 'answer'") for line in text)
+    assert any(
+        line.startswith("general.yaml:18: entrée 'mauvais-types': champ 'alternatives'") for line in text
+    )
+    assert any(line.startswith("general.yaml:19: entrée 'mauvais-types': champ 'keywords'") for line in text)
+    assert any("alternative-vide" in line and "élément n°1 est vide" in line for line in text)
+    assert all(problem.file == "general.yaml" for problem in problems)
+    # An invalid entry is dropped, so its follow-ups are not checked: no noise about "inconnue".
+    assert not any("inconnue" in line for line in text)
+
+    with pytest.raises(FaqError) as raised:
+        load_faq(tmp_path)
+    assert raised.value.problems == problems
+    assert str(raised.value).splitlines() == text
+
+
+def test_duplicate_id_across_files_names_both_files(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", '- id: wifi\n  question: "q"\n  answer: "r"\n')
+    write(tmp_path, "b.yaml", '# autre\n- id: wifi\n  question: "q2"\n  answer: "r2"\n')
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].file == "b.yaml"
+    assert problems[0].line == 2
+    assert "a.yaml" in problems[0].message
+    assert problems[0].entry == "wifi"
+
+
+def test_unknown_follow_up(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        '- id: wifi\n  question: "q"\n  answer: "r"\n  follow_ups:\n    - horaires\n    - parking\n',
+    )
+    write(tmp_path, "b.yaml", '- id: horaires\n  question: "q"\n  answer: "r"\n')
+    problems = check_faq(tmp_path)
+    assert messages(problems) == ["a.yaml:4: entrée 'wifi': champ 'follow_ups' : l'id 'parking' n'existe pas"]
+
+
+def test_duplicate_field_in_entry(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", '- id: wifi\n  question: "q"\n  answer: "r"\n  answer: "r2"\n')
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].line == 4
+    assert "en double" in problems[0].message
+
+
+def test_blank_optional_lists_are_empty(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", '- id: wifi\n  question: "q"\n  answer: "r"\n  alternatives:\n  keywords:\n')
+    entry = load_faq(tmp_path).entries[0]
+    assert entry.alternatives == ()
+    assert entry.keywords == ()
+
+
+def test_problem_str_formats() -> None:
+    assert str(FaqProblem("general.yaml", "champ 'answer' manquant", "wifi-mdp", 12)) == (
+        "general.yaml:12: entrée 'wifi-mdp': champ 'answer' manquant"
+    )
+    assert str(FaqProblem("general.yaml", "fichier illisible")) == "general.yaml: fichier illisible"
+    assert str(FaqProblem("a.yaml", "champ 'id' manquant", "entrée n°3", 7)) == (
+        "a.yaml:7: entrée n°3: champ 'id' manquant"
+    )
+
+
+def test_faq_error_lists_one_problem_per_line() -> None:
+    error = FaqError([FaqProblem("a.yaml", "un", line=1), FaqProblem("b.yaml", "deux")])
+    assert str(error) == "a.yaml:1: un\nb.yaml: deux"
+    assert len(error.problems) == 2
