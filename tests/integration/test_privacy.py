@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -148,3 +150,20 @@ def test_forget_leaves_no_row_referencing_the_user(
                         text(f"SELECT count(*) FROM {table.name} WHERE {column.name} = :id"), {"id": user_id}
                     )
                     assert count == 0, f"{table.name}.{column.name} still holds the user"
+
+
+def test_message_text_is_never_logged_at_info(
+    conversation: Conversation, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "monsecretzorglub"
+    with caplog.at_level(logging.INFO):
+        chat = onboarded(conversation, "samira")
+        chat.send(f"mon mot de passe gmail est {secret}")
+        chat.send(f"/test {secret}")
+        chat.press_payload(f"faq:{secret}")
+        chat.press_payload(f"forged:{secret}")
+        chat.send("/oublier")
+        chat.press("Oui, tout effacer")
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.levelno >= logging.INFO)
+    assert secret not in logged
+    assert "Samira" not in logged
