@@ -13,8 +13,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.turn import Services
 from bot.features.faq import FaqService
-from bot.features.privacy import purge_inactive
-from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
+from bot.storage.db import make_engine, make_session_factory, upgrade_database
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def configure_logging(settings: Settings) -> None:
 
 
 def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
-    """Build the app: migrate the database, load and validate the FAQ, purge expired data."""
+    """Build the app: load and validate the FAQ, migrate the database, erase expired data."""
     clock = clock or SystemClock()
     # Raises FaqError on an invalid FAQ dir: the bot refuses to start rather than answer wrongly.
     faq_service = FaqService(settings.faq_dir)
@@ -51,6 +50,6 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
         upgrade_database(engine)
     session_factory = make_session_factory(engine)
     services = Services(settings=settings, faq=faq_service, clock=clock)
-    with unit_of_work(session_factory) as session:
-        purge_inactive(session, clock.now(), settings.data_retention_days)
-    return App(settings, engine, session_factory, Conversation(session_factory, services))
+    conversation = Conversation(session_factory, services)
+    conversation.purge_expired_data()
+    return App(settings, engine, session_factory, conversation)

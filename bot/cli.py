@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from bot.app import App, build_app, configure_logging
 from bot.channels.console import ConsoleChannel
@@ -24,6 +28,18 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
+@contextmanager
+def _database(ctx: click.Context) -> Iterator[Session]:
+    """Open the configured database (migrated) for one transaction."""
+    engine = make_engine(_settings(ctx).database_url)
+    try:
+        upgrade_database(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _build(settings: Settings) -> App:
     try:
         return build_app(settings)
@@ -37,18 +53,25 @@ def _build(settings: Settings) -> App:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Chatbot d'aide pour les stagiaires d'un CISP."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        click.echo("Réglages invalides (variables d'environnement ou fichier .env) :", err=True)
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"]).upper()
+            click.echo(f"  {field} : {problem['msg']}", err=True)
+        sys.exit(2)
     configure_logging(settings)
     ctx.obj = settings
 
 
 @main.command()
-@click.option("--user", "user", default="demo", show_default=True, help="Identifiant du stagiaire simulé.")
+@click.option("--user", "user", default="demo", show_default=True, help="Identifiant du compte simulé.")
+@click.option("--name", "display_name", default=None, help="Nom de profil simulé (comme sur Telegram).")
 @click.pass_context
-def chat(ctx: click.Context, user: str) -> None:
+def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
     """Parler avec le bot dans le terminal."""
     app = _build(_settings(ctx))
-    display_name = user.strip().capitalize() or None
     channel = ConsoleChannel(user_id=user, user_name=display_name)
 
     async def on_message(message: IncomingMessage) -> list[Reply]:
@@ -140,13 +163,8 @@ def staff_add(
     from bot.storage.staff import add_staff
 
     channel, external_id = _account(telegram_id, console_user)
-    engine = make_engine(_settings(ctx).database_url)
-    try:
-        upgrade_database(engine)
-        with unit_of_work(make_session_factory(engine)) as session:
-            _, created = add_staff(session, channel, external_id, name, Role(role), SystemClock().now())
-    finally:
-        engine.dispose()
+    with _database(ctx) as session:
+        _, created = add_staff(session, channel, external_id, name, Role(role), SystemClock().now())
     click.echo(f"{'Ajouté' if created else 'Mis à jour'} : {name} ({role}, {channel} {external_id})")
 
 
@@ -159,13 +177,8 @@ def staff_remove(ctx: click.Context, telegram_id: int | None, console_user: str 
     from bot.storage.staff import remove_staff
 
     channel, external_id = _account(telegram_id, console_user)
-    engine = make_engine(_settings(ctx).database_url)
-    try:
-        upgrade_database(engine)
-        with unit_of_work(make_session_factory(engine)) as session:
-            found = remove_staff(session, channel, external_id)
-    finally:
-        engine.dispose()
+    with _database(ctx) as session:
+        found = remove_staff(session, channel, external_id)
     if not found:
         click.echo(f"Personne trouvée pour {channel} {external_id}.", err=True)
         sys.exit(1)
@@ -178,12 +191,7 @@ def staff_list(ctx: click.Context) -> None:
     """Lister le personnel."""
     from bot.storage.staff import list_staff
 
-    engine = make_engine(_settings(ctx).database_url)
-    try:
-        upgrade_database(engine)
-        with unit_of_work(make_session_factory(engine)) as session:
-            members = [(m.first_name, m.role, m.channel, m.external_id) for m in list_staff(session)]
-    finally:
-        engine.dispose()
+    with _database(ctx) as session:
+        members = [(m.first_name, m.role, m.channel, m.external_id) for m in list_staff(session)]
     for name, role, channel, external_id in members:
         click.echo(f"{name}\t{role}\t{channel} {external_id}")

@@ -7,6 +7,10 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A filière is stored in a 60-character column and shown as a button (WhatsApp lists hold 10 rows,
+# one of them "Autre").
+MAX_FILIERE_CHARS = 60
+MAX_FILIERES = 9
 DEFAULT_FILIERES = "Bâtiment;Horticulture;Nettoyage;Horeca - cuisine;Vente - magasin;Logistique"
 
 
@@ -41,10 +45,25 @@ class Settings(BaseSettings):
 
     @field_validator("filieres")
     @classmethod
-    def _at_least_one_filiere(cls, value: str) -> str:
-        if not [part for part in value.split(";") if part.strip()]:
+    def _valid_filieres(cls, value: str) -> str:
+        names = [part.strip() for part in value.split(";") if part.strip()]
+        if not names:
             raise ValueError("FILIERES needs at least one name")
+        if len(names) > MAX_FILIERES:
+            raise ValueError(f"FILIERES has {len(names)} names; at most {MAX_FILIERES} fit as buttons")
+        too_long = [name for name in names if len(name) > MAX_FILIERE_CHARS]
+        if too_long:
+            raise ValueError(f"FILIERES names over {MAX_FILIERE_CHARS} characters: {too_long}")
+        if len({name.casefold() for name in names}) != len(names):
+            raise ValueError("FILIERES lists a name twice")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
 
     @property
     def filiere_names(self) -> list[str]:

@@ -18,27 +18,34 @@ BUTTON_CONSENT_INFO = "En savoir plus"
 BUTTON_FILIERE_UNKNOWN = "Autre / ne sais pas"
 BUTTON_FORGET_YES = "Oui, tout effacer"
 BUTTON_FORGET_NO = "Non, garder"
+BUTTON_INTRODUCE = "Me présenter"
 
 WELCOME = "👋 Bonjour ! Je suis le robot d'aide de {centre}."
 WELCOME_WHAT = "Je réponds à vos questions sur l'ordinateur prêté, l'e-mail, le CV et la recherche d'emploi."
+CONSENT_WHAT = (
+    "🔒 Pour vous aider, je garde votre prénom, votre filière et le numéro de votre compte. "
+    "Je ne garde pas vos messages."
+)
 CONSENT_QUESTION = (
-    "🔒 Pour vous aider, je garde votre prénom et votre filière. "
-    "Je ne garde pas vos messages. "
-    "Tout est effacé après {retention} sans message, ou quand vous le demandez. "
-    "Vous êtes d'accord ?"
+    "Tout est effacé après {retention} sans message, ou quand vous le demandez. Vous êtes d'accord ?"
 )
 CONSENT_DETAILS = (
-    "Ce que je garde : votre prénom, votre filière, et l'étape où vous êtes dans la conversation.\n"
+    "Ce que je garde :\n"
+    "• votre prénom et votre filière ;\n"
+    "• le numéro de votre compte dans l'application (pour vous répondre) ;\n"
+    "• la date de votre accord et celle de votre dernier message (pas son texte) ;\n"
+    "• si vous voulez des rappels, et l'étape où vous êtes dans la conversation.\n"
     "Pourquoi : pour vous appeler par votre prénom et vous donner les bonnes infos.\n"
-    "Qui le voit : l'équipe du centre.\n"
+    "Qui peut le voir : l'équipe du centre qui s'occupe de ce robot.\n"
     "Combien de temps : tout est effacé après {retention} sans message.\n"
     "Voir vos données : /mesdonnees. Tout effacer : /oublier."
 )
 CONSENT_DECLINED = "D'accord. Je ne garde rien sur vous."
-CONSENT_DECLINED_NEXT = "Vous pouvez quand même poser vos questions. Écrivez-la simplement."
+CONSENT_DECLINED_NEXT = "Vous pouvez quand même poser vos questions. Écrivez votre question avec vos mots."
 CONSENT_ALREADY = "Vous avez déjà donné votre accord."
 
 ASK_NAME = "Comment vous appelez-vous ? Écrivez votre prénom."
+ONBOARDING_FIRST = "Encore une petite étape avant le menu."
 ASK_NAME_WITH_SUGGESTION = "Comment vous appelez-vous ? Écrivez votre prénom, ou appuyez sur le bouton."
 NAME_NOT_UNDERSTOOD = (
     "Je n'ai pas compris votre prénom. Écrivez seulement votre prénom. Par exemple : Samira."
@@ -48,6 +55,10 @@ FILIERE_NOT_UNDERSTOOD = "Je n'ai pas trouvé cette filière. Appuyez sur un bou
 ONBOARDING_DONE = "C'est noté. Bienvenue, {name} !"
 
 MENU = "Que voulez-vous faire ? Appuyez sur un bouton, ou écrivez votre question."
+ANONYMOUS_MENU = (
+    "Que voulez-vous faire ? Pour prendre rendez-vous ou voir vos séances, je dois d'abord vous connaître : "
+    "appuyez sur « Me présenter »."
+)
 WELCOME_BACK = "Re-bonjour {name} ! 👋"
 GREETING_REPLY = "Bonjour {name} ! 👋"
 THANKS_REPLY = "Avec plaisir ! 😊"
@@ -63,10 +74,11 @@ FAQ_SUGGEST = "🤔 Je ne suis pas sûr d'avoir compris. C'est une de ces questi
 FAQ_FALLBACK = "😕 Je n'ai pas compris votre question."
 FAQ_FALLBACK_NEXT = "Essayez avec d'autres mots. Ou parlez à quelqu'un."
 FAQ_ENTRY_GONE = "Cette question n'existe plus. Posez-la à nouveau avec vos mots."
-ANONYMOUS_HINT = "Pour le menu complet, tapez /start."
 
 HELP = (
     "ℹ️ Je réponds à vos questions sur l'ordinateur, l'e-mail, le CV et l'emploi. Écrivez votre question.\n"
+    "Pour parler à une personne : {contact}.\n"
+    "/start : recommencer\n"
     "/menu : le menu\n"
     "/mesdonnees : ce que je garde sur vous\n"
     "/oublier : tout effacer\n"
@@ -82,8 +94,10 @@ ATTACHMENT = {
 }
 ATTACHMENT_OTHER = "Je ne peux lire que le texte. Écrivez votre question, s'il vous plaît."
 UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour voir ce que je sais faire."
-STALE_BUTTON = "Ce bouton n'est plus valable. Voici le menu."
-INTERNAL_ERROR = "😓 Oups, j'ai eu un problème. Réessayez dans un moment. Si ça continue, tapez /menu."
+STALE_BUTTON = "Ce bouton n'est plus valable."
+INTERNAL_ERROR = (
+    "😓 Oups, j'ai eu un problème. Réessayez dans un moment. Si ça continue, adressez-vous à {contact}."
+)
 
 MY_DATA_NONE = "Je ne garde rien sur vous."
 MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
@@ -95,16 +109,15 @@ FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus 
 FORGET_DONE = "✅ C'est fait. J'ai tout effacé."
 FORGET_DONE_NEXT = "Vous pouvez revenir quand vous voulez : tapez /start."
 FORGET_CANCELLED = "D'accord, je garde tout."
-FORGET_PRESS_BUTTON = "Appuyez sur un bouton : tout effacer, ou garder."
 FORGET_STAFF = "Les comptes du personnel sont gérés par un admin (cisp-bot staff remove)."
 
 STOP_DONE = "🔕 D'accord. Je ne vous enverrai plus de rappels. Pour les recevoir à nouveau : /reprendre"
 RESUME_DONE = "🔔 C'est noté. Je vous enverrai à nouveau les rappels. Pour les arrêter : /stop"
-NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Tapez /start."
+NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Appuyez sur « Me présenter »."
 
 
 def retention_text(days: int) -> str:
-    """Say a retention period the way people do: in months when it is a whole number of them."""
+    """Say a retention period the way people do: in years or months when it is a whole number of them."""
     if days % 365 == 0:
         years = days // 365
         return "1 an" if years == 1 else f"{years} ans"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -14,6 +16,7 @@ from bot.core.messages import IncomingMessage, Reply
 from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.turn import Services, State, Turn
+from bot.faq import Outcome
 from bot.features import faq, menu, onboarding, privacy, staff
 from bot.features.intents import Intent, detect_intent, strip_greeting
 from bot.storage.db import unit_of_work
@@ -33,9 +36,11 @@ COMMANDS: dict[str, Step] = {
     "stop": privacy.pause_notifications,
     "reprendre": privacy.resume_notifications,
 }
-# Commands that work without an account; the others need the person to have gone through /start.
-ANONYMOUS_COMMANDS = frozenset({"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre"})
+# What may interrupt onboarding without ending it: looking at or erasing one's data, help.
+ALLOWED_DURING_ONBOARDING = frozenset({"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre"})
 STAFF_COMMANDS = frozenset({"test", "recharger", "staff"})
+# How often expired data is erased while the bot runs (also once at start).
+PURGE_INTERVAL = timedelta(hours=6)
 
 
 class Conversation:
@@ -44,9 +49,12 @@ class Conversation:
     def __init__(self, session_factory: sessionmaker[Session], services: Services) -> None:
         self._session_factory = session_factory
         self.services = services
+        self._purge_lock = threading.Lock()
+        self._next_purge: datetime | None = None
 
     def handle(self, message: IncomingMessage) -> list[Reply]:
         """Return the replies to one message; never raise, never lose what was stored."""
+        self.purge_expired_data()
         for attempt in (1, 2):
             try:
                 return self._handle_once(message)
@@ -58,7 +66,24 @@ class Conversation:
             except Exception:
                 log.exception("message not handled (%s)", message.channel)
                 break
-        return [Reply(texts.INTERNAL_ERROR)]
+        contact = self.services.settings.centre_contact
+        return [Reply(texts.INTERNAL_ERROR.format(contact=contact), (menu.MENU_BUTTON,))]
+
+    def purge_expired_data(self) -> None:
+        """Erase trainees past the retention period, at most once per PURGE_INTERVAL."""
+        now = self.services.clock.now()
+        if self._next_purge is not None and now < self._next_purge:
+            return
+        if not self._purge_lock.acquire(blocking=False):
+            return
+        try:
+            with unit_of_work(self._session_factory) as session:
+                privacy.purge_inactive(session, now, self.services.settings.data_retention_days)
+            self._next_purge = now + PURGE_INTERVAL
+        except Exception:
+            log.exception("retention purge failed; trying again with the next message")
+        finally:
+            self._purge_lock.release()
 
     def _handle_once(self, message: IncomingMessage) -> list[Reply]:
         with unit_of_work(self._session_factory) as session:
@@ -95,28 +120,26 @@ class Conversation:
         argument = payload.argument
         if payload.action is Action.CONSENT:
             return onboarding.on_consent(turn, argument)
-        if payload.action is Action.FAQ:
-            return faq.show_entry(turn, argument)
-        if payload.action is Action.GO and argument == "ask":
-            return menu.ask_question(turn)
         if payload.action is Action.FORGET:
             return privacy.on_forget(turn, argument)
-        if turn.user is None:
-            return onboarding.welcome(turn)
-        if payload.action is Action.GO:
-            return self._go(turn, argument)
+        if payload.action is Action.FAQ:
+            return faq.show_entry(turn, argument)
         if payload.action is Action.NAME:
             return onboarding.on_name_button(turn, argument)
         if payload.action is Action.FILIERE:
             return onboarding.on_filiere(turn, argument)
-        return [Reply(texts.STALE_BUTTON), *onboarding.resume(turn)]
+        return self._go(turn, argument)
 
     def _go(self, turn: Turn, target: str) -> list[Reply]:
-        if turn.state in (State.ASK_NAME, State.ASK_FILIERE):
-            # Onboarding is two taps from done: finish it first.
-            return onboarding.resume(turn)
+        if target == "start":
+            return onboarding.start(turn)
+        if turn.onboarding:
+            # Onboarding is a tap or two from done: finish it first.
+            return [Reply(texts.ONBOARDING_FIRST), *onboarding.resume(turn)]
         if target == "menu":
             return menu.show_menu(turn)
+        if target == "ask":
+            return menu.ask_question(turn)
         if target == "help":
             return menu.show_help(turn)
         return menu.not_built_yet(turn, target)
@@ -137,8 +160,8 @@ class Conversation:
         step = COMMANDS.get(name)
         if step is None:
             return [Reply(texts.UNKNOWN_COMMAND, (menu.MENU_BUTTON,))]
-        if turn.user is None and name not in ANONYMOUS_COMMANDS:
-            return onboarding.welcome(turn)
+        if turn.onboarding and name not in ALLOWED_DURING_ONBOARDING:
+            return [Reply(texts.ONBOARDING_FIRST), *onboarding.resume(turn)]
         return step(turn)
 
     def _on_text(self, turn: Turn) -> list[Reply]:
@@ -148,26 +171,38 @@ class Conversation:
         if state is State.ASK_FILIERE:
             return onboarding.receive_filiere_text(turn)
         if state is State.CONFIRM_FORGET:
-            return [Reply(texts.FORGET_PRESS_BUTTON, privacy.forget_buttons())]
+            answer = privacy.typed_forget_answer(turn.text)
+            if answer is not None:
+                return privacy.on_forget(turn, answer)
+            # Anything else means the person moved on: keep everything and answer normally.
+            turn.set_state(State.IDLE)
+            return [Reply(texts.FORGET_CANCELLED), *self._on_text(turn)]
         intent = detect_intent(turn.text)
-        if intent is not None:
-            return self._on_intent(turn, intent)
-        return faq.answer_question(turn, strip_greeting(turn.text))
+        if state is State.ASKING and intent not in (Intent.MENU, Intent.HELP):
+            # The person chose "Poser une question": whatever they type is the question.
+            return faq.answer_question(turn, strip_greeting(turn.text))
+        if intent is None:
+            return faq.answer_question(turn, strip_greeting(turn.text))
+        return self._on_intent(turn, intent)
 
     def _on_intent(self, turn: Turn, intent: Intent) -> list[Reply]:
-        if turn.user is None and intent in (Intent.GREETING, Intent.MENU):
-            return onboarding.welcome(turn)
         if intent is Intent.GREETING:
+            if turn.user is None:
+                return onboarding.welcome(turn)
             greeting = texts.GREETING_REPLY.format(name=turn.first_name).replace("  ", " ")
             turn.set_state(State.IDLE)
             return [Reply(greeting), menu.main_menu()]
         if intent is Intent.THANKS:
-            return [Reply(texts.THANKS_REPLY, (menu.ASK_BUTTON, menu.MENU_BUTTON))]
+            ask = menu.go_button("ask", texts.BUTTON_OTHER_QUESTION)
+            return [Reply(texts.THANKS_REPLY, (ask, menu.MENU_BUTTON))]
         if intent is Intent.HELP:
             return menu.show_help(turn)
-        if turn.user is None:
-            return [Reply(texts.NEEDS_ACCOUNT)]
         if intent is Intent.MENU:
             return menu.show_menu(turn)
+        if intent in (Intent.BOOK, Intent.SESSIONS):
+            # "Où voir mon horaire ?" may be an FAQ question: a sure FAQ answer wins.
+            result = self.services.faq.match(turn.text)
+            if result.outcome is Outcome.ANSWER:
+                return faq.replies_for(turn, result)
         target = {Intent.PERSON: "person", Intent.BOOK: "book", Intent.SESSIONS: "sessions"}[intent]
         return menu.not_built_yet(turn, target)

@@ -7,8 +7,11 @@ so a payload is only trusted after `parse` has checked its action and the shape 
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.faq.loader import MAX_ID_CHARS
 
 MAX_PAYLOAD_BYTES = 64
 
@@ -16,22 +19,22 @@ MAX_PAYLOAD_BYTES = 64
 class Action(StrEnum):
     """Every kind of button the bot can show."""
 
-    GO = "go"  # navigate: menu, ask, book, sessions, person, help
+    GO = "go"  # navigate: one of GO_TARGETS
     CONSENT = "consent"  # yes, no, info
     NAME = "name"  # ok (keep the suggested first name), other
-    FILIERE = "fil"  # index in the configured list
+    FILIERE = "fil"  # index in the configured list and a check of the name: see filiere_argument
     FAQ = "faq"  # an FAQ entry id
     FORGET = "forget"  # yes, no
 
 
-GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help")
+GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start")
 
 _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
     Action.GO: re.compile("|".join(GO_TARGETS)),
     Action.CONSENT: re.compile("yes|no|info"),
     Action.NAME: re.compile("ok|other"),
-    Action.FILIERE: re.compile(r"\d{1,2}|none"),
-    Action.FAQ: re.compile(r"[a-z0-9][a-z0-9-]{0,58}"),
+    Action.FILIERE: re.compile(r"\d{1,2}\.[0-9a-f]{4}|none"),
+    Action.FAQ: re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}"),
     Action.FORGET: re.compile("yes|no"),
 }
 
@@ -42,10 +45,6 @@ class Payload:
 
     action: Action
     argument: str
-
-    def pack(self) -> str:
-        """Return the wire form, checked against the 64-byte limit."""
-        return pack(self.action, self.argument)
 
 
 def pack(action: Action, argument: str) -> str:
@@ -72,3 +71,11 @@ def parse(raw: str | None) -> Payload | None:
     if not _ARGUMENT_SHAPES[action].fullmatch(argument):
         return None
     return Payload(action, argument)
+
+
+def filiere_argument(index: int, name: str) -> str:
+    """Return the argument of a filière button: its index, checked by a hash of its name.
+
+    The hash makes a button shown before an admin reordered FILIERES refuse to store the wrong one.
+    """
+    return f"{index}.{zlib.crc32(name.encode('utf-8')) & 0xFFFF:04x}"

@@ -36,4 +36,9 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    return text[: limit - 1].rstrip(" ,;:-") + "…"
+    cut = text[: limit - 1]
+    # Prefer ending on a whole word, unless that throws away most of the text.
+    space = cut.rfind(" ")
+    if space >= limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-(") + "…"

@@ -74,6 +74,11 @@ class Turn:
             self.user.conversation.updated_at = self.now
 
     @property
+    def onboarding(self) -> bool:
+        """Say whether the user still has to give a first name or a filière."""
+        return self.state in (State.ASK_NAME, State.ASK_FILIERE)
+
+    @property
     def first_name(self) -> str:
         """Return the user's first name, or an empty string."""
         return (self.user.first_name or "") if self.user else ""

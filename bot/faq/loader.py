@@ -20,6 +20,8 @@ __all__ = ["FaqBase", "FaqEntry", "FaqError", "FaqProblem", "check_faq", "load_f
 
 FAQ_FILE_SUFFIX = ".yaml"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# An id travels in button payloads ("faq:<id>"), which Telegram limits to 64 bytes.
+MAX_ID_CHARS = 60
 REQUIRED_TEXT_FIELDS = ("question", "answer")
 
 
@@ -273,6 +275,9 @@ def _check_entry(
             "et des tirets (ex. 'wifi-mot-de-passe')",
             "id",
         )
+    elif len(entry_id) > MAX_ID_CHARS:
+        label = entry_id
+        report(f"id trop long ({len(entry_id)} caractères, maximum {MAX_ID_CHARS})", "id")
     else:
         label = entry_id
 

@@ -13,7 +13,7 @@ from bot.core.payloads import Action, pack
 from bot.core.text import shorten
 from bot.core.turn import State, Turn
 from bot.faq import FaqBase, FaqEntry, FaqMatcher, MatchResult, Outcome, load_faq
-from bot.features.menu import ASK_BUTTON, MENU_BUTTON, PERSON_BUTTON
+from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +71,18 @@ def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
     base = turn.services.faq.base
     follow_ups = [base.get(entry_id) for entry_id in entry.follow_ups]
     buttons = [entry_button(follow_up) for follow_up in follow_ups if follow_up is not None][:2]
-    buttons += [ASK_BUTTON, PERSON_BUTTON, MENU_BUTTON]
-    replies = [Reply(entry.answer.strip(), tuple(buttons))]
-    if turn.user is None:
-        replies.append(Reply(texts.ANONYMOUS_HINT))
-    return replies
+    buttons += [PERSON_BUTTON, MENU_BUTTON]
+    return [Reply(entry.answer.strip(), tuple(buttons))]
 
 
 def answer_question(turn: Turn, question: str) -> list[Reply]:
     """Answer a free-text question from the FAQ, or say honestly that the bot is not sure."""
+    return replies_for(turn, turn.services.faq.match(question))
+
+
+def replies_for(turn: Turn, result: MatchResult) -> list[Reply]:
+    """Return what to say for a match result: the answer, suggestions, or an honest fallback."""
     turn.set_state(State.IDLE)
-    result = turn.services.faq.match(question)
     log.debug("faq outcome=%s confidence=%.2f", result.outcome, result.confidence)
     if result.outcome is Outcome.ANSWER and result.entry is not None:
         return entry_replies(turn, result.entry)
@@ -93,7 +94,8 @@ def answer_question(turn: Turn, question: str) -> list[Reply]:
 
 def show_entry(turn: Turn, entry_id: str) -> list[Reply]:
     """Show the entry a button points to, or explain that it no longer exists."""
-    turn.set_state(State.IDLE)
+    if not turn.onboarding:
+        turn.set_state(State.IDLE)
     entry = turn.services.faq.base.get(entry_id)
     if entry is None:
         return [Reply(texts.FAQ_ENTRY_GONE, (MENU_BUTTON,))]

@@ -104,18 +104,19 @@ _FILLERS = {
 _PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     (
         Intent.PERSON,
+        # Wanting a person of the centre, not asking how to reach one elsewhere ("mon conseiller Forem").
         re.compile(
-            r"\b(parler|discuter|contacter|appeler|voir)\b.*\b(quelqu ?un|personne|humain|assistante?s?|"
-            r"social|sociale|conseill[eè]re?|educat|quelqu)\b|\bassistante? sociale?\b|\bun humain\b"
+            r"\b(parler|discuter)\b.*\b(quelqu ?un|une? personne|humain|assistante?s? sociale?s?|"
+            r"assistant social)\b|^(un )?humain$|^(une )?(vraie )?personne$"
         ),
     ),
     (
         Intent.BOOK,
         re.compile(r"\b(prendre|avoir|fixer|demander)\b.*\b(rendez ?vous|rdv)\b|^(rendez ?vous|rdv)$"),
     ),
-    (Intent.SESSIONS, re.compile(r"\bmes (seances|cours|modules)\b|\bmon (horaire|planning)\b")),
+    (Intent.SESSIONS, re.compile(r"^(voir )?(mes (seances|cours|modules)|mon (horaire|planning))$")),
     (Intent.MENU, re.compile(r"^(menu|le menu|retour|accueil)$")),
-    (Intent.HELP, re.compile(r"^(aide|help|sos|au secours|\?+)$")),
+    (Intent.HELP, re.compile(r"^(aide|help|sos|au secours)$")),
 ]
 
 

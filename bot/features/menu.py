@@ -6,6 +6,7 @@ from bot import texts
 from bot.core.messages import Button, Reply
 from bot.core.payloads import Action, pack
 from bot.core.turn import State, Turn
+from bot.features.staff import STAFF_HELP
 
 
 def go_button(target: str, title: str) -> Button:
@@ -15,7 +16,7 @@ def go_button(target: str, title: str) -> Button:
 
 MENU_BUTTON = go_button("menu", texts.BUTTON_MENU)
 PERSON_BUTTON = go_button("person", texts.BUTTON_PERSON)
-ASK_BUTTON = go_button("ask", texts.BUTTON_OTHER_QUESTION)
+INTRODUCE_BUTTON = go_button("start", texts.BUTTON_INTRODUCE)
 
 
 def main_menu() -> Reply:
@@ -31,20 +32,37 @@ def main_menu() -> Reply:
     )
 
 
+def anonymous_menu() -> Reply:
+    """Return the menu for someone who has not consented: what works without an account."""
+    return Reply(
+        texts.ANONYMOUS_MENU,
+        (go_button("ask", texts.BUTTON_ASK), PERSON_BUTTON, INTRODUCE_BUTTON),
+    )
+
+
 def show_menu(turn: Turn) -> list[Reply]:
-    """Return to the menu and forget any half-finished step."""
+    """Show the menu (the caller makes sure no onboarding step is pending)."""
+    if turn.user is None:
+        return [anonymous_menu()]
     turn.set_state(State.IDLE)
     return [main_menu()]
 
 
 def ask_question(turn: Turn) -> list[Reply]:
-    """Invite the user to type a question."""
+    """Invite the user to type a question; the next text goes straight to the FAQ."""
     turn.set_state(State.ASKING)
     return [Reply(texts.ASK_QUESTION, (MENU_BUTTON,))]
 
 
+def needs_account(turn: Turn) -> list[Reply]:
+    """Explain that this needs the person to introduce themselves first."""
+    return [Reply(texts.NEEDS_ACCOUNT, (INTRODUCE_BUTTON, MENU_BUTTON))]
+
+
 def not_built_yet(turn: Turn, target: str) -> list[Reply]:
     """Say plainly that this capability is coming, and who to turn to meanwhile."""
+    if target in ("book", "sessions") and turn.user is None:
+        return needs_account(turn)
     turn.set_state(State.IDLE)
     contact = texts.MEANWHILE_CONTACT.format(contact=turn.services.settings.centre_contact)
     if target == "book":
@@ -56,4 +74,7 @@ def not_built_yet(turn: Turn, target: str) -> list[Reply]:
 
 def show_help(turn: Turn) -> list[Reply]:
     """Explain what the bot can do and list the commands."""
-    return [Reply(texts.HELP, (MENU_BUTTON,))]
+    help_text = texts.HELP.format(contact=turn.services.settings.centre_contact)
+    if turn.is_staff:
+        help_text += "\n\n" + STAFF_HELP
+    return [Reply(help_text, (MENU_BUTTON,))]

@@ -8,15 +8,26 @@ from rapidfuzz import fuzz, process
 
 from bot import texts
 from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, pack
+from bot.core.payloads import Action, filiere_argument, pack
 from bot.core.text import fold, shorten
 from bot.core.turn import State, Turn
-from bot.features.menu import main_menu
+from bot.faq.normalize import lexicon
+from bot.features.intents import detect_intent
+from bot.features.menu import PERSON_BUTTON, go_button, main_menu
 from bot.storage.models import Role, User
 
 MAX_NAME_CHARS = 40
-# A first name is letters, with hyphens, apostrophes and spaces ("Marie-Claire", "N'Golo").
-_NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[-' ][^\W\d_]+){0,3}$")
+# One first name: letters, with hyphens and apostrophes inside ("Marie-Claire", "N'Golo").
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")
+# What people write around their name ("bonjour, je m'appelle Samira", "moi c'est Karim").
+_GREETING_PREFIX = re.compile(r"^(?:bonjour|bonsoir|salut|hello|coucou|bjr|slt|hi)\b[\s,!.]*", re.IGNORECASE)
+_INTRODUCTION = re.compile(
+    r"^(?:je\s+m\s*'?\s*appel+e?s?|jm\s*appel+e?|moi\s+c\s*'?\s*est|c\s*'?\s*est|"
+    r"mon\s+(?:pr[ée]nom|nom)\s+(?:est|c\s*'?\s*est)|my\s+name\s+is|ik\s+heet)\s+",
+    re.IGNORECASE,
+)
+# A longer text is a sentence, not a name.
+MAX_NAME_WORDS = 3
 
 
 def consent_buttons() -> tuple[Button, ...]:
@@ -37,6 +48,7 @@ def welcome(turn: Turn) -> list[Reply]:
     return [
         Reply(texts.WELCOME.format(centre=turn.services.settings.centre_name)),
         Reply(texts.WELCOME_WHAT),
+        Reply(texts.CONSENT_WHAT),
         Reply(texts.CONSENT_QUESTION.format(retention=_retention(turn)), consent_buttons()),
     ]
 
@@ -50,7 +62,7 @@ def on_consent(turn: Turn, choice: str) -> list[Reply]:
     if choice == "no":
         return [
             Reply(texts.CONSENT_DECLINED),
-            Reply(texts.CONSENT_DECLINED_NEXT),
+            Reply(texts.CONSENT_DECLINED_NEXT, (go_button("ask", texts.BUTTON_ASK), PERSON_BUTTON)),
         ]
     user = User(
         channel=turn.message.channel,
@@ -67,10 +79,9 @@ def on_consent(turn: Turn, choice: str) -> list[Reply]:
 
 
 def suggested_name(turn: Turn) -> str | None:
-    """Return the platform display name's first word when it looks like a first name."""
+    """Return the first word of the platform's display name when it looks like a first name."""
     display = (turn.message.user_name or "").strip()
-    first = display.split(" ")[0] if display else ""
-    return clean_name(first)
+    return clean_name(display.split(" ")[0]) if display else None
 
 
 def ask_name(turn: Turn) -> list[Reply]:
@@ -84,13 +95,25 @@ def ask_name(turn: Turn) -> list[Reply]:
 
 
 def clean_name(raw: str) -> str | None:
-    """Return a tidy first name, or None when the text does not look like one."""
-    name = " ".join(raw.replace("’", "'").split()).strip(" .,!")
-    if not name or len(name) > MAX_NAME_CHARS or not _NAME_PATTERN.match(name):
+    """Return the first name in what was typed, or None when the text does not look like one.
+
+    Only the first name is kept, as the consent text promises: "Samira Benali" gives "Samira".
+    """
+    text = " ".join(raw.replace("’", "'").split()).strip(" .,!?;:")
+    text = _GREETING_PREFIX.sub("", text)
+    text = _INTRODUCTION.sub("", text).strip(" .,!?;:")
+    words = text.split(" ")
+    if not text or len(words) > MAX_NAME_WORDS or len(words[0]) > MAX_NAME_CHARS:
         return None
+    if not all(_NAME_WORD.match(word) for word in words):
+        return None
+    # Common words mean a sentence or a greeting ("mon ordi marche pas", "bonjour"), not a name.
+    common = lexicon().stop_words
+    if any(fold(word) in common for word in words) or detect_intent(text) is not None:
+        return None
+    name = words[0]
     if name.islower() or name.isupper():
         name = "-".join(part.capitalize() for part in name.split("-"))
-        name = " ".join(part[:1].upper() + part[1:] for part in name.split(" "))
     return name
 
 
@@ -105,7 +128,7 @@ def receive_name(turn: Turn) -> list[Reply]:
 def on_name_button(turn: Turn, choice: str) -> list[Reply]:
     """Keep the suggested first name."""
     if turn.state is not State.ASK_NAME:
-        return resume(turn)
+        return [Reply(texts.STALE_BUTTON), *resume(turn)]
     name = suggested_name(turn)
     if choice != "ok" or name is None:
         return [Reply(texts.ASK_NAME)]
@@ -122,7 +145,7 @@ def ask_filiere(turn: Turn) -> list[Reply]:
     """Ask for the filière with one button per configured track."""
     turn.set_state(State.ASK_FILIERE)
     buttons = [
-        Button(pack(Action.FILIERE, str(index)), shorten(name, 24))
+        Button(pack(Action.FILIERE, filiere_argument(index, name)), shorten(name, 24))
         for index, name in enumerate(turn.services.settings.filiere_names)
     ]
     buttons.append(Button(pack(Action.FILIERE, "none"), texts.BUTTON_FILIERE_UNKNOWN))
@@ -130,16 +153,16 @@ def ask_filiere(turn: Turn) -> list[Reply]:
 
 
 def on_filiere(turn: Turn, choice: str) -> list[Reply]:
-    """Record the filière chosen by button."""
-    names = turn.services.settings.filiere_names
+    """Record the filière chosen by button, if the button still names the same one."""
     if turn.state is not State.ASK_FILIERE:
-        return resume(turn)
+        return [Reply(texts.STALE_BUTTON), *resume(turn)]
     if choice == "none":
         return _finish(turn, None)
-    index = int(choice)
-    if index >= len(names):
-        # The list changed since the buttons were shown.
-        return [Reply(texts.FILIERE_NOT_UNDERSTOOD), *ask_filiere(turn)]
+    names = turn.services.settings.filiere_names
+    index = int(choice.split(".")[0])
+    if index >= len(names) or filiere_argument(index, names[index]) != choice:
+        # The list changed since the buttons were shown: ask again rather than store the wrong one.
+        return [Reply(texts.STALE_BUTTON), *ask_filiere(turn)]
     return _finish(turn, names[index])
 
 
@@ -162,7 +185,7 @@ def _finish(turn: Turn, filiere: str | None) -> list[Reply]:
 
 
 def resume(turn: Turn) -> list[Reply]:
-    """Show the step the user is at: the pending onboarding question, or the menu."""
+    """Show the step the user is at: consent, the pending onboarding question, or the menu."""
     if turn.user is None:
         return welcome(turn)
     if turn.state is State.ASK_NAME:
@@ -177,7 +200,7 @@ def start(turn: Turn) -> list[Reply]:
     """Handle /start: welcome a newcomer, or greet a known user and resume."""
     if turn.user is None:
         return welcome(turn)
-    if turn.state in (State.ASK_NAME, State.ASK_FILIERE):
+    if turn.onboarding:
         return resume(turn)
     greeting = texts.WELCOME_BACK.format(name=turn.first_name).replace("  ", " ")
     turn.set_state(State.IDLE)

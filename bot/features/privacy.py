@@ -1,54 +1,87 @@
 """What the bot keeps about a person: /mesdonnees shows all of it, /oublier erases all of it.
 
-Every table is declared below as personal (with how to show and erase it) or as holding nothing about
-anyone; a test fails when a new table is in neither list, so these two commands stay true.
+Every table is either personal, with a label for each of its columns in SHOWN_COLUMNS, or listed in
+NON_PERSONAL_TABLES. Personal tables reference users.id with ON DELETE CASCADE, so erasing the user
+erases them. Tests fail on a table or column that is in neither list, and on a missing cascade.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bot import texts
 from bot.core.clock import local_date_text
 from bot.core.messages import Button, Reply
 from bot.core.payloads import Action, pack
+from bot.core.text import fold
 from bot.core.turn import State, Turn
-from bot.features.menu import MENU_BUTTON, main_menu
-from bot.storage.models import User
+from bot.features.menu import MENU_BUTTON, main_menu, needs_account
+from bot.storage.models import Role, User
 
 log = logging.getLogger(__name__)
 
-# Tables holding data about a person; each is shown by describe_user and erased by erase_user.
-PERSONAL_TABLES = frozenset({"users", "conversation_states"})
-# Tables holding nothing about anyone.
-NON_PERSONAL_TABLES = frozenset({"alembic_version"})
-
+_ROLE_LABELS = {"trainee": "stagiaire", "social_worker": "assistant·e social·e", "admin": "admin"}
 _STATE_LABELS = {
-    State.ASK_NAME: "vous alliez me donner votre prénom",
-    State.ASK_FILIERE: "vous alliez choisir votre filière",
-    State.IDLE: "menu principal",
-    State.ASKING: "vous alliez poser une question",
-    State.CONFIRM_FORGET: "vous alliez tout effacer",
+    State.ASK_NAME.value: "vous alliez me donner votre prénom",
+    State.ASK_FILIERE.value: "vous alliez choisir votre filière",
+    State.IDLE.value: "menu principal",
+    State.ASKING.value: "vous alliez poser une question",
+    State.CONFIRM_FORGET.value: "vous alliez tout effacer",
 }
 
 
-def describe_user(user: User, state: State | None) -> list[str]:
-    """Return one readable line per thing stored about the user."""
-    lines = [
-        f"• Prénom : {user.first_name or '(pas encore donné)'}",
-        f"• Filière : {user.filiere or '(pas donnée)'}",
-        f"• Application : {user.channel} (numéro de compte : {user.external_id})",
-        f"• Accord donné le : {local_date_text(user.consented_at) if user.consented_at else '(non)'}",
-        f"• Rappels : {'arrêtés' if user.notifications_paused else 'actifs'}",
-        f"• Premier message : {local_date_text(user.created_at)}",
-        f"• Dernier message : {local_date_text(user.last_seen_at)}",
-    ]
-    if state is not None:
-        lines.append(f"• Où vous en êtes : {_STATE_LABELS.get(state, state.value)}")
+def _date(value: Any) -> str:
+    return local_date_text(value) if isinstance(value, datetime) else "(non)"
+
+
+def _text(value: Any) -> str:
+    return str(value) if value else "(pas donné)"
+
+
+# table -> column -> (label, how to show the value). Order is the order of /mesdonnees.
+SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
+    "users": {
+        "first_name": ("Prénom", _text),
+        "filiere": ("Filière", _text),
+        "channel": ("Application", str),
+        "external_id": ("Numéro de compte dans l'application", str),
+        "role": ("Rôle", lambda role: _ROLE_LABELS.get(role, role)),
+        "consented_at": ("Accord donné le", _date),
+        "notifications_paused": ("Rappels", lambda paused: "arrêtés" if paused else "actifs"),
+        "created_at": ("Compte créé le", _date),
+        "last_seen_at": ("Dernier message le", _date),
+    },
+    "conversation_states": {
+        "state": ("Où vous en êtes", lambda state: _STATE_LABELS.get(state, state)),
+        "data": ("Détails de cette étape", lambda data: ", ".join(f"{k} : {v}" for k, v in data.items())),
+        "updated_at": ("Étape enregistrée le", _date),
+    },
+}
+# Keys that only link rows together; they mean nothing to the person.
+INTERNAL_COLUMNS = frozenset({"users.id", "conversation_states.user_id"})
+PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
+NON_PERSONAL_TABLES = frozenset({"alembic_version"})
+
+
+def describe_user(user: User) -> list[str]:
+    """Return one readable line per value stored about the user."""
+    rows: dict[str, Any] = {"users": user, "conversation_states": user.conversation}
+    lines = []
+    for table, columns in SHOWN_COLUMNS.items():
+        row = rows[table]
+        if row is None:
+            continue
+        for column, (label, show) in columns.items():
+            value = getattr(row, column)
+            if column == "data" and not value:
+                continue
+            lines.append(f"• {label} : {show(value)}")
     return lines
 
 
@@ -57,7 +90,7 @@ def show_my_data(turn: Turn) -> list[Reply]:
     if turn.user is None:
         return [Reply(texts.MY_DATA_NONE)]
     retention = texts.retention_text(turn.services.settings.data_retention_days)
-    body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user, turn.state)])
+    body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user)])
     return [Reply(body), Reply(texts.MY_DATA_FOOTER.format(retention=retention), (MENU_BUTTON,))]
 
 
@@ -95,27 +128,43 @@ def on_forget(turn: Turn, choice: str) -> list[Reply]:
     return [Reply(texts.FORGET_DONE), Reply(texts.FORGET_DONE_NEXT)]
 
 
+def typed_forget_answer(text: str) -> str | None:
+    """Return "yes" or "no" when a typed text answers the /oublier question, else None."""
+    folded = fold(text)
+    if folded in ("oui", "ouais", "yes", "ja", "oui effacer", "oui tout effacer"):
+        return "yes"
+    if folded in ("non", "no", "nee", "neen", "non garder"):
+        return "no"
+    return None
+
+
 def erase_user(session: Session, user: User) -> None:
-    """Delete every row about the user (the conversation state goes with it by cascade)."""
+    """Delete the user; every personal row goes with it (ORM and database cascades)."""
     session.delete(user)
     session.flush()
 
 
 def purge_inactive(session: Session, now: datetime, retention_days: int) -> int:
-    """Erase trainees silent for longer than the retention period; return how many."""
+    """Erase trainees silent for longer than the retention period; return how many.
+
+    One DELETE with the condition in it: a trainee whose message commits meanwhile is not erased.
+    """
     cutoff = now - timedelta(days=retention_days)
-    stale = session.scalars(select(User).where(User.role == "trainee", User.last_seen_at < cutoff)).all()
-    for user in stale:
-        erase_user(session, user)
-    if stale:
-        log.info("erased %d trainees inactive for %d days", len(stale), retention_days)
-    return len(stale)
+    result = session.execute(
+        delete(User)
+        .where(User.role == Role.TRAINEE.value, User.last_seen_at < cutoff)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count:
+        log.info("erased %d trainees inactive for %d days", count, retention_days)
+    return count
 
 
 def pause_notifications(turn: Turn) -> list[Reply]:
     """Handle /stop: no more pushed reminders."""
     if turn.user is None:
-        return [Reply(texts.NEEDS_ACCOUNT)]
+        return needs_account(turn)
     turn.user.notifications_paused = True
     return [Reply(texts.STOP_DONE, (MENU_BUTTON,))]
 
@@ -123,6 +172,6 @@ def pause_notifications(turn: Turn) -> list[Reply]:
 def resume_notifications(turn: Turn) -> list[Reply]:
     """Handle /reprendre: reminders again."""
     if turn.user is None:
-        return [Reply(texts.NEEDS_ACCOUNT)]
+        return needs_account(turn)
     turn.user.notifications_paused = False
     return [Reply(texts.RESUME_DONE, (MENU_BUTTON,))]

@@ -28,11 +28,12 @@ def make_engine(url: str) -> Engine:
     """Create the engine; for SQLite, create the folder, enable WAL and serialise writers."""
     url = normalize_url(url)
     parsed = make_url(url)
+    # hide_parameters: SQL errors are logged, and their parameters would be names and ids of trainees.
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

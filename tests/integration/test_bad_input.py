@@ -64,11 +64,27 @@ def test_forged_payloads_before_consent_create_nothing(
     conversation: Conversation, session_factory: sessionmaker[Session]
 ) -> None:
     chat = Chat(conversation, "x")
-    for payload in ("fil:0", "name:ok", "go:menu", "go:book"):
-        chat.press_payload(payload)
-        chat.expect("je garde votre prénom")
-    chat.press_payload("forget:yes")
-    chat.expect("Je ne garde rien sur vous.")
+    chat.script("""
+        > [fil:0.abcd]
+        < Ce bouton n'est plus valable.
+        < je garde votre prénom
+        > [name:ok]
+        < Ce bouton n'est plus valable.
+        < je garde votre prénom
+        > [go:menu]
+        < je dois d'abord vous connaître
+        [Poser une question] [Parler à quelqu'un] [Me présenter]
+        > [go:book]
+        < je dois d'abord vous connaître
+        > [go:sessions]
+        < je dois d'abord vous connaître
+        > [forget:yes]
+        < Je ne garde rien sur vous.
+        > /stop
+        < je dois d'abord vous connaître
+        > /menu
+        < je dois d'abord vous connaître
+    """)
     with session_factory() as session:
         assert session.scalars(select(User)).all() == []
 

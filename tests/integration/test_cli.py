@@ -31,7 +31,7 @@ def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subproc
 
 
 def test_scripted_chat_walks_onboarding_and_answers_a_misspelled_question(tmp_path: Path) -> None:
-    script = "/start\n1\n1\n2\nmon ordi demare plu\n/mesdonnees\n"
+    script = "/start\n1\nje m'appelle samira\n2\nmon ordi demare plu\n/mesdonnees\n"
     result = run(["chat", "--user", "samira"], tmp_path, stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout

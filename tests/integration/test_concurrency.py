@@ -8,9 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import texts
+from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage
+from bot.core.payloads import filiere_argument
 from bot.storage.models import ConversationState, User
+
+FILIERES = Settings(_env_file=None).filiere_names
 
 
 def test_double_tapped_consent_creates_one_account(
@@ -36,7 +40,9 @@ def test_parallel_trainees_do_not_mix_states(
             IncomingMessage("console", user, text="/start"),
             IncomingMessage("console", user, button_id="consent:yes"),
             IncomingMessage("console", user, text=f"Prenom{'abcdefghij'[index]}"),
-            IncomingMessage("console", user, button_id=f"fil:{index % 6}"),
+            IncomingMessage(
+                "console", user, button_id=f"fil:{filiere_argument(index % 6, FILIERES[index % 6])}"
+            ),
         ):
             conversation.handle(message)
 

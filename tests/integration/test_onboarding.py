@@ -20,7 +20,7 @@ def test_newcomer_consents_gives_name_and_filiere(conversation: Conversation) ->
         > /start
         < Bonjour ! Je suis le robot d'aide de l'ASBL Horizon.
         < ordinateur prêté
-        < je garde votre prénom et votre filière
+        < je garde votre prénom, votre filière et le numéro de votre compte
         < Je ne garde pas vos messages
         < après 1 an sans message
         [J'accepte] [Je refuse] [En savoir plus]
@@ -66,9 +66,17 @@ def test_declining_stores_nothing_and_still_answers(
         > Je refuse
         < Je ne garde rien sur vous.
         < Vous pouvez quand même poser vos questions.
+        [Poser une question] [Parler à quelqu'un]
         > jarrive pa a me conecter au wifi
         < Cliquez sur l'icône du Wi-Fi
-        < /start
+        > Parler à quelqu'un
+        < Parler à quelqu'un dans le bot, ce n'est pas encore possible
+        < l'accueil (081 00 00 00)
+        > Menu
+        < je dois d'abord vous connaître
+        [Poser une question] [Parler à quelqu'un] [Me présenter]
+        > /aide
+        < Pour parler à une personne : l'accueil (081 00 00 00)
         > /mesdonnees
         < Je ne garde rien sur vous.
     """)
@@ -132,7 +140,7 @@ def test_question_flow_and_follow_up(conversation: Conversation) -> None:
         < Écrivez votre question
         > le wifi marche pa sur mon ordi
         < Cliquez sur l'icône du Wi-Fi
-        [J'ai oublié le mot de passe de mon adresse e-mail.] [Autre question] [Parler à quelqu'un] [Menu]
+        [J'ai oublié le mot de passe de mon adresse e-mail.] [Parler à quelqu'un] [Menu]
         > J'ai oublié le mot de passe de mon adresse e-mail.
         < Mot de passe oublié
     """)

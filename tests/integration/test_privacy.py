@@ -11,37 +11,56 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.features.privacy import NON_PERSONAL_TABLES, PERSONAL_TABLES, purge_inactive
+from bot.features.privacy import (
+    INTERNAL_COLUMNS,
+    NON_PERSONAL_TABLES,
+    PERSONAL_TABLES,
+    SHOWN_COLUMNS,
+    purge_inactive,
+)
 from bot.storage.db import unit_of_work
 from bot.storage.models import Base, ConversationState, User
 from tests.integration.test_onboarding import onboarded
 
 
-def test_my_data_lists_every_stored_field(
+def test_my_data_lists_every_stored_value(
     conversation: Conversation, session_factory: sessionmaker[Session]
 ) -> None:
     chat = onboarded(conversation, "samira")
     chat.send("/mesdonnees")
-    with session_factory() as session:
-        user = session.scalars(select(User)).one()
-        # Every column of the user's row shows up, in words or as its value.
-        assert user.first_name and user.first_name in chat.text
-        assert user.filiere and user.filiere in chat.text
-        assert user.external_id in chat.text and user.channel in chat.text
-    chat.expect(
-        "Voici tout ce que je garde sur vous",
-        "Je ne garde pas le texte de vos messages",
-    )
-    for label in (
-        "Prénom",
-        "Filière",
+    chat.expect("Voici tout ce que je garde sur vous", "Je ne garde pas le texte de vos messages")
+    for line in (
+        "Prénom : Samira",
+        "Filière : Horticulture",
+        "Application : console",
+        "Numéro de compte dans l'application : samira",
+        "Rôle : stagiaire",
         "Accord donné le : 24/11/2026",
         "Rappels : actifs",
-        "Premier message",
-        "Dernier message",
+        "Compte créé le : 24/11/2026",
+        "Dernier message le : 24/11/2026",
         "Où vous en êtes : menu principal",
+        "Étape enregistrée le : 24/11/2026",
     ):
-        assert label in chat.text, label
+        assert line in chat.text, line
+
+
+def test_every_column_of_personal_tables_is_shown_or_internal() -> None:
+    for table_name in PERSONAL_TABLES:
+        for column in Base.metadata.tables[table_name].columns:
+            qualified = f"{table_name}.{column.name}"
+            assert column.name in SHOWN_COLUMNS[table_name] or qualified in INTERNAL_COLUMNS, (
+                f"{qualified} is stored but /mesdonnees does not show it"
+            )
+
+
+def test_personal_tables_are_erased_with_the_user() -> None:
+    for table_name in PERSONAL_TABLES - {"users"}:
+        links = [
+            fk for fk in Base.metadata.tables[table_name].foreign_keys if fk.column.table.name == "users"
+        ]
+        assert links, f"{table_name} must reference users.id so /oublier can erase it"
+        assert all(fk.ondelete == "CASCADE" for fk in links), f"{table_name}: ON DELETE CASCADE needed"
 
 
 def test_forget_erases_every_row_after_confirmation(
@@ -56,9 +75,11 @@ def test_forget_erases_every_row_after_confirmation(
         > Non, garder
         < D'accord, je garde tout.
         > /oublier
-        > je sais pas
-        < Appuyez sur un bouton
-        > Oui, tout effacer
+        > le wifi marche pas
+        < D'accord, je garde tout.
+        < Cliquez sur l'icône du Wi-Fi
+        > /oublier
+        > Oui
         < C'est fait. J'ai tout effacé.
         > /mesdonnees
         < Je ne garde rien sur vous.
@@ -143,13 +164,15 @@ def test_forget_leaves_no_row_referencing_the_user(
     chat.send("/oublier")
     chat.press("Oui, tout effacer")
     with session_factory() as session:
+        assert session.get(User, user_id) is None
         for table in Base.metadata.sorted_tables:
-            for column in table.columns:
-                if column.name in ("user_id",) or (table.name == "users" and column.name == "id"):
-                    count = session.scalar(
-                        text(f"SELECT count(*) FROM {table.name} WHERE {column.name} = :id"), {"id": user_id}
-                    )
-                    assert count == 0, f"{table.name}.{column.name} still holds the user"
+            for fk in table.foreign_keys:
+                if fk.column.table.name != "users":
+                    continue
+                count = session.scalar(
+                    text(f"SELECT count(*) FROM {table.name} WHERE {fk.parent.name} = :id"), {"id": user_id}
+                )
+                assert count == 0, f"{table.name}.{fk.parent.name} still holds the user"
 
 
 def test_message_text_is_never_logged_at_info(

@@ -240,3 +240,11 @@ def test_faq_error_lists_one_problem_per_line() -> None:
     error = FaqError([FaqProblem("a.yaml", "un", line=1), FaqProblem("b.yaml", "deux")])
     assert str(error) == "a.yaml:1: un\nb.yaml: deux"
     assert len(error.problems) == 2
+
+
+def test_id_too_long_for_a_button_is_a_problem(tmp_path: Path) -> None:
+    long_id = "a" * 61
+    write(tmp_path, "a.yaml", f"- id: {long_id}\n  question: Q ?\n  answer: R.\n")
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert "trop long" in str(problems[0]) and "a.yaml:1" in str(problems[0])

@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.messages import Button
-from bot.core.payloads import MAX_PAYLOAD_BYTES, Action, Payload, pack, parse
+from bot.core.payloads import MAX_PAYLOAD_BYTES, Action, Payload, filiere_argument, pack, parse
+from bot.faq.loader import MAX_ID_CHARS
 
 
 def test_round_trip() -> None:
@@ -14,10 +15,34 @@ def test_round_trip() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "go", "go:", "go:nowhere", "nope:menu", "fil:abc", "fil:123", "faq:UPPER", "faq:" + "a" * 70]
+    "raw",
+    [
+        "",
+        "go",
+        "go:",
+        "go:nowhere",
+        "nope:menu",
+        "fil:abc",
+        "fil:123",
+        "fil:1",
+        "fil:1.zzzz",
+        "faq:UPPER",
+        "faq:" + "a" * 70,
+    ],
 )
 def test_malformed_payloads_are_refused(raw: str) -> None:
     assert parse(raw) is None
+
+
+def test_every_valid_faq_id_fits_in_a_payload() -> None:
+    longest = "a" * MAX_ID_CHARS
+    assert parse(pack(Action.FAQ, longest)) == Payload(Action.FAQ, longest)
+
+
+def test_filiere_argument_checks_the_name() -> None:
+    argument = filiere_argument(3, "Horticulture")
+    assert parse(pack(Action.FILIERE, argument)) == Payload(Action.FILIERE, argument)
+    assert filiere_argument(3, "Horticulture") != filiere_argument(3, "Nettoyage")
 
 
 def test_pack_refuses_what_would_not_come_back() -> None:
@@ -33,4 +58,4 @@ def test_pack_refuses_what_would_not_come_back() -> None:
 def test_parse_never_raises(raw: str) -> None:
     payload = parse(raw)
     if payload is not None:
-        assert payload.pack() == raw
+        assert pack(payload.action, payload.argument) == raw

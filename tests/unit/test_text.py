@@ -25,14 +25,23 @@ def test_clean_text_never_raises(raw: str) -> None:
 
 def test_fold_and_shorten() -> None:
     assert fold("Élève  l'ÉCOLE !") == "eleve l ecole"
-    assert shorten("Comment connecter l'ordinateur au Wi-Fi ?", 20) == "Comment connecter l…"
+    assert shorten("Comment connecter l'ordinateur au Wi-Fi ?", 20) == "Comment connecter…"
+    assert shorten("Anticonstitutionnellement", 10) == "Anticonst…"
+    assert shorten("court", 10) == "court"
 
 
 def test_names() -> None:
     assert clean_name("samira") == "Samira"
     assert clean_name("MARIE-CLAIRE") == "Marie-Claire"
     assert clean_name("N’Golo") == "N'Golo"
-    assert clean_name("Jean Pierre") == "Jean Pierre"
+    # Only the first name is kept, as the consent text promises.
+    assert clean_name("Samira Benali") == "Samira"
+    assert clean_name("je m'appelle samira") == "Samira"
+    assert clean_name("Bonjour, moi c'est Karim.") == "Karim"
+    assert clean_name("mon prénom est Léa") == "Léa"
+    assert clean_name("bonjour") is None
+    assert clean_name("mon ordi ne marche") is None
+    assert clean_name("parler à quelqu'un") is None
     assert clean_name("123") is None
     assert clean_name("comment je fais pour le wifi stp") is None
     assert clean_name("") is None

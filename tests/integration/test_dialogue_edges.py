@@ -1,0 +1,135 @@
+"""Dialogues at the edges: interrupting onboarding, coming back after /oublier, changed settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.core.clock import FrozenClock
+from bot.core.conversation import Conversation
+from bot.core.turn import Services
+from bot.storage.models import User
+from tests.conftest import FIXTURE_FAQ
+from tests.dialogue import Chat
+from tests.integration.test_onboarding import onboarded
+
+
+def test_menu_during_onboarding_does_not_skip_it(conversation: Conversation) -> None:
+    chat = Chat(conversation, "samira")
+    chat.script("""
+        > /start
+        > J'accepte
+        < Écrivez votre prénom
+        > /menu
+        < Encore une petite étape avant le menu.
+        < Écrivez votre prénom
+        > [go:book]
+        < Encore une petite étape
+        > Samira
+        < Dans quelle filière
+        > menu
+        < Je n'ai pas trouvé cette filière
+        > [go:menu]
+        < Encore une petite étape
+        < Dans quelle filière
+        > [faq:wifi-connexion]
+        < Cliquez sur l'icône du Wi-Fi
+        > /mesdonnees
+        < Où vous en êtes : vous alliez choisir votre filière
+        > Horticulture
+        < Bienvenue, Samira
+    """)
+
+
+def test_coming_back_after_forget_starts_afresh(conversation: Conversation) -> None:
+    chat = onboarded(conversation, "samira")
+    chat.script("""
+        > /oublier
+        > Oui, tout effacer
+        < J'ai tout effacé
+        > /start
+        < Vous êtes d'accord ?
+        > J'accepte
+        < Écrivez votre prénom
+    """)
+
+
+def test_faq_question_wins_over_a_similar_intent(conversation: Conversation) -> None:
+    chat = onboarded(conversation, "samira")
+    chat.script("""
+        > Où puis-je voir mon horaire de formation ?
+        < Votre horaire est affiché à l'accueil.
+        > mon horaire
+        < Votre horaire est affiché à l'accueil.
+        > je veux parler à l'assistante sociale
+        < Parler à quelqu'un dans le bot, ce n'est pas encore possible
+        > comment contacter mon conseiller forem
+        < Je ne suis pas sûr
+    """)
+
+
+def test_poser_une_question_sends_the_next_text_to_the_faq(conversation: Conversation) -> None:
+    chat = onboarded(conversation, "samira")
+    chat.script("""
+        > Poser une question
+        > je veux prendre un rdv au forem pour m'inscrire
+        < Allez sur www.leforem.be
+    """)
+
+
+def test_filiere_button_from_before_a_reorder_is_refused(
+    session_factory: sessionmaker[Session], settings: Settings, conversation: Conversation, clock: FrozenClock
+) -> None:
+    chat = Chat(conversation, "samira")
+    chat.script("""
+        > /start
+        > J'accepte
+        > Samira
+        < Dans quelle filière
+    """)
+    old_button = next(button.id for button in chat.buttons if button.title == "Horticulture")
+    reordered = settings.model_copy(update={"filieres": "Horticulture;Bâtiment;Nettoyage"})
+    services = Services(settings=reordered, faq=conversation.services.faq, clock=clock)
+    after_change = Chat(Conversation(session_factory, services), "samira")
+    after_change.press_payload(old_button)
+    after_change.expect("Ce bouton n'est plus valable", "Dans quelle filière")
+    after_change.press("Horticulture")
+    after_change.expect("Bienvenue, Samira")
+    with session_factory() as session:
+        assert session.scalars(select(User.filiere)).one() == "Horticulture"
+
+
+def test_messages_keep_the_account_alive_and_start_purges_the_silent(
+    engine: Engine, session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    live = build_app(settings.model_copy(update={"database_url": url}), clock)
+    onboarded(live.conversation, "silent")
+    active = onboarded(live.conversation, "active", name="Karim")
+    for _ in range(3):
+        clock.advance(timedelta(days=200))
+        active.send("merci")
+    live.close()
+    restarted = build_app(settings.model_copy(update={"database_url": url}), clock)
+    restarted.close()
+    with session_factory() as session:
+        assert session.scalars(select(User.external_id)).all() == ["active"]
+
+
+def test_sql_parameters_never_reach_the_logs(engine: Engine) -> None:
+    assert engine.hide_parameters
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("filieres", "x" * 61), ("filieres", " ; ;"), ("filieres", "A;a"), ("log_level", "verbose")],
+)
+def test_invalid_settings_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"faq_dir": FIXTURE_FAQ, field: value})
