@@ -55,3 +55,28 @@ def test_parallel_trainees_do_not_mix_states(
             index = int(user.external_id.split("-")[1])
             assert user.first_name == f"Prenom{'abcdefghij'[index]}"
             assert user.filiere is not None
+
+
+def test_simultaneous_messages_of_one_user_are_serialised(
+    conversation: Conversation, session_factory: sessionmaker[Session]
+) -> None:
+    for message in (
+        IncomingMessage("console", "busy", text="/start"),
+        IncomingMessage("console", "busy", button_id="consent:yes"),
+    ):
+        conversation.handle(message)
+    burst = [
+        IncomingMessage("console", "busy", text=text)
+        for text in ["Samira", "/menu", "Karim", "/mesdonnees", "menu", "Léa"] * 3
+    ]
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(conversation.handle, burst))
+    assert all(texts.INTERNAL_ERROR.split(".")[0] not in replies[0].text for replies in answers)
+    with session_factory() as session:
+        user = session.scalars(select(User).where(User.external_id == "busy")).one()
+        state = session.scalars(select(ConversationState.state)).one()
+    # The first name typed first was taken; later names were answered as filière attempts.
+    assert user.first_name in ("Samira", "Karim", "Léa")
+    assert state == "ask_filiere"
+    # Exactly one message was handled in the name step.
+    assert sum("Dans quelle filière" in replies[0].text for replies in answers) == 1
