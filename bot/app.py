@@ -13,6 +13,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.turn import Services
 from bot.features.faq import FaqService
+from bot.features.faq_watch import FaqWatcher
 from bot.storage.db import make_engine, make_session_factory, upgrade_database
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,15 @@ class App:
     engine: Engine
     session_factory: sessionmaker[Session]
     conversation: Conversation
+    faq_watcher: FaqWatcher
+
+    def start(self) -> None:
+        """Start the background work: watching the FAQ files."""
+        self.faq_watcher.start()
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Stop the background work and release the database connections."""
+        self.faq_watcher.stop()
         self.engine.dispose()
 
 
@@ -52,4 +59,5 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     services = Services(settings=settings, faq=faq_service, clock=clock)
     conversation = Conversation(session_factory, services)
     conversation.purge_expired_data()
-    return App(settings, engine, session_factory, conversation)
+    watcher = FaqWatcher(faq_service, settings.faq_reload_seconds)
+    return App(settings, engine, session_factory, conversation, watcher)

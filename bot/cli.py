@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.messages import IncomingMessage, Reply
+from bot.core.text import clean_text
 from bot.faq import FaqError, check_faq
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 from bot.storage.models import Role
@@ -77,6 +79,7 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
     async def on_message(message: IncomingMessage) -> list[Reply]:
         return await asyncio.to_thread(app.conversation.handle, message)
 
+    app.start()
     try:
         asyncio.run(channel.start(on_message))
     except KeyboardInterrupt:
@@ -137,6 +140,63 @@ def faq_check(ctx: click.Context, faq_dir: Path | None) -> None:
             click.echo(str(problem))
         sys.exit(1)
     click.echo(f"OK : {directory}")
+
+
+@faq.command("match")
+@click.option("--faq-dir", type=click.Path(path_type=Path), default=None, help="Dossier FAQ (sinon FAQ_DIR).")
+@click.pass_context
+def faq_match(ctx: click.Context, faq_dir: Path | None) -> None:
+    """Lire une question par ligne et écrire la décision du bot en JSON (une ligne par question)."""
+    from bot.faq import FaqMatcher, load_faq
+    from bot.features.understand import understand
+
+    directory = faq_dir or _settings(ctx).faq_dir
+    try:
+        matcher = FaqMatcher(load_faq(directory))
+    except FaqError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    for line in sys.stdin:
+        query = line.rstrip("\r\n")
+        decision = understand(clean_text(query), matcher.match)
+        record = {
+            "query": query,
+            "decision": decision.kind.value,
+            "id": decision.entry.id if decision.entry else None,
+            "suggestions": [entry.id for entry in decision.suggestions],
+            "intent": decision.intent.value if decision.intent else None,
+            "score": round(decision.score, 4),
+        }
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@faq.command("gaps")
+@click.option("--since", "days", type=click.IntRange(1, 3650), default=30, show_default=True, help="Jours.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def faq_gaps(ctx: click.Context, days: int, as_json: bool) -> None:
+    """Lister les questions sans bonne réponse, groupées, les plus fréquentes d'abord."""
+    from bot.features.gaps import find_gaps
+
+    with _database(ctx) as session:
+        gaps = find_gaps(session, SystemClock().now(), days)
+    if as_json:
+        click.echo(json.dumps([gap.as_dict() for gap in gaps], ensure_ascii=False, indent=2))
+        return
+    if not gaps:
+        click.echo(f"Aucune question sans réponse depuis {days} jours.")
+        return
+    total = sum(gap.count for gap in gaps)
+    click.echo(f"{total} questions sans bonne réponse depuis {days} jours, en {len(gaps)} groupes :")
+    for number, gap in enumerate(gaps, start=1):
+        unused = gap.count - gap.fallbacks
+        detail = f"{gap.fallbacks} pas compris, {unused} propositions non choisies"
+        click.echo(f"\n{number}. {gap.count} fois ({detail})")
+        for example in gap.examples:
+            click.echo(f"   « {example} »")
+        if gap.suggested:
+            offered = ", ".join(f"{entry_id} ×{times}" for entry_id, times in gap.suggested.most_common(3))
+            click.echo(f"   proposé : {offered}")
 
 
 @main.group()

@@ -41,6 +41,17 @@ class Settings(BaseSettings):
         ge=30,
         description="Trainee data is erased after this many days without any message",
     )
+    faq_miss_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=365,
+        description="Unanswered questions are kept this long for the admins' gaps report",
+    )
+    faq_reload_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="How often the running bot looks for edits in FAQ_DIR (0: only on /recharger)",
+    )
     log_level: str = Field(default="WARNING", description="Python logging level")
 
     @field_validator("filieres")

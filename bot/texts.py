@@ -22,9 +22,10 @@ BUTTON_INTRODUCE = "Me présenter"
 
 WELCOME = "👋 Bonjour ! Je suis le robot d'aide de {centre}."
 WELCOME_WHAT = "Je réponds à vos questions sur l'ordinateur prêté, l'e-mail, le CV et la recherche d'emploi."
-CONSENT_WHAT = (
-    "🔒 Pour vous aider, je garde votre prénom, votre filière et le numéro de votre compte. "
-    "Je ne garde pas vos messages."
+CONSENT_WHAT = "🔒 Pour vous aider, je garde votre prénom, votre filière et le numéro de votre compte."
+CONSENT_MESSAGES = (
+    "Je ne garde pas vos messages, sauf les questions que je n'ai pas comprises : "
+    "l'équipe les lit pendant {miss_retention} pour améliorer mes réponses, sans voir votre nom."
 )
 CONSENT_QUESTION = (
     "Tout est effacé après {retention} sans message, ou quand vous le demandez. Vous êtes d'accord ?"
@@ -34,9 +35,10 @@ CONSENT_DETAILS = (
     "• votre prénom et votre filière ;\n"
     "• le numéro de votre compte dans l'application (pour vous répondre) ;\n"
     "• la date de votre accord et celle de votre dernier message (pas son texte) ;\n"
-    "• si vous voulez des rappels, et l'étape où vous êtes dans la conversation.\n"
+    "• si vous voulez des rappels, la langue des réponses, et l'étape où vous êtes dans la conversation ;\n"
+    "• les questions que je n'ai pas comprises, pendant {miss_retention}.\n"
     "Pourquoi : pour vous appeler par votre prénom et vous donner les bonnes infos.\n"
-    "Qui peut le voir : l'équipe du centre qui s'occupe de ce robot.\n"
+    "Qui peut le voir : l'équipe du centre qui s'occupe de ce robot (les questions, sans votre nom).\n"
     "Combien de temps : tout est effacé après {retention} sans message.\n"
     "Voir vos données : /mesdonnees. Tout effacer : /oublier."
 )
@@ -80,6 +82,7 @@ HELP = (
     "Pour parler à une personne : {contact}.\n"
     "/start : recommencer\n"
     "/menu : le menu\n"
+    "/langue : réponses en néerlandais ou en anglais\n"
     "/mesdonnees : ce que je garde sur vous\n"
     "/oublier : tout effacer\n"
     "/stop : ne plus recevoir de rappels\n"
@@ -102,7 +105,7 @@ INTERNAL_ERROR = (
 MY_DATA_NONE = "Je ne garde rien sur vous."
 MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
 MY_DATA_FOOTER = (
-    "Je ne garde pas le texte de vos messages. "
+    "Je ne garde pas vos autres messages. "
     "Tout est effacé après {retention} sans message. Pour tout effacer maintenant : /oublier"
 )
 FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus vous reconnaître."
@@ -113,6 +116,19 @@ FORGET_STAFF = "Les comptes du personnel sont gérés par un admin (cisp-bot sta
 
 STOP_DONE = "🔕 D'accord. Je ne vous enverrai plus de rappels. Pour les recevoir à nouveau : /reprendre"
 RESUME_DONE = "🔔 C'est noté. Je vous enverrai à nouveau les rappels. Pour les arrêter : /stop"
+LANGUAGE_QUESTION = (
+    "🌍 En quelle langue voulez-vous les réponses ? / In welke taal? / In which language?\n"
+    "Le menu reste en français. Quand une réponse n'existe pas dans votre langue, elle vient en français."
+)
+LANGUAGE_SET = {
+    "fr": "C'est noté : les réponses viendront en français.",
+    "nl": "Genoteerd: de antwoorden komen in het Nederlands, als ze bestaan. (Het menu blijft in het Frans.)",
+    "en": "Noted: answers will come in English when they exist. (The menu stays in French.)",
+}
+# For admins only.
+FAQ_RELOAD_FAILED = (
+    "⚠️ Les fichiers FAQ modifiés ont des erreurs. Le bot continue avec l'ancienne version.\n{problems}"
+)
 NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Appuyez sur « Me présenter »."
 
 

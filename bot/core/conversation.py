@@ -16,11 +16,11 @@ from bot.core.messages import IncomingMessage, Reply
 from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.turn import Services, State, Turn
-from bot.faq import Outcome
-from bot.features import faq, menu, onboarding, privacy, staff
-from bot.features.intents import Intent, detect_intent, strip_greeting
+from bot.features import faq, language, menu, onboarding, privacy, staff
+from bot.features.intents import Intent
+from bot.features.understand import DecisionKind, understand
 from bot.storage.db import unit_of_work
-from bot.storage.models import User
+from bot.storage.models import Role, User
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,14 @@ COMMANDS: dict[str, Step] = {
     "oublier": privacy.ask_forget,
     "stop": privacy.pause_notifications,
     "reprendre": privacy.resume_notifications,
+    "langue": language.ask_language,
+    "taal": language.ask_language,
+    "language": language.ask_language,
 }
 # What may interrupt onboarding without ending it: looking at or erasing one's data, help.
-ALLOWED_DURING_ONBOARDING = frozenset({"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre"})
+ALLOWED_DURING_ONBOARDING = frozenset(
+    {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
+)
 STAFF_COMMANDS = frozenset({"test", "recharger", "staff"})
 # How often expired data is erased while the bot runs (also once at start).
 PURGE_INTERVAL = timedelta(hours=6)
@@ -77,8 +82,10 @@ class Conversation:
         if not self._purge_lock.acquire(blocking=False):
             return
         try:
+            settings = self.services.settings
             with unit_of_work(self._session_factory) as session:
-                privacy.purge_inactive(session, now, self.services.settings.data_retention_days)
+                privacy.purge_inactive(session, now, settings.data_retention_days)
+                privacy.purge_old_misses(session, now, settings.faq_miss_retention_days)
             self._next_purge = now + PURGE_INTERVAL
         except Exception:
             log.exception("retention purge failed; trying again with the next message")
@@ -95,6 +102,10 @@ class Conversation:
             now = self.services.clock.now()
             turn = Turn(message, clean_text(message.text), session, user, now, self.services)
             replies = self._route(turn)
+            if user is not None and user.role == Role.ADMIN.value:
+                notice = self.services.faq.error_notice_for(user.id)
+                if notice is not None:
+                    replies = [Reply(notice), *replies]
             if turn.user is not None and not turn.forgotten:
                 turn.user.last_seen_at = now
             return replies
@@ -128,6 +139,8 @@ class Conversation:
             return onboarding.on_name_button(turn, argument)
         if payload.action is Action.FILIERE:
             return onboarding.on_filiere(turn, argument)
+        if payload.action is Action.LANGUAGE:
+            return language.on_language(turn, argument)
         return self._go(turn, argument)
 
     def _go(self, turn: Turn, target: str) -> list[Reply]:
@@ -177,13 +190,10 @@ class Conversation:
             # Anything else means the person moved on: keep everything and answer normally.
             turn.set_state(State.IDLE)
             return [Reply(texts.FORGET_CANCELLED), *self._on_text(turn)]
-        intent = detect_intent(turn.text)
-        if state is State.ASKING and intent not in (Intent.MENU, Intent.HELP):
-            # The person chose "Poser une question": whatever they type is the question.
-            return faq.answer_question(turn, strip_greeting(turn.text))
-        if intent is None:
-            return faq.answer_question(turn, strip_greeting(turn.text))
-        return self._on_intent(turn, intent)
+        decision = understand(turn.text, self.services.faq.match, asking=state is State.ASKING)
+        if decision.kind is DecisionKind.INTENT and decision.intent is not None:
+            return self._on_intent(turn, decision.intent)
+        return faq.decision_replies(turn, decision)
 
     def _on_intent(self, turn: Turn, intent: Intent) -> list[Reply]:
         if intent is Intent.GREETING:
@@ -199,10 +209,5 @@ class Conversation:
             return menu.show_help(turn)
         if intent is Intent.MENU:
             return menu.show_menu(turn)
-        if intent in (Intent.BOOK, Intent.SESSIONS):
-            # "Où voir mon horaire ?" may be an FAQ question: a sure FAQ answer wins.
-            result = self.services.faq.match(turn.text)
-            if result.outcome is Outcome.ANSWER:
-                return faq.replies_for(turn, result)
         target = {Intent.PERSON: "person", Intent.BOOK: "book", Intent.SESSIONS: "sessions"}[intent]
         return menu.not_built_yet(turn, target)

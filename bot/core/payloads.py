@@ -25,6 +25,7 @@ class Action(StrEnum):
     FILIERE = "fil"  # index in the configured list and a check of the name: see filiere_argument
     FAQ = "faq"  # an FAQ entry id
     FORGET = "forget"  # yes, no
+    LANGUAGE = "lang"  # fr, nl, en
 
 
 GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start")
@@ -36,6 +37,7 @@ _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
     Action.FILIERE: re.compile(r"\d{1,2}\.[0-9a-f]{4}|none"),
     Action.FAQ: re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}"),
     Action.FORGET: re.compile("yes|no"),
+    Action.LANGUAGE: re.compile("fr|nl|en"),
 }
 
 

@@ -23,6 +23,12 @@ ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # An id travels in button payloads ("faq:<id>"), which Telegram limits to 64 bytes.
 MAX_ID_CHARS = 60
 REQUIRED_TEXT_FIELDS = ("question", "answer")
+# Answers in other languages, used when the trainee writes in (or chose) that language.
+TRANSLATED_ANSWER_FIELDS = {"nl": "answer_nl", "en": "answer_en"}
+# A short label for buttons (WhatsApp list rows show 24 characters).
+MAX_BUTTON_CHARS = 24
+# Two questions at least this similar (rapidfuzz ratio on normalised text without spaces) are one question.
+NEAR_DUPLICATE_SCORE = 92
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,15 @@ class FaqEntry:
     keywords: tuple[str, ...] = ()
     follow_ups: tuple[str, ...] = ()
     source: str = ""
+    translations: tuple[tuple[str, str], ...] = ()  # (language, answer) pairs besides French
+    button: str | None = None  # short label for buttons; None: the question, shortened
+
+    def answer_in(self, language: str | None) -> str:
+        """Return the answer in language when the file provides it, else the French answer."""
+        for code, answer in self.translations:
+            if code == language:
+                return answer
+        return self.answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +174,8 @@ def _read_directory(directory: Path) -> tuple[list[FaqEntry], list[FaqProblem]]:
             continue
         first_seen[entry_id] = (file_name, raw.line)
         entries.append(raw.entry)
+
+    problems.extend(_near_duplicate_questions(raw_entries))
 
     for file_name, raw in raw_entries:
         for follow_up in raw.entry.follow_ups:
@@ -294,6 +311,23 @@ def _check_entry(
     alternatives = _string_list(value, "alternatives", report, allow_empty_items=False)
     keywords = _string_list(value, "keywords", report, allow_empty_items=True)
     follow_ups = _string_list(value, "follow_ups", report, allow_empty_items=False)
+    translations: list[tuple[str, str]] = []
+    for language, field_name in TRANSLATED_ANSWER_FIELDS.items():
+        if field_name not in value:
+            continue
+        translated = value[field_name]
+        if not isinstance(translated, str) or not translated.strip():
+            report(f"champ '{field_name}' doit être un texte non vide", field_name)
+        else:
+            translations.append((language, translated.strip()))
+    button = value.get("button")
+    if button is not None and (not isinstance(button, str) or not button.strip()):
+        report("champ 'button' doit être un texte non vide", "button")
+    elif isinstance(button, str) and len(button.strip()) > MAX_BUTTON_CHARS:
+        report(
+            f"champ 'button' trop long ({len(button.strip())} caractères, maximum {MAX_BUTTON_CHARS})",
+            "button",
+        )
 
     problems.extend(FaqProblem(file_name, message, label, line) for message, line in entry_problems)
     if entry_problems:
@@ -306,6 +340,8 @@ def _check_entry(
         keywords=tuple(item.strip() for item in keywords if item.strip()),
         follow_ups=tuple(item.strip() for item in follow_ups),
         source=file_name,
+        translations=tuple(translations),
+        button=button.strip() if isinstance(button, str) else None,
     )
     follow_up_line = field_lines.get("follow_ups", entry_line)
     return _RawEntry(entry, entry_line, dict.fromkeys(entry.follow_ups, follow_up_line))
@@ -338,3 +374,37 @@ def _string_list(
         else:
             result.append(item)
     return result
+
+
+def _near_duplicate_questions(raw_entries: list[tuple[str, _RawEntry]]) -> list[FaqProblem]:
+    """Report entries whose question is nearly the same as an earlier entry's: trainees can't choose."""
+    from rapidfuzz import fuzz, process
+
+    from bot.faq.normalize import normalize
+
+    # Spaces removed: "wi-fi" and "wifi" are the same word to a trainee.
+    questions = [normalize(raw.entry.question).replace(" ", "") for _, raw in raw_entries]
+    if len(questions) < 2:
+        return []
+    problems = []
+    for later in range(1, len(questions)):
+        found = process.extractOne(
+            questions[later],
+            questions[:later],
+            scorer=fuzz.ratio,
+            score_cutoff=NEAR_DUPLICATE_SCORE,
+        )
+        if found is None:
+            continue
+        file_name, raw = raw_entries[later]
+        other_file, other = raw_entries[found[2]]
+        problems.append(
+            FaqProblem(
+                file_name,
+                f"question presque identique à celle de l'entrée '{other.entry.id}' "
+                f"({other_file}, ligne {other.line}) : fusionnez-les ou précisez la différence",
+                raw.entry.id,
+                raw.line,
+            )
+        )
+    return problems

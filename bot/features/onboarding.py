@@ -43,12 +43,17 @@ def _retention(turn: Turn) -> str:
     return texts.retention_text(turn.services.settings.data_retention_days)
 
 
+def _miss_retention(turn: Turn) -> str:
+    return texts.retention_text(turn.services.settings.faq_miss_retention_days)
+
+
 def welcome(turn: Turn) -> list[Reply]:
     """Greet someone the bot does not know and ask for consent."""
     return [
         Reply(texts.WELCOME.format(centre=turn.services.settings.centre_name)),
         Reply(texts.WELCOME_WHAT),
         Reply(texts.CONSENT_WHAT),
+        Reply(texts.CONSENT_MESSAGES.format(miss_retention=_miss_retention(turn))),
         Reply(texts.CONSENT_QUESTION.format(retention=_retention(turn)), consent_buttons()),
     ]
 
@@ -58,7 +63,10 @@ def on_consent(turn: Turn, choice: str) -> list[Reply]:
     if turn.user is not None:
         return [Reply(texts.CONSENT_ALREADY), *resume(turn)]
     if choice == "info":
-        return [Reply(texts.CONSENT_DETAILS.format(retention=_retention(turn)), consent_buttons())]
+        details = texts.CONSENT_DETAILS.format(
+            retention=_retention(turn), miss_retention=_miss_retention(turn)
+        )
+        return [Reply(details, consent_buttons())]
     if choice == "no":
         return [
             Reply(texts.CONSENT_DECLINED),

@@ -22,7 +22,7 @@ from bot.core.payloads import Action, pack
 from bot.core.text import fold
 from bot.core.turn import State, Turn
 from bot.features.menu import MENU_BUTTON, main_menu, needs_account
-from bot.storage.models import Role, User
+from bot.storage.models import FaqMiss, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
     "users": {
         "first_name": ("Prénom", _text),
         "filiere": ("Filière", _text),
+        "language": (
+            "Langue des réponses",
+            lambda code: {"nl": "néerlandais", "en": "anglais"}.get(code, "français"),
+        ),
         "channel": ("Application", str),
         "external_id": ("Numéro de compte dans l'application", str),
         "role": ("Rôle", lambda role: _ROLE_LABELS.get(role, role)),
@@ -62,26 +66,43 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "data": ("Détails de cette étape", lambda data: ", ".join(f"{k} : {v}" for k, v in data.items())),
         "updated_at": ("Étape enregistrée le", _date),
     },
+    # One line per question the bot did not understand (kept for the gaps report).
+    "faq_misses": {
+        "asked_at": ("Question non comprise, le", _date),
+        "question": ("Texte", lambda question: f"« {question} »"),
+        "outcome": (
+            "Ma réponse",
+            lambda outcome: "des propositions" if outcome == "suggest" else "pas compris",
+        ),
+        "suggested": ("Propositions", lambda ids: ids.replace(" ", ", ") or "aucune"),
+        "chosen": ("Votre choix", lambda chosen: chosen or "aucun"),
+    },
 }
 # Keys that only link rows together; they mean nothing to the person.
-INTERNAL_COLUMNS = frozenset({"users.id", "conversation_states.user_id"})
+INTERNAL_COLUMNS = frozenset(
+    {"users.id", "conversation_states.user_id", "faq_misses.id", "faq_misses.user_id"}
+)
 PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
 NON_PERSONAL_TABLES = frozenset({"alembic_version"})
 
 
 def describe_user(user: User) -> list[str]:
-    """Return one readable line per value stored about the user."""
-    rows: dict[str, Any] = {"users": user, "conversation_states": user.conversation}
+    """Return readable lines for every value stored about the user."""
     lines = []
-    for table, columns in SHOWN_COLUMNS.items():
-        row = rows[table]
+    for table, row in (("users", user), ("conversation_states", user.conversation)):
         if row is None:
             continue
-        for column, (label, show) in columns.items():
+        for column, (label, show) in SHOWN_COLUMNS[table].items():
             value = getattr(row, column)
             if column == "data" and not value:
                 continue
             lines.append(f"• {label} : {show(value)}")
+    for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
+        parts = [
+            f"{label} : {show(getattr(miss, column))}"
+            for column, (label, show) in SHOWN_COLUMNS["faq_misses"].items()
+        ]
+        lines.append("• " + " ; ".join(parts))
     return lines
 
 
@@ -159,6 +180,16 @@ def purge_inactive(session: Session, now: datetime, retention_days: int) -> int:
     if count:
         log.info("erased %d trainees inactive for %d days", count, retention_days)
     return count
+
+
+def purge_old_misses(session: Session, now: datetime, retention_days: int) -> int:
+    """Erase unanswered questions older than their retention period; return how many."""
+    result = session.execute(
+        delete(FaqMiss)
+        .where(FaqMiss.asked_at < now - timedelta(days=retention_days))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def pause_notifications(turn: Turn) -> list[Reply]:

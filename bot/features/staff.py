@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from bot import texts
 from bot.core.messages import Reply
 from bot.core.turn import Turn
 from bot.faq import FaqError
+from bot.features.understand import understand
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +23,15 @@ def test_question(turn: Turn, question: str) -> list[Reply]:
     """Show what the matcher would do with a question, with its best candidates."""
     if not question.strip():
         return [Reply("Écrivez la question après /test. Par exemple : /test jarrive pa a me conecter")]
-    result = turn.services.faq.match(question)
-    lines = [f"Résultat : {result.outcome.value} (confiance {result.confidence:.2f})"]
-    if result.entry is not None:
-        lines.append(f"Réponse : {result.entry.id}")
+    decision = understand(question, turn.services.faq.match)
+    lines = [f"Résultat : {decision.kind.value} (confiance {decision.score:.2f})"]
+    if decision.entry is not None:
+        lines.append(f"Réponse : {decision.entry.id}")
+    if decision.suggestions:
+        lines.append("Propositions : " + ", ".join(entry.id for entry in decision.suggestions))
+    if decision.intent is not None:
+        lines.append(f"Intention : {decision.intent.value}")
+    lines.append("Meilleurs candidats :")
     lines += [
         f"{score:.2f}  {entry.id}  ({entry.source})"
         for entry, score in turn.services.faq.candidates(question, limit=5)
@@ -37,8 +44,10 @@ def reload_faq(turn: Turn) -> list[Reply]:
     try:
         count = turn.services.faq.reload()
     except FaqError as error:
+        if turn.user is not None:
+            turn.services.faq.error_notice_for(turn.user.id)  # told here: no second notice
         problems = "\n".join(str(problem) for problem in error.problems[:20])
-        return [Reply(f"❌ FAQ non rechargée, l'ancienne reste en place. Problèmes :\n{problems}")]
+        return [Reply(texts.FAQ_RELOAD_FAILED.format(problems=problems))]
     return [Reply(f"✅ FAQ rechargée : {count} questions.")]
 
 

@@ -76,6 +76,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.TRAINEE.value)
     first_name: Mapped[str | None] = mapped_column(String(40))
     filiere: Mapped[str | None] = mapped_column(String(60))
+    # FAQ answers come in this language when the file has it ("nl", "en"); None means French.
+    language: Mapped[str | None] = mapped_column(String(2))
     consented_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     notifications_paused: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -83,6 +85,9 @@ class User(Base):
 
     conversation: Mapped[ConversationState | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False
+    )
+    faq_misses: Mapped[list[FaqMiss]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -102,3 +107,23 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     user: Mapped[User] = relationship(back_populates="conversation")
+
+
+class FaqMiss(Base):
+    """A question the FAQ could not answer, kept for the admins' to-do list (`cisp-bot faq gaps`).
+
+    Linked to its author only so that /mesdonnees shows it and /oublier erases it; the gaps report never
+    shows who asked. Kept for a limited time (FAQ_MISS_RETENTION_DAYS).
+    """
+
+    __tablename__ = "faq_misses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    question: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(16))  # "fallback" or "suggest"
+    suggested: Mapped[str] = mapped_column(String(200), default="")  # entry ids, space-separated
+    chosen: Mapped[str | None] = mapped_column(String(64))  # the suggestion pressed, if any
+
+    user: Mapped[User] = relationship(back_populates="faq_misses")

@@ -140,8 +140,8 @@ def test_question_flow_and_follow_up(conversation: Conversation) -> None:
         < Écrivez votre question
         > le wifi marche pa sur mon ordi
         < Cliquez sur l'icône du Wi-Fi
-        [J'ai oublié le mot de passe de mon adresse e-mail.] [Parler à quelqu'un] [Menu]
-        > J'ai oublié le mot de passe de mon adresse e-mail.
+        [Mot de passe e-mail] [Parler à quelqu'un] [Menu]
+        > Mot de passe e-mail
         < Mot de passe oublié
     """)
 

@@ -28,7 +28,7 @@ def test_my_data_lists_every_stored_value(
 ) -> None:
     chat = onboarded(conversation, "samira")
     chat.send("/mesdonnees")
-    chat.expect("Voici tout ce que je garde sur vous", "Je ne garde pas le texte de vos messages")
+    chat.expect("Voici tout ce que je garde sur vous", "Je ne garde pas vos autres messages")
     for line in (
         "Prénom : Samira",
         "Filière : Horticulture",

@@ -206,7 +206,7 @@ def test_unknown_follow_up(tmp_path: Path) -> None:
         "a.yaml",
         '- id: wifi\n  question: "q"\n  answer: "r"\n  follow_ups:\n    - horaires\n    - parking\n',
     )
-    write(tmp_path, "b.yaml", '- id: horaires\n  question: "q"\n  answer: "r"\n')
+    write(tmp_path, "b.yaml", '- id: horaires\n  question: "Quand?"\n  answer: "r"\n')
     problems = check_faq(tmp_path)
     assert messages(problems) == ["a.yaml:4: entrée 'wifi': champ 'follow_ups' : l'id 'parking' n'existe pas"]
 
@@ -248,3 +248,49 @@ def test_id_too_long_for_a_button_is_a_problem(tmp_path: Path) -> None:
     problems = check_faq(tmp_path)
     assert len(problems) == 1
     assert "trop long" in str(problems[0]) and "a.yaml:1" in str(problems[0])
+
+
+def test_near_identical_questions_are_a_problem(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "- id: wifi\n  question: Comment se connecter au Wi-Fi ?\n  answer: R.\n")
+    write(tmp_path, "b.yaml", "- id: wifi-2\n  question: comment se connecter au wifi\n  answer: R.\n")
+    problems = check_faq(tmp_path)
+    assert [str(problem) for problem in problems] == [
+        "b.yaml:1: entrée 'wifi-2': question presque identique à celle de l'entrée 'wifi' (a.yaml, ligne 1) :"
+        " fusionnez-les ou précisez la différence"
+    ]
+
+
+def test_different_questions_sharing_words_are_fine(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        "- id: mdp-mail\n  question: J'ai oublié le mot de passe de mon e-mail\n  answer: R.\n"
+        "- id: mdp-windows\n  question: J'ai oublié le code PIN de Windows\n  answer: R.\n",
+    )
+    assert check_faq(tmp_path) == []
+
+
+def test_translations_and_button(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        "- id: wifi\n  question: Comment avoir le wifi ?\n  answer: Cliquez.\n"
+        "  answer_nl: Klik.\n  answer_en: Click.\n  button: Wi-Fi\n",
+    )
+    entry = load_faq(tmp_path).entries[0]
+    assert entry.answer_in("nl") == "Klik."
+    assert entry.answer_in("en") == "Click."
+    assert entry.answer_in(None) == entry.answer_in("de") == "Cliquez."
+    assert entry.button == "Wi-Fi"
+
+
+def test_bad_translation_and_button_are_problems(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        "- id: wifi\n  question: Q ?\n  answer: R.\n  answer_nl: ''\n"
+        "  button: Un libellé beaucoup trop long pour un bouton\n",
+    )
+    problems = [str(problem) for problem in check_faq(tmp_path)]
+    assert "a.yaml:4: entrée 'wifi': champ 'answer_nl' doit être un texte non vide" in problems
+    assert any("a.yaml:5" in problem and "'button' trop long" in problem for problem in problems)
