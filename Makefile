@@ -36,7 +36,8 @@ unit: $(VENV)/.dev
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.runtime
-	$(BIN)/python bench/faq_eval.py
+	$(BIN)/python bench/faq_quality.py
+	$(BIN)/python bench/faq_speed.py
 	$(BIN)/python bench/conversation.py
 
 clean:

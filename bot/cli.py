@@ -187,7 +187,8 @@ def faq_gaps(ctx: click.Context, days: int, as_json: bool) -> None:
         click.echo(f"Aucune question sans réponse depuis {days} jours.")
         return
     total = sum(gap.count for gap in gaps)
-    click.echo(f"{total} questions sans bonne réponse depuis {days} jours, en {len(gaps)} groupes :")
+    groups = f"{len(gaps)} groupe" + ("s" if len(gaps) > 1 else "")
+    click.echo(f"{total} question(s) sans bonne réponse depuis {days} jours, en {groups} :")
     for number, gap in enumerate(gaps, start=1):
         unused = gap.count - gap.fallbacks
         detail = f"{gap.fallbacks} pas compris, {unused} propositions non choisies"

@@ -11,16 +11,18 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
 
 1. The message goes through :func:`bot.faq.normalize.tokens` (SMS spelling, accents, stop words, stems,
    synonyms). Each token unknown to the FAQ vocabulary is repaired when possible: a glued article
-   (``laccueil``) is split, then a typo is corrected with ``rapidfuzz.process.extractOne`` against the
-   vocabulary, with a cutoff that grows stricter for short words.
+   (``laccueil``) is split, a misspelling with the same French phonetic key (``surchof``) is mapped to
+   the FAQ word, then a typo is corrected with ``rapidfuzz.process.extractOne`` against the vocabulary,
+   with a cutoff that grows stricter for short words.
 2. Each token weighs its IDF over the FAQ entries (a word found in many entries, like ``cv`` or
    ``ordinateur``, says little). A token still unknown keeps a fixed weight: it is evidence that the
    message speaks of something the FAQ does not cover.
-3. For each entry the matcher measures how much of the message the entry explains (``coverage``) and
-   how much of its best phrasing - question, an alternative or a keyword - the message contains
-   (``recall``), plus a rapidfuzz ``token_sort_ratio`` between the message and that phrasing. Words that
-   only appear in the entry's answer count for a fraction of their weight. These measures are combined
-   linearly into a confidence in 0..1.
+3. Only the entries sharing a token with the message are scored (inverted index). For each one the
+   matcher measures how much of the message the entry explains (``coverage``) and how much of its best
+   phrasing - question, an alternative or a keyword - the message contains (``recall``), plus a
+   rapidfuzz ``token_sort_ratio`` between the message and that phrasing for the leading entries. Words
+   that only appear in the entry's answer count for a fraction of their weight. These measures are
+   combined linearly into a confidence in 0..1.
 4. The decision looks at the best confidence and at its margin over the second entry, so that a
    generic message ("cv", "ordi") that fits several entries is never answered but suggested.
 """
@@ -35,35 +37,70 @@ from enum import StrEnum
 from rapidfuzz import fuzz, process
 
 from bot.faq.loader import FaqBase, FaqEntry
-from bot.faq.normalize import MAX_INPUT_CHARS, lexicon, split_glued_elision, tokens
+from bot.faq.normalize import (
+    LEXICON_DIR_NAME,
+    MAX_INPUT_CHARS,
+    Lexicon,
+    detect_language,
+    load_lexicon,
+    phonetic,
+    split_glued_elision,
+    tokens,
+)
 
-__all__ = ["FaqMatcher", "MatchResult", "Outcome"]
+__all__ = ["FaqMatcher", "MatchResult", "Outcome", "Thresholds"]
 
 # ----------------------------------------------------------------------------- decision thresholds
-# Calibrated on the development set (bench/faq_eval.py), favouring declines over confident mistakes.
-ANSWER_THRESHOLD = 0.55
-ANSWER_MARGIN = 0.1
-SUGGEST_THRESHOLD = 0.35
-# Suggestions stay close to the best one: a far second choice is noise on a phone screen.
-SUGGEST_SPREAD = 0.2
 MAX_SUGGESTIONS = 3
+MIN_SUGGESTION_CONFIDENCE = 0.2
 
 # ----------------------------------------------------------------------------- scoring parameters
 # Weight of a token that the FAQ vocabulary does not know, relative to the rarest FAQ word.
-UNKNOWN_TOKEN_WEIGHT = 1.0
+UNKNOWN_TOKEN_WEIGHT = 1.4
 UNKNOWN_WEIGHT_DECAY = 0.85
+# An unknown everyday word ("hier", "enfant", "trouver") is the story around a question: it weighs this
+# share of an unknown rare word and does not use up the decay.
+COMMON_UNKNOWN_FACTOR = 0.2
+COMMON_KNOWN_FACTOR = 0.75
+# In an English or Dutch message most words are unknown because the lexicon only translates the domain
+# words: being unknown is then weaker evidence of another topic.
+FOREIGN_UNKNOWN_FACTOR = 0.5
 # Share of a word's weight that counts when the word only appears in the entry's answer.
 ANSWER_WORD_FACTOR = 0.4
 # A keyword alone is a weaker sign than a whole phrasing of the question.
-KEYWORD_RECALL_FACTOR = 0.7
+KEYWORD_RECALL_FACTOR = 0.5
 # How the confidence mixes its three measures (they sum to 1).
 COVERAGE_WEIGHT = 0.45
 RECALL_WEIGHT = 0.4
 SIMILARITY_WEIGHT = 0.15
+# Only the best entries by coverage get the full score, and the best of those the (costlier) string
+# similarity: with a large FAQ, a generic word ("ordinateur") appears in hundreds of entries.
+FULL_SCORE_CANDIDATES = 40
+SIMILARITY_CANDIDATES = 8
+# A message longer than this (in content tokens) is a story: only its first tokens are scored.
+MAX_QUERY_TOKENS = 40
+# Quality of a token repaired through its phonetic key (an exact word is 1).
+PHONETIC_QUALITY = 0.8
 # Minimum rapidfuzz.ratio for correcting a typo, by token length: short words need to be almost exact
 # ("pdf" vs "pc"), long words tolerate more edits ("surchof" -> "surchauff").
 _NO_CORRECTION_BELOW = 4
+_MIN_PHONETIC_KEY = 3
 _DERIVATION_SUFFIX_LENGTH = 3
+# Bound the per-word repair cache: words are few, but a hostile input could bring many.
+_RESOLVE_CACHE_SIZE = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Hold the decision thresholds, calibrated on the development set (bench/faq_quality.py)."""
+
+    # On the development set, answering starts to go wrong below 0.49 and the answered share shrinks
+    # steadily above 0.52: the middle of that plateau is kept, not its edge.
+    answer: float = 0.51
+    margin: float = 0.08
+    suggest: float = 0.3
+    # Suggestions stay close to the best one: a far second choice is noise on a phone screen.
+    spread: float = 0.25
 
 
 def _correction_cutoff(length: int) -> float:
@@ -119,24 +156,32 @@ class _Scored:
     entry: FaqEntry
     confidence: float
     matched: frozenset[str]
+    coverage: float = 0.0
+    recall: float = 0.0
+    similarity: float = 0.0
 
 
 class FaqMatcher:
     """Match messages against one FAQ base; build once, then call :meth:`match` for every message."""
 
-    def __init__(self, base: FaqBase) -> None:
-        """Precompute the vocabulary, the IDF weights and the tokenised phrasings of every entry."""
+    def __init__(
+        self, base: FaqBase, lexicon: Lexicon | None = None, *, thresholds: Thresholds | None = None
+    ) -> None:
+        """Precompute the vocabulary, the IDF weights, the index and the tokenised phrasings."""
         self._base = base
         self._entries = base.entries
+        self._lexicon = lexicon if lexicon is not None else load_lexicon(base.directory / LEXICON_DIR_NAME)
+        self.thresholds = thresholds if thresholds is not None else Thresholds()
+        lex = self._lexicon
         entry_phrasings: list[list[tuple[list[str], bool]]] = []
         document_frequency: dict[str, int] = {}
         answer_vocabulary: list[frozenset[str]] = []
         for entry in self._entries:
-            phrasings = [(tokens(entry.question), False)]
-            phrasings += [(tokens(text), False) for text in entry.alternatives]
-            phrasings += [(tokens(text), True) for text in entry.keywords]
+            phrasings = [(tokens(entry.question, lex, drop_negated=True), False)]
+            phrasings += [(tokens(text, lex, drop_negated=True), False) for text in entry.alternatives]
+            phrasings += [(tokens(text, lex), True) for text in entry.keywords]
             entry_phrasings.append(phrasings)
-            answer_words = set(tokens(entry.answer))
+            answer_words = set(tokens(entry.answer, lex, drop_negated=True))
             answer_vocabulary.append(frozenset(answer_words))
             for word in {word for words, _ in phrasings for word in words} | answer_words:
                 document_frequency[word] = document_frequency.get(word, 0) + 1
@@ -164,20 +209,44 @@ class FaqMatcher:
             self._phrasings.append(built)
             self._entry_vocabulary.append(frozenset(word for phrasing in built for word in phrasing.tokens))
         self._answer_vocabulary = answer_vocabulary
+        self._question_tokens = [frozenset(phrasings[0][0]) for phrasings in entry_phrasings]
+        self._positions = {entry.id: position for position, entry in enumerate(self._entries)}
+
+        # Inverted indexes: only the entries that share a word with the message are scored. Words of
+        # the question side and words found only in the answer are kept apart (they weigh differently).
+        self._index: dict[str, list[int]] = {}
+        self._answer_index: dict[str, list[int]] = {}
+        for position, (vocabulary, answer_only) in enumerate(
+            zip(self._entry_vocabulary, answer_vocabulary, strict=True)
+        ):
+            for word in vocabulary:
+                self._index.setdefault(word, []).append(position)
+            for word in answer_only - vocabulary:
+                self._answer_index.setdefault(word, []).append(position)
 
         # Typos are corrected towards the FAQ vocabulary, and towards lexicon synonyms of FAQ words
         # ("sauvgarder" is closer to "sauvegarder" than to the FAQ's "enregistrer").
         self._corrections: dict[str, str] = {}
-        for variant, canonical in lexicon().synonyms.items():
+        for variant, canonical in lex.synonyms.items():
             if canonical in self._idf and len(variant) >= _NO_CORRECTION_BELOW:
                 self._corrections[variant] = canonical
         self._corrections.update({word: word for word in self._idf})
         self._correction_choices = list(self._corrections)
+        # Phonetic keys: when two FAQ words share a key, the more specific (rarer) one wins.
+        self._phonetic: dict[str, str] = {}
+        # Only the FAQ's own words get a key: the lexicon's English or Dutch variants ("scam") would
+        # capture French misspellings that merely sound alike ("scan").
+        for word in sorted(self._idf, key=lambda word: -self._idf[word]):
+            key = phonetic(word)
+            if len(key) >= _MIN_PHONETIC_KEY and word.isalpha():
+                self._phonetic.setdefault(key, word)
+        self._resolve_cache: dict[str, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------------------------ public
 
     def match(self, text: str) -> MatchResult:
         """Return the decision for a message: answer, suggest up to three entries, or fall back."""
+        thresholds = self.thresholds
         scored = self._score(text)
         if not scored or scored[0].confidence <= 0.0:
             return MatchResult(Outcome.FALLBACK, None, (), 0.0)
@@ -189,18 +258,24 @@ class FaqMatcher:
         discriminates = runner_up is None or not best.matched <= runner_up.matched
         if (
             discriminates
-            and best.confidence >= ANSWER_THRESHOLD
-            and best.confidence - second >= ANSWER_MARGIN
+            and best.confidence >= thresholds.answer
+            and best.confidence - second >= thresholds.margin
         ):
             return MatchResult(Outcome.ANSWER, best.entry, (), best.confidence)
-        if best.confidence >= SUGGEST_THRESHOLD:
+        if best.confidence >= thresholds.suggest:
             if discriminates:
-                floor = max(SUGGEST_THRESHOLD, best.confidence - SUGGEST_SPREAD)
+                # The first suggestion passed the suggest threshold; the others only need to stay close
+                # to it: when even the best is unsure, one lone wrong button is worse than three.
+                floor = max(MIN_SUGGESTION_CONFIDENCE, best.confidence - thresholds.spread)
                 close = [item for item in scored if item.confidence >= floor]
             else:
-                # A generic message ("cv", "ordi"): offer the entries about the same words, whatever
-                # their scores, so that the trainee can pick the right one among a few.
-                close = [item for item in scored if best.matched <= item.matched]
+                # A generic message ("cv", "ordi"): offer the entries most centrally about the same
+                # words - the words in their question, then the shortest questions - whatever their
+                # scores, so that the trainee can pick the right one among a few.
+                close = sorted(
+                    (item for item in scored if best.matched <= item.matched),
+                    key=lambda item: self._centrality(item, best.matched),
+                )
             suggestions = tuple(item.entry for item in close[:MAX_SUGGESTIONS])
             return MatchResult(Outcome.SUGGEST, None, suggestions, best.confidence)
         return MatchResult(Outcome.FALLBACK, None, (), best.confidence)
@@ -211,37 +286,50 @@ class FaqMatcher:
 
     # ------------------------------------------------------------------------------------ scoring
 
+    def _centrality(self, item: _Scored, words: frozenset[str]) -> tuple[int, int, float]:
+        """Return a sort key putting first the entries whose canonical question is about ``words``."""
+        question = self._question_tokens[self._positions[item.entry.id]]
+        return (-len(words & question), len(question), -item.confidence)
+
+    def _resolve_word(self, word: str) -> tuple[str, float]:
+        """Map one message token to the FAQ vocabulary with a quality in 0..1 (0: unknown)."""
+        if word in self._idf:
+            return word, 1.0
+        cached = self._resolve_cache.get(word)
+        if cached is not None:
+            return cached
+        result = self._repair(word)
+        if len(self._resolve_cache) >= _RESOLVE_CACHE_SIZE:
+            self._resolve_cache.clear()
+        self._resolve_cache[word] = result
+        return result
+
+    def _repair(self, word: str) -> tuple[str, float]:
+        """Return the FAQ word an unknown token stands for (glued article, phonetic key, typo)."""
+        rest = split_glued_elision(word, self._idf.__contains__)
+        if rest is not None:
+            return rest, 1.0
+        if not word.isalpha():
+            return word, 0.0
+        key = phonetic(word)
+        if len(key) >= _MIN_PHONETIC_KEY and key in self._phonetic:
+            return self._phonetic[key], PHONETIC_QUALITY
+        if len(word) >= _NO_CORRECTION_BELOW:
+            cutoff = _correction_cutoff(len(word))
+            found = process.extractOne(word, self._correction_choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if found is not None and not _is_derived_word(word, found[0]):
+                # A correction at the cutoff is a guess: it counts half as much as an exact word.
+                return self._corrections[found[0]], 0.5 + 0.5 * (found[1] - cutoff) / (100.0 - cutoff)
+        return word, 0.0
+
     def _resolve(self, words: Iterable[str]) -> dict[str, float]:
         """Map the message tokens to FAQ vocabulary (with a quality in 0..1) or keep them unknown (0)."""
         resolved: dict[str, float] = {}
-
-        def keep(word: str, quality: float) -> None:
-            resolved[word] = max(quality, resolved.get(word, 0.0))
-
         for word in words:
-            if word in self._idf:
-                keep(word, 1.0)
+            target, quality = self._resolve_word(word)
+            if quality <= 0 and (len(word) <= 1 or word.isdigit()):
                 continue
-            rest = split_glued_elision(word, self._idf.__contains__)
-            if rest is not None:
-                keep(rest, 1.0)
-                continue
-            if len(word) >= _NO_CORRECTION_BELOW and word.isalpha():
-                found = process.extractOne(
-                    word,
-                    self._correction_choices,
-                    scorer=fuzz.ratio,
-                    score_cutoff=_correction_cutoff(len(word)),
-                )
-                if found is not None and _is_derived_word(word, found[0]):
-                    found = None
-                if found is not None:
-                    # A correction at the cutoff is a guess: it counts half as much as an exact word.
-                    cutoff = _correction_cutoff(len(word))
-                    keep(self._corrections[found[0]], 0.5 + 0.5 * (found[1] - cutoff) / (100.0 - cutoff))
-                    continue
-            if len(word) > 1 and not word.isdigit():
-                keep(word, 0.0)
+            resolved[target] = max(quality, resolved.get(target, 0.0))
         return resolved
 
     def _score(self, text: str) -> list[_Scored]:
@@ -249,16 +337,22 @@ class FaqMatcher:
         if not isinstance(text, str) or not text.strip() or not self._entries:
             return []
         # normalize() also truncates, but slicing first keeps tokenisation cheap for huge inputs.
-        resolved = self._resolve(dict.fromkeys(tokens(text[:MAX_INPUT_CHARS])))
+        words = list(dict.fromkeys(tokens(text[:MAX_INPUT_CHARS], self._lexicon)))[:MAX_QUERY_TOKENS]
+        resolved = self._resolve(words)
         if not resolved:
             return []
         # Each further unknown word weighs a bit less: a long message naturally tells a story around
         # its question, whereas one unknown word in a short message is a strong sign of another topic.
         weights: dict[str, float] = {}
         unknown_weight = self._unknown_weight
+        if detect_language(text) != "fr":
+            unknown_weight *= FOREIGN_UNKNOWN_FACTOR
+        common = self._lexicon.common_stems
         for word, quality in resolved.items():
             if quality > 0:
                 weights[word] = self._idf[word] * quality
+            elif word in common:
+                weights[word] = COMMON_UNKNOWN_FACTOR * unknown_weight
             else:
                 weights[word] = unknown_weight
                 unknown_weight *= UNKNOWN_WEIGHT_DECAY
@@ -266,25 +360,29 @@ class FaqMatcher:
         known = {word: weights[word] for word, quality in resolved.items() if quality > 0}
         if not known or total_weight <= 0:
             return []
-        query_text = " ".join(word for word in resolved if resolved[word] > 0)
+        query_text = " ".join(known)
 
-        scored: list[_Scored] = []
-        for entry, phrasings, vocabulary, answer_vocabulary in zip(
-            self._entries, self._phrasings, self._entry_vocabulary, self._answer_vocabulary, strict=True
-        ):
+        # Coverage by accumulation over the indexes; words found only in the answer (a button name, a
+        # site) are weaker evidence than words of the question, but show the message is about the entry.
+        explained: dict[int, float] = {}
+        for word, weight in known.items():
+            for position in self._index.get(word, ()):
+                explained[position] = explained.get(position, 0.0) + weight
+        if not explained:
+            return []
+        for word, weight in known.items():
+            for position in self._answer_index.get(word, ()):
+                if position in explained:
+                    explained[position] += ANSWER_WORD_FACTOR * weight
+        leading = sorted(explained.items(), key=lambda item: item[1], reverse=True)[:FULL_SCORE_CANDIDATES]
+
+        partial: list[tuple[float, int, float, float, list[str]]] = []
+        for position, explained_weight in leading:
+            vocabulary = self._entry_vocabulary[position]
             matched = [word for word in known if word in vocabulary]
-            if not matched:
-                continue
-            # Words found only in the answer (a button name, a site) are weaker evidence than words of
-            # the question, but they show the message is about this entry.
-            from_answer = [word for word in known if word in answer_vocabulary and word not in vocabulary]
-            coverage = (
-                sum(known[word] for word in matched)
-                + ANSWER_WORD_FACTOR * sum(known[word] for word in from_answer)
-            ) / total_weight
+            coverage = explained_weight / total_weight
             recall = 0.0
-            similarity = 0.0
-            for phrasing in phrasings:
+            for phrasing in self._phrasings[position]:
                 shared = sum(known[word] for word in matched if word in phrasing.tokens)
                 if shared <= 0:
                     continue
@@ -292,11 +390,25 @@ class FaqMatcher:
                 if phrasing.is_keyword:
                     phrasing_recall *= KEYWORD_RECALL_FACTOR
                 recall = max(recall, phrasing_recall)
-                if not phrasing.is_keyword:
-                    similarity = max(similarity, fuzz.token_sort_ratio(query_text, phrasing.text) / 100.0)
+            upper_bound = _combine(coverage, recall, 1.0)
+            partial.append((upper_bound, position, coverage, recall, matched))
+
+        # The similarity adds at most SIMILARITY_WEIGHT: only the leading entries can change rank with it.
+        partial.sort(key=lambda item: item[0], reverse=True)
+        scored: list[_Scored] = []
+        for rank, (_bound, position, coverage, recall, matched) in enumerate(partial):
+            similarity = 0.0
+            if rank < SIMILARITY_CANDIDATES:
+                for phrasing in self._phrasings[position]:
+                    if not phrasing.is_keyword and not phrasing.tokens.isdisjoint(matched):
+                        similarity = max(similarity, fuzz.token_sort_ratio(query_text, phrasing.text) / 100.0)
             confidence = _combine(coverage, recall, similarity)
             if confidence > 0:
-                scored.append(_Scored(entry, confidence, frozenset(matched)))
+                scored.append(
+                    _Scored(
+                        self._entries[position], confidence, frozenset(matched), coverage, recall, similarity
+                    )
+                )
         scored.sort(key=lambda item: item.confidence, reverse=True)
         return scored
 

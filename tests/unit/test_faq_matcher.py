@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.faq import FaqBase, FaqEntry, FaqMatcher, MatchResult, Outcome, load_faq
+from bot.faq.matcher import Thresholds
+from bot.faq.normalize import load_lexicon
 
 FAQ_YAML = """\
 - id: wifi-centre
@@ -243,3 +245,156 @@ def test_match_on_random_word_salads_is_valid(matcher: FaqMatcher, text: str) ->
 @given(st.text(min_size=1, max_size=20), st.integers(min_value=500, max_value=1000))
 def test_match_on_10000_chars(matcher: FaqMatcher, chunk: str, repeat: int) -> None:
     assert_valid(matcher.match((chunk * repeat)[:10_000]))
+
+
+# ----------------------------------------------------------------------------- realistic trainee messages
+
+CENTRE_FAQ = """\
+- id: imprimer-cybercafe
+  question: "Comment imprimer un document au cybercafé ?"
+  alternatives:
+    - "Où est l'imprimante pour les stagiaires ?"
+  keywords: [imprimer, imprimante]
+  answer: "Envoyez le document sur l'imprimante « Cyber » et payez 10 cents la page à l'accueil."
+
+- id: signer-pdf
+  question: "Comment signer un document PDF sans l'imprimer ?"
+  alternatives:
+    - "Comment remplir un formulaire PDF sur l'ordinateur ?"
+  keywords: [PDF, signer, formulaire]
+  answer: "Ouvrez le PDF avec Edge et choisissez « Dessiner » : pas besoin de l'imprimer."
+
+- id: mot-de-passe-oublie
+  question: "J'ai oublié le mot de passe de ma boîte mail, que faire ?"
+  alternatives:
+    - "Comment récupérer mon compte e-mail ?"
+  keywords: [mot de passe, oublié, récupérer]
+  answer: "Cliquez sur « Mot de passe oublié » et suivez les étapes avec votre GSM."
+
+- id: absence
+  question: "Que faire si je ne peux pas venir à la formation ?"
+  alternatives:
+    - "Je suis malade, qui dois-je prévenir ?"
+  keywords: [absence, malade, prévenir]
+  answer: "Téléphonez à l'accueil avant 9 h et apportez un certificat médical si vous êtes malade."
+
+- id: attestation-chomage
+  question: "Comment obtenir une attestation de formation pour le chômage ?"
+  alternatives:
+    - "L'ONEM me demande une preuve que je suis en formation."
+  keywords: [attestation, ONEM, chômage]
+  answer: "Demandez l'attestation à votre formateur : elle est prête en deux jours."
+
+- id: cv-modele
+  question: "Où trouver un modèle de CV ?"
+  alternatives:
+    - "Comment commencer mon CV ?"
+  keywords: [modèle, CV]
+  answer: "Les modèles sont dans le dossier « CV » sur le bureau des ordinateurs du cybercafé."
+
+- id: cv-envoyer
+  question: "Comment envoyer mon CV à un employeur par e-mail ?"
+  alternatives:
+    - "Comment joindre mon CV à un e-mail ?"
+  keywords: [CV, envoyer, e-mail]
+  answer: "Cliquez sur le trombone, choisissez votre CV en PDF, puis Envoyer."
+
+- id: cv-photo
+  question: "Faut-il une photo sur le CV ?"
+  alternatives:
+    - "Quelle photo mettre sur mon CV ?"
+  keywords: [photo, CV]
+  answer: "Ce n'est pas obligatoire ; si vous en mettez une, choisissez une photo simple et récente."
+"""
+
+
+@pytest.fixture(scope="module")
+def centre(tmp_path_factory: pytest.TempPathFactory) -> FaqMatcher:
+    directory = tmp_path_factory.mktemp("centre")
+    (directory / "centre.yaml").write_text(CENTRE_FAQ, encoding="utf-8")
+    return FaqMatcher(load_faq(directory))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jai oublie mon mdp de gmail", "mot-de-passe-oublie"),
+        ("g oublié le mot de pass de ma boite mail", "mot-de-passe-oublie"),
+        ("je sais pas venir demain a la formation", "absence"),
+        ("I am sick today, I can't come to the training", "absence"),
+        ("moi malade, pas venir, qui prevenir ?", "absence"),
+        ("ou sont les imprimantes pour imprimer au cyber", "imprimer-cybercafe"),
+        ("kan ik hier iets afdrukken op de printer", "imprimer-cybercafe"),
+        ("l onem veut une atestation de formation", "attestation-chomage"),
+        ("comment on signe un formulaire pdf", "signer-pdf"),
+        (
+            "bonjour madame, hier au cours la formatrice a parlé de plein de choses et après j'ai voulu "
+            "envoyer mon cv a un patron par mail mais je sais pas comment faire",
+            "cv-envoyer",
+        ),
+    ],
+)
+def test_answers_realistic_trainee_messages(centre: FaqMatcher, text: str, expected: str) -> None:
+    result = centre.match(text)
+    assert_valid(result)
+    assert result.outcome is Outcome.ANSWER, centre.candidates(text)
+    assert result.entry is not None and result.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai perdu ma carte d'identité",
+        "ou trouver un appartement pas cher",
+        "combien je vais toucher au chomage",
+    ],
+)
+def test_realistic_near_misses_are_not_answered(centre: FaqMatcher, text: str) -> None:
+    result = centre.match(text)
+    assert_valid(result)
+    assert result.outcome is not Outcome.ANSWER, centre.candidates(text)
+
+
+def test_what_an_entry_does_without_is_not_its_topic(centre: FaqMatcher) -> None:
+    # "signer un PDF sans l'imprimer" must not answer a question about printing a PDF
+    result = centre.match("comment imprimer un pdf en couleur")
+    assert_valid(result)
+    assert result.entry is None or result.entry.id != "signer-pdf", centre.candidates("imprimer un pdf")
+
+
+def test_generic_word_suggests_the_entries_most_about_it(centre: FaqMatcher) -> None:
+    result = centre.match("cv")
+    assert result.outcome is Outcome.SUGGEST
+    ids = [entry.id for entry in result.suggestions]
+    # every suggestion has "CV" in its question, the shortest question first
+    assert ids[0] == "cv-photo"
+    assert set(ids) == {"cv-modele", "cv-envoyer", "cv-photo"}
+
+
+def test_admin_lexicon_folder_is_used(tmp_path: Path) -> None:
+    (tmp_path / "centre.yaml").write_text(CENTRE_FAQ, encoding="utf-8")
+    question = "kes ke je fais pour le papier du pointage"
+    assert FaqMatcher(load_faq(tmp_path)).match(question).outcome is not Outcome.ANSWER
+    (tmp_path / "lexique").mkdir()
+    (tmp_path / "lexique" / "chomage.yaml").write_text(
+        "synonyms:\n  - [attestation, papier]\nphrases:\n  papier du pointage: attestation chomage\n",
+        encoding="utf-8",
+    )
+    result = FaqMatcher(load_faq(tmp_path)).match(question)
+    assert result.outcome is Outcome.ANSWER and result.entry is not None
+    assert result.entry.id == "attestation-chomage"
+
+
+def test_explicit_lexicon_overrides_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "centre.yaml").write_text(CENTRE_FAQ, encoding="utf-8")
+    (tmp_path / "lexique").mkdir()
+    (tmp_path / "lexique" / "x.yaml").write_text("synonyms:\n  - [attestation, papier]\n", encoding="utf-8")
+    base = load_faq(tmp_path)
+    assert FaqMatcher(base).match("papier onem chomage").entry is not None
+    matcher = FaqMatcher(base, load_lexicon())
+    assert [entry.id for entry, _ in matcher.candidates("papier")] == []
+
+
+def test_thresholds_can_be_changed(centre: FaqMatcher) -> None:
+    matcher = FaqMatcher(centre._base, thresholds=Thresholds(answer=1.01))
+    assert matcher.match("jai oublie mon mdp de gmail").outcome is Outcome.SUGGEST

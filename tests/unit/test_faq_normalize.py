@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.faq import normalize, tokens
-from bot.faq.normalize import MAX_INPUT_CHARS, lexicon, stem
+from bot.faq import FaqProblem, normalize, tokens
+from bot.faq.normalize import (
+    MAX_INPUT_CHARS,
+    check_lexicon_dir,
+    detect_language,
+    lexicon,
+    load_lexicon,
+    phonetic,
+    stem,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,3 +130,188 @@ CONTROL = st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp"])
 def test_control_and_emoji_only_input_has_no_tokens(text: str) -> None:
     assert normalize(text) == ""
     assert tokens(text) == []
+
+
+# ----------------------------------------------------------------------------- Belgian and verb forms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("je sais pas venir demain", "je peux pas venir demain"),
+        ("il sait plus ouvrir son mail", "il peut plus ouvrir son mail"),
+        ("je sais pas quoi faire", "je sais pas quoi faire"),
+        ("je sais pas", "je sais pas"),
+        ("septante", "70"),
+    ],
+)
+def test_belgian_usage(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_verb_forms_share_a_token() -> None:
+    assert tokens("perdu") == tokens("perdre") == tokens("je perds")
+    assert tokens("reçu") == tokens("recevoir")
+    assert tokens("rempli") == tokens("remplir")
+    assert tokens("ouvert") == tokens("ouvrir")
+    assert tokens("il travaillait") == tokens("travailler")
+
+
+def test_belgian_words_join_their_french_synonyms() -> None:
+    assert tokens("ma farde") == tokens("mon dossier")
+    assert tokens("le bourgmestre") == tokens("le maire")
+    assert tokens("un kot") == tokens("un logement")
+
+
+def test_negated_words_can_be_dropped() -> None:
+    assert tokens("signer un PDF sans l'imprimer", drop_negated=True) == tokens("signer un PDF")
+    assert "imprim" in tokens("signer un PDF sans l'imprimer")
+    assert tokens("pas besoin de l'imprimer", drop_negated=True) == []
+    # a phrase that contains "sans" is a concept, not a negation
+    assert tokens("une souris sans fil", drop_negated=True) == tokens("une souris sans fil")
+
+
+@pytest.mark.parametrize(
+    ("misspelt", "word"),
+    [
+        ("surchof", "surchauffe"),
+        ("baterie", "batterie"),
+        ("referance", "reference"),
+        ("fotografie", "photographie"),
+        ("kestion", "question"),
+    ],
+)
+def test_phonetic_key_joins_misspellings(misspelt: str, word: str) -> None:
+    assert phonetic(stem(misspelt)) == phonetic(stem(word))
+
+
+def test_phonetic_key_keeps_different_words_apart() -> None:
+    assert phonetic("imprimer") != phonetic("imprimante")
+    assert phonetic("clavier") != phonetic("classeur")
+
+
+# ----------------------------------------------------------------------------- language
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where can I find the printer?", "en"),
+        ("my laptop does not start, what can I do", "en"),
+        ("ik heb mijn wachtwoord vergeten, wat moet ik doen", "nl"),
+        ("waar is de printer", "nl"),
+        ("je trouve pas mon cv", "fr"),
+        ("ok cv job computer", "fr"),
+        ("mon computer is kapot", "fr"),
+        ("le job de mon fils", "fr"),
+        ("", "fr"),
+    ],
+)
+def test_detect_language(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+# ----------------------------------------------------------------------------- admin lexicon
+
+
+def write(directory: Path, name: str, text: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(text, encoding="utf-8")
+
+
+def test_load_lexicon_without_extra_dir_is_the_shipped_one(tmp_path: Path) -> None:
+    assert load_lexicon() is lexicon()
+    assert load_lexicon(tmp_path / "lexique") is lexicon()
+
+
+def test_admin_lexicon_extends_the_shipped_one(tmp_path: Path) -> None:
+    write(
+        tmp_path / "lexique",
+        "centre.yaml",
+        "replacements:\n  cyber: cybercafe\n"
+        "phrases:\n  salle verte: salleverte\n"
+        "synonyms:\n  - [natel, gsm]\n  - [cybercafe, cyberespace]\n"
+        "stop_words: [svp, wesh]\n",
+    )
+    extended = load_lexicon(tmp_path / "lexique")
+    assert extended is not lexicon()
+    assert normalize("le cyber", extended) == "le cybercafe"
+    assert tokens("mon natel", extended) == tokens("mon téléphone")  # joins the shipped group
+    assert tokens("cyberespace", extended) == tokens("cybercafé", extended)
+    assert tokens("la salle verte", extended) == [stem("salleverte")]
+    assert tokens("wesh le wifi", extended) == ["wifi"]
+    # the shipped lexicon is untouched, and used by default
+    assert normalize("le cyber") == "le cyber"
+    assert "mdp" in extended.replacements
+
+
+def test_admin_lexicon_is_reloaded_when_a_file_changes(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    write(directory, "a.yaml", "replacements:\n  cyber: cybercafe\n")
+    first = load_lexicon(directory)
+    assert load_lexicon(directory) is first
+    write(directory, "a.yaml", "replacements:\n  cyber: cyberespace public\n")
+    assert normalize("cyber", load_lexicon(directory)) == "cyberespace public"
+
+
+def test_invalid_admin_items_are_skipped(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    write(directory, "a.yaml", "synonyms:\n  - natel\n  - [natel, gsm]\n")
+    write(directory, "b.yaml", "replacements: [oops\n")
+    assert tokens("natel", load_lexicon(directory)) == tokens("gsm")
+
+
+def test_check_lexicon_dir_missing_or_valid(tmp_path: Path) -> None:
+    assert check_lexicon_dir(tmp_path / "lexique") == []
+    write(tmp_path / "lexique", "ok.yaml", "# nothing yet\n")
+    write(tmp_path / "lexique", "empty-sections.yaml", "synonyms:\nreplacements:\n")
+    write(tmp_path / "lexique", "notes.txt", "not a lexicon")
+    assert check_lexicon_dir(tmp_path / "lexique") == []
+
+
+def test_shipped_lexicon_is_valid(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "bot" / "faq" / "data" / "lexicon.yaml"
+    write(tmp_path / "lexique", "copy.yaml", shipped.read_text(encoding="utf-8"))
+    assert check_lexicon_dir(tmp_path / "lexique") == []
+
+
+def test_check_lexicon_dir_reports_each_problem_with_file_and_line(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    write(directory, "syntaxe.yaml", "replacements:\n  cyber: cybercafe\n  oops: [\n")
+    write(
+        directory,
+        "belge.yaml",
+        "synonyms:\n"
+        "  - [natel, gsm]\n"
+        "  - natel\n"
+        "  - [kot, 12]\n"
+        "  - [carte bancaire, bancontact]\n"
+        "replacements:\n"
+        "  cyber: [a, b]\n"
+        "couleurs: [rouge]\n",
+    )
+    write(directory, "liste.yaml", "- natel\n- gsm\n")
+    problems = {(problem.file, problem.line): problem.message for problem in check_lexicon_dir(directory)}
+    assert set(problems) == {
+        ("lexique/belge.yaml", 3),
+        ("lexique/belge.yaml", 4),
+        ("lexique/belge.yaml", 5),
+        ("lexique/belge.yaml", 7),
+        ("lexique/belge.yaml", 8),
+        ("lexique/liste.yaml", 1),
+        ("lexique/syntaxe.yaml", 4),
+    }
+    assert "liste" in problems[("lexique/belge.yaml", 3)]
+    assert "texte" in problems[("lexique/belge.yaml", 4)]
+    assert "phrases" in problems[("lexique/belge.yaml", 5)]
+    assert "couleurs" in problems[("lexique/belge.yaml", 8)]
+    assert "syntaxe" in problems[("lexique/syntaxe.yaml", 4)]
+    assert all(isinstance(problem, FaqProblem) for problem in check_lexicon_dir(directory))
+
+
+def test_check_lexicon_dir_reports_bad_encoding(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    directory.mkdir()
+    (directory / "latin1.yaml").write_bytes("replacements:\n  caf\xe9: cafe\n".encode("latin-1"))
+    [problem] = check_lexicon_dir(directory)
+    assert problem.file == "lexique/latin1.yaml" and problem.line == 2
