@@ -13,6 +13,7 @@ from bot.core.payloads import Action, pack
 from bot.core.text import shorten
 from bot.core.turn import State, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
+from bot.faq.normalize import detect_language
 from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
 from bot.features.understand import Decision, DecisionKind
 from bot.storage.models import FaqMiss
@@ -94,8 +95,11 @@ def entry_button(entry: FaqEntry) -> Button:
 
 
 def answer_language(turn: Turn) -> str | None:
-    """Return the language the trainee chose for answers (None: French)."""
-    return turn.user.language if turn.user is not None else None
+    """Return the language for answers: the one chosen with /langue, else the one the message is in."""
+    if turn.user is not None and turn.user.language:
+        return turn.user.language
+    detected = detect_language(turn.text) if turn.text else "fr"
+    return None if detected == "fr" else detected
 
 
 def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:

@@ -104,6 +104,21 @@ def test_unanswered_questions_feed_the_gaps_report(
         assert session.scalar(select(func.count()).select_from(FaqMiss)) == 0
 
 
+def test_answers_in_the_language_of_the_message(conversation: Conversation) -> None:
+    chat = onboarded(conversation, "tom")
+    chat.script("""
+        > my wifi is not working, how do I connect?
+        < Click the Wi-Fi icon
+        > mijn wifi werkt niet, hoe kan ik verbinden?
+        < Klik op het wifi-icoon
+        > le wifi marche pas
+        < Cliquez sur l'icône du Wi-Fi
+    """)
+    anonymous = Chat(conversation, "visitor")
+    anonymous.send("the wifi does not work on my computer")
+    anonymous.expect("Click the Wi-Fi icon")
+
+
 def test_answers_in_the_chosen_language(conversation: Conversation) -> None:
     chat = onboarded(conversation, "anna")
     chat.script("""
@@ -155,9 +170,8 @@ def test_faq_match_cli_needs_no_database(tmp_path: Path) -> None:
 
 
 def test_faq_gaps_cli(tmp_path: Path) -> None:
-    script = (
-        "/start\n1\nSamira\n2\ncomment renouveler mon abonnement à la piscine\nabonnement piscine renouveler\n"
-    )
+    questions = "comment renouveler mon abonnement à la piscine\nabonnement piscine renouveler\n"
+    script = "/start\n1\nSamira\n2\n" + questions
     assert run(["chat", "--user", "samira"], tmp_path, stdin=script).returncode == 0
     result = run(["faq", "gaps", "--since", "7"], tmp_path)
     assert result.returncode == 0, result.stderr

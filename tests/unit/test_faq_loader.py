@@ -294,3 +294,13 @@ def test_bad_translation_and_button_are_problems(tmp_path: Path) -> None:
     problems = [str(problem) for problem in check_faq(tmp_path)]
     assert "a.yaml:4: entrée 'wifi': champ 'answer_nl' doit être un texte non vide" in problems
     assert any("a.yaml:5" in problem and "'button' trop long" in problem for problem in problems)
+
+
+def test_admin_lexicon_problems_are_reported_by_check(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "- id: wifi\n  question: Comment avoir le wifi ?\n  answer: R.\n")
+    (tmp_path / "lexique").mkdir()
+    write(tmp_path / "lexique", "belge.yaml", "synonyms:\n  - [gsm, natel\n")
+    problems = [str(problem) for problem in check_faq(tmp_path)]
+    assert len(problems) == 1 and problems[0].startswith("lexique/belge.yaml:"), problems
+    with pytest.raises(FaqError):
+        load_faq(tmp_path)
