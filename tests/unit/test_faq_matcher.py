@@ -398,3 +398,46 @@ def test_explicit_lexicon_overrides_the_folder(tmp_path: Path) -> None:
 def test_thresholds_can_be_changed(centre: FaqMatcher) -> None:
     matcher = FaqMatcher(centre._base, thresholds=Thresholds(answer=1.01))
     assert matcher.match("jai oublie mon mdp de gmail").outcome is Outcome.SUGGEST
+
+
+def test_everyday_words_are_not_taken_for_misspelt_faq_words(centre: FaqMatcher) -> None:
+    # "demain" looks like "demande" (an attestation entry word), "comprends" ends like "prendre": they are
+    # real words, not typos, and must not bring an entry forward.
+    assert centre.candidates("il va pleuvoir demain") == []
+    assert all(entry.id != "attestation-chomage" for entry, _ in centre.candidates("demain matin"))
+
+
+def test_prefixed_word_is_not_a_typo_of_the_word_it_ends_with() -> None:
+    from bot.faq.matcher import _is_derived_word
+
+    assert _is_derived_word("comprend", "prend")
+    assert _is_derived_word("bpost", "post")
+    assert _is_derived_word("chargeur", "charg")
+    assert not _is_derived_word("ordinatuer", "ordinateur")
+
+
+def test_two_specific_words_in_a_long_story_answer(centre: FaqMatcher) -> None:
+    text = (
+        "mon chien a mangé la feuille de l'onem hier soir, ils veulent l'attestation avant vendredi "
+        "sinon pas de paiement"
+    )
+    result = centre.match(text)
+    assert_valid(result)
+    assert result.outcome is Outcome.ANSWER, centre.candidates(text)
+    assert result.entry is not None and result.entry.id == "attestation-chomage"
+
+
+def test_message_with_evidence_for_two_entries_suggests_both(centre: FaqMatcher) -> None:
+    result = centre.match("je suis malade et l'imprimante du cyber marche pas")
+    assert_valid(result)
+    assert result.outcome is Outcome.SUGGEST
+    assert {entry.id for entry in result.suggestions} >= {"imprimer-cybercafe", "absence"}
+
+
+def test_evidence_rule_can_be_switched_off(centre: FaqMatcher) -> None:
+    text = (
+        "mon chien a mangé la feuille de l'onem hier soir, ils veulent l'attestation avant vendredi "
+        "sinon pas de paiement"
+    )
+    strict = FaqMatcher(centre._base, thresholds=Thresholds(evidence=100.0))
+    assert strict.match(text).outcome is Outcome.SUGGEST

@@ -315,3 +315,18 @@ def test_check_lexicon_dir_reports_bad_encoding(tmp_path: Path) -> None:
     (directory / "latin1.yaml").write_bytes("replacements:\n  caf\xe9: cafe\n".encode("latin-1"))
     [problem] = check_lexicon_dir(directory)
     assert problem.file == "lexique/latin1.yaml" and problem.line == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "shortcut"),
+    [
+        ("ctrl c ctrl v c koi", "ctrlckey"),
+        ("Ctrl+Z pour annuler", "ctrlzkey"),
+        ("CTRL-S sa sert a quoi", "ctrlskey"),
+        ("control x", "ctrlxkey"),
+    ],
+)
+def test_keyboard_shortcuts_keep_their_letter(text: str, shortcut: str) -> None:
+    result = tokens(text)
+    assert "ctrl" in result
+    assert shortcut in result
