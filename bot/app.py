@@ -18,6 +18,8 @@ from bot.storage.db import make_engine, make_session_factory, upgrade_database
 
 log = logging.getLogger(__name__)
 
+LAST_VALID_FAQ_DIR = "faq-derniere-version-valide"
+
 
 @dataclass
 class App:
@@ -50,8 +52,8 @@ def configure_logging(settings: Settings) -> None:
 def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
     """Build the app: load and validate the FAQ, migrate the database, erase expired data."""
     clock = clock or SystemClock()
-    # Raises FaqError on an invalid FAQ dir: the bot refuses to start rather than answer wrongly.
-    faq_service = FaqService(settings.faq_dir)
+    # Raises FaqError on an invalid FAQ dir with no valid copy yet (first start): nothing to answer with.
+    faq_service = FaqService(settings.faq_dir, last_valid_dir=settings.state_dir / LAST_VALID_FAQ_DIR)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade_database(engine)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -25,8 +26,21 @@ from bot.storage.models import Role
 
 
 def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
+    """Read the settings once, when a command needs them (faq check/match with --faq-dir do not)."""
+    root = ctx.find_root()
+    if isinstance(root.obj, Settings):
+        return root.obj
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        click.echo("Réglages invalides (variables d'environnement ou fichier .env) :", err=True)
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"]).upper()
+            click.echo(f"  {field} : {problem['msg']}", err=True)
+        # faq check promises 0 or 1; every command uses 1 for "could not do it".
+        sys.exit(1)
+    configure_logging(settings)
+    root.obj = settings
     return settings
 
 
@@ -52,19 +66,8 @@ def _build(settings: Settings) -> App:
 
 
 @click.group()
-@click.pass_context
-def main(ctx: click.Context) -> None:
+def main() -> None:
     """Chatbot d'aide pour les stagiaires d'un CISP."""
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        click.echo("Réglages invalides (variables d'environnement ou fichier .env) :", err=True)
-        for problem in error.errors():
-            field = ".".join(str(part) for part in problem["loc"]).upper()
-            click.echo(f"  {field} : {problem['msg']}", err=True)
-        sys.exit(2)
-    configure_logging(settings)
-    ctx.obj = settings
 
 
 @main.command()
@@ -156,7 +159,9 @@ def faq_match(ctx: click.Context, faq_dir: Path | None) -> None:
     except FaqError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
-    for line in sys.stdin:
+    # A line that is not valid UTF-8 is matched with its bad bytes replaced, not a crash.
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    for line in stdin:
         query = line.rstrip("\r\n")
         decision = understand(clean_text(query), matcher.match)
         record = {

@@ -48,9 +48,13 @@ class Settings(BaseSettings):
         description="Unanswered questions are kept this long for the admins' gaps report",
     )
     faq_reload_seconds: float = Field(
-        default=3.0,
+        default=2.0,
         ge=0,
         description="How often the running bot looks for edits in FAQ_DIR (0: only on /recharger)",
+    )
+    state_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for what the bot keeps besides the database: a copy of the last valid FAQ",
     )
     log_level: str = Field(default="WARNING", description="Python logging level")
 

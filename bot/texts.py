@@ -5,6 +5,9 @@ Kept in one place so that wording can be reviewed (and later translated) without
 
 from __future__ import annotations
 
+# Raise when the consent text changes what is kept; 2: unanswered questions are kept for the admins.
+CONSENT_VERSION = 2
+
 # Buttons (at most 20 characters: WhatsApp reply buttons cut longer titles).
 BUTTON_ASK = "Poser une question"
 BUTTON_BOOK = "Prendre rendez-vous"
@@ -105,7 +108,7 @@ INTERNAL_ERROR = (
 MY_DATA_NONE = "Je ne garde rien sur vous."
 MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
 MY_DATA_FOOTER = (
-    "Je ne garde pas vos autres messages. "
+    "Je ne garde pas vos autres messages. Les questions non comprises sont effacées après {miss_retention}. "
     "Tout est effacé après {retention} sans message. Pour tout effacer maintenant : /oublier"
 )
 FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus vous reconnaître."

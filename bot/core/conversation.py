@@ -102,13 +102,12 @@ class Conversation:
             now = self.services.clock.now()
             turn = Turn(message, clean_text(message.text), session, user, now, self.services)
             replies = self._route(turn)
-            if user is not None and user.role == Role.ADMIN.value:
-                notice = self.services.faq.error_notice_for(user.id)
-                if notice is not None:
-                    replies = [Reply(notice), *replies]
             if turn.user is not None and not turn.forgotten:
                 turn.user.last_seen_at = now
-            return replies
+            admin_id = user.id if user is not None and user.role == Role.ADMIN.value else None
+        # After the commit: a notice must not be counted as told for a message that was rolled back.
+        notice = self.services.faq.error_notice_for(admin_id) if admin_id is not None else None
+        return [Reply(notice), *replies] if notice else replies
 
     def _route(self, turn: Turn) -> list[Reply]:
         message = turn.message

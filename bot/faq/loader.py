@@ -8,6 +8,7 @@ first one: an administrator fixing the files should see the whole list at once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz import fuzz, process
 
-__all__ = ["FaqBase", "FaqEntry", "FaqError", "FaqProblem", "check_faq", "load_faq"]
+__all__ = ["FaqBase", "FaqEntry", "FaqError", "FaqProblem", "check_faq", "fingerprint", "load_faq"]
 
 _SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -27,10 +29,22 @@ MAX_ID_CHARS = 60
 REQUIRED_TEXT_FIELDS = ("question", "answer")
 # Answers in other languages, used when the trainee writes in (or chose) that language.
 TRANSLATED_ANSWER_FIELDS = {"nl": "answer_nl", "en": "answer_en"}
+KNOWN_FIELDS = (
+    "id",
+    "question",
+    "answer",
+    "alternatives",
+    "keywords",
+    "follow_ups",
+    "button",
+    "answer_nl",
+    "answer_en",
+)
 # A short label for buttons (WhatsApp list rows show 24 characters).
 MAX_BUTTON_CHARS = 24
-# Two questions at least this similar (rapidfuzz ratio on normalised text without spaces) are one question.
-NEAR_DUPLICATE_SCORE = 92
+# Two questions with the same content words and at least this similar (rapidfuzz ratio on normalised
+# letters) are one question.
+NEAR_DUPLICATE_SCORE = 85
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +81,14 @@ class FaqProblem:
     def __str__(self) -> str:
         """Return the problem as ``file:line: entrée 'id': message``."""
         location = self.file if self.line is None else f"{self.file}:{self.line}"
+        # One line per problem, whatever an id or a message holds.
+        message = self.message.replace("\n", "\\n")
         if self.entry is None:
-            return f"{location}: {self.message}"
+            return f"{location}: {message}"
         # An entry without a usable id is already labelled "entrée n°3": do not quote it again.
-        label = self.entry if self.entry.startswith("entrée n°") else f"entrée '{self.entry}'"
-        return f"{location}: {label}: {self.message}"
+        entry = self.entry.replace("\n", "\\n")
+        label = entry if entry.startswith("entrée n°") else f"entrée '{entry}'"
+        return f"{location}: {label}: {message}"
 
 
 class FaqError(Exception):
@@ -81,6 +98,13 @@ class FaqError(Exception):
         """Store the problems and build a message listing one problem per line."""
         self.problems = list(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    def summary(self, limit: int = 15) -> str:
+        """Return the first problems, one per line, and how many more there are (for chat messages)."""
+        lines = [str(problem) for problem in self.problems[:limit]]
+        if len(self.problems) > limit:
+            lines.append(f"… et {len(self.problems) - limit} autre(s) : cisp-bot faq check les montre tous.")
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -105,18 +129,37 @@ class FaqBase:
 
 
 def load_faq(directory: Path) -> FaqBase:
-    """Load the FAQ directory, raising FaqError that lists all the problems found."""
+    """Load the FAQ directory, raising FaqError that lists all the problems found.
+
+    Near-identical questions are reported by check_faq but do not stop loading: the bot answers
+    well enough with them, and refusing a reload for them would be worse.
+    """
     directory = Path(directory)
-    entries, problems = _read_directory(directory)
+    entries, problems, _ = _read_directory(directory)
     problems += _lexicon_problems(directory)
     if problems:
         raise FaqError(problems)
     return FaqBase(entries=tuple(entries), directory=directory)
 
 
+def fingerprint(directory: Path) -> str:
+    """Return a digest of the FAQ files and the admins' lexicon: equal digests, same contents."""
+    digest = hashlib.sha256()
+    directory = Path(directory)
+    paths = sorted([*directory.glob(f"*{FAQ_FILE_SUFFIX}"), *directory.glob(f"lexique/*{FAQ_FILE_SUFFIX}")])
+    for path in paths:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            continue  # removed while listing: the next look sees it gone
+        digest.update(str(path.relative_to(directory)).encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()
+
+
 def check_faq(directory: Path) -> list[FaqProblem]:
     """Return every problem in the FAQ directory (an empty list means the FAQ is valid)."""
-    return _read_directory(Path(directory))[1] + _lexicon_problems(Path(directory))
+    _, problems, raw_entries = _read_directory(Path(directory))
+    return problems + _near_duplicate_questions(raw_entries) + _lexicon_problems(Path(directory))
 
 
 # --------------------------------------------------------------------------- implementation
@@ -149,16 +192,20 @@ def _faq_files(directory: Path) -> list[Path]:
     )
 
 
-def _read_directory(directory: Path) -> tuple[list[FaqEntry], list[FaqProblem]]:
-    """Read and validate every FAQ file; return the valid entries and all problems."""
+def _read_directory(
+    directory: Path,
+) -> tuple[list[FaqEntry], list[FaqProblem], list[tuple[str, _RawEntry]]]:
+    """Read and validate every FAQ file; return the valid entries, all problems, and the raw entries."""
+    if directory.exists() and not directory.is_dir():
+        return [], [FaqProblem(str(directory), "c'est un fichier, pas un dossier FAQ")], []
     if not directory.is_dir():
-        return [], [FaqProblem(str(directory), "le dossier FAQ n'existe pas")]
+        return [], [FaqProblem(str(directory), "le dossier FAQ n'existe pas")], []
     try:
         files = _faq_files(directory)
     except OSError as error:
-        return [], [FaqProblem(str(directory), f"impossible de lire le dossier FAQ ({error.strerror})")]
+        return [], [FaqProblem(str(directory), f"impossible de lire le dossier FAQ ({error.strerror})")], []
     if not files:
-        return [], [FaqProblem(str(directory), f"aucun fichier {FAQ_FILE_SUFFIX} dans le dossier FAQ")]
+        return [], [FaqProblem(str(directory), f"aucun fichier {FAQ_FILE_SUFFIX} dans le dossier FAQ")], []
 
     problems: list[FaqProblem] = []
     raw_entries: list[tuple[str, _RawEntry]] = []
@@ -187,8 +234,6 @@ def _read_directory(directory: Path) -> tuple[list[FaqEntry], list[FaqProblem]]:
         first_seen[entry_id] = (file_name, raw.line)
         entries.append(raw.entry)
 
-    problems.extend(_near_duplicate_questions(raw_entries))
-
     for file_name, raw in raw_entries:
         for follow_up in raw.entry.follow_ups:
             if follow_up not in first_seen:
@@ -200,7 +245,7 @@ def _read_directory(directory: Path) -> tuple[list[FaqEntry], list[FaqProblem]]:
                         raw.follow_up_lines.get(follow_up, raw.line),
                     )
                 )
-    return entries, problems
+    return entries, problems, raw_entries
 
 
 def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
@@ -228,10 +273,7 @@ def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
         root = loader.get_single_node()
         document = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        error_line = mark.line + 1 if mark is not None else None
-        summary = getattr(error, "problem", None) or str(error).splitlines()[0]
-        problems.append(FaqProblem(name, f"erreur de syntaxe YAML : {summary}", line=error_line))
+        problems.append(_syntax_problem(name, error))
         return
     finally:
         loader.dispose()
@@ -253,6 +295,47 @@ def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
         raw = _check_entry(name, position, node, value, problems)
         if raw is not None:
             yield raw
+
+
+# libyaml's messages, in words an admin can act on (the usual causes first).
+_YAML_HINTS = (
+    ("mapping values are not allowed", "un « : » inattendu : mettez le texte entre guillemets"),
+    ("found character '\\t'", "tabulation interdite : décalez avec des espaces"),
+    ("found a tab character", "tabulation interdite : décalez avec des espaces"),
+    ("while scanning a quoted scalar", "guillemet ouvert ici et jamais fermé"),
+    ("expected ',' or ']'", "crochet « [ » jamais fermé"),
+    ("expected ',' or '}'", "accolade « { » jamais fermée"),
+    (
+        "did not find expected '-' indicator",
+        "décalage incorrect dans une liste (les « - » doivent être alignés)",
+    ),
+    ("expected <block end>", "décalage incorrect : les champs d'une entrée doivent être alignés"),
+    ("did not find expected key", "décalage incorrect, ou guillemet mal fermé"),
+    ("could not find expected ':'", "il manque « : » après le nom d'un champ"),
+    ("could not determine a constructor", "étiquette « ! » non autorisée"),
+    ("found undefined alias", "« * » au début d'un texte : mettez le texte entre guillemets"),
+    (
+        "found character that cannot start any token",
+        "caractère spécial au début d'un texte : mettez le texte entre guillemets",
+    ),
+)
+
+
+def _syntax_problem(file_name: str, error: yaml.YAMLError) -> FaqProblem:
+    """Describe a YAML syntax error in French, at the line where the admin should look."""
+    text = str(error)
+    hint = next((french for english, french in _YAML_HINTS if english in text), None)
+    problem_mark = getattr(error, "problem_mark", None)
+    context_mark = getattr(error, "context_mark", None)
+    # An unclosed quote is noticed at the end of the file; the quote itself is where it opened.
+    opened_here = "while scanning a quoted scalar" in text or "while parsing a flow" in text
+    mark = (context_mark if opened_here else None) or problem_mark or context_mark
+    line = mark.line + 1 if mark is not None else None
+    original = getattr(error, "problem", None) or text.splitlines()[0]
+    message = (
+        f"erreur de syntaxe YAML : {hint} ({original})" if hint else f"erreur de syntaxe YAML : {original}"
+    )
+    return FaqProblem(file_name, message, line=line)
 
 
 def _check_entry(
@@ -291,6 +374,14 @@ def _check_entry(
 
     def report(message: str, field_name: str) -> None:
         entry_problems.append((message, field_lines.get(field_name, entry_line)))
+
+    for key, line in field_lines.items():
+        if key in KNOWN_FIELDS:
+            continue
+        # Extra fields are welcome, but one spelled like a known field is a typo that would hide content.
+        close = process.extractOne(key, KNOWN_FIELDS, scorer=fuzz.ratio, score_cutoff=75)
+        if close is not None:
+            entry_problems.append((f"champ '{key}' inconnu : vouliez-vous dire '{close[0]}' ?", line))
 
     entry_id = value.get("id")
     label = fallback_label
@@ -390,34 +481,37 @@ def _string_list(
 
 
 def _near_duplicate_questions(raw_entries: list[tuple[str, _RawEntry]]) -> list[FaqProblem]:
-    """Report entries whose question is nearly the same as an earlier entry's: trainees can't choose."""
-    from rapidfuzz import fuzz, process
+    """Report entries whose question says the same as an earlier entry's: trainees can't choose.
 
-    from bot.faq.normalize import normalize
+    Same content words (after the lexicon and stemming) and nearly the same letters: "Comment se
+    connecter au Wi-Fi ?" and "comment se connecter au wifi" are one question; "activer le Wi-Fi" and
+    "désactiver le Wi-Fi", or "local 12" and "local 21", are two.
+    """
+    from bot.faq.normalize import normalize, tokens
 
-    # Spaces removed: "wi-fi" and "wifi" are the same word to a trainee.
-    questions = [normalize(raw.entry.question).replace(" ", "") for _, raw in raw_entries]
-    if len(questions) < 2:
-        return []
+    seen: list[tuple[frozenset[str], str, str, _RawEntry]] = []
     problems = []
-    for later in range(1, len(questions)):
-        found = process.extractOne(
-            questions[later],
-            questions[:later],
-            scorer=fuzz.ratio,
-            score_cutoff=NEAR_DUPLICATE_SCORE,
-        )
-        if found is None:
-            continue
-        file_name, raw = raw_entries[later]
-        other_file, other = raw_entries[found[2]]
-        problems.append(
-            FaqProblem(
-                file_name,
-                f"question presque identique à celle de l'entrée '{other.entry.id}' "
-                f"({other_file}, ligne {other.line}) : fusionnez-les ou précisez la différence",
-                raw.entry.id,
-                raw.line,
-            )
-        )
+    for file_name, raw in raw_entries:
+        # Numbers are part of what a question asks ("local 12" and "local 21" are two rooms).
+        words = frozenset(tokens(raw.entry.question)) | frozenset(re.findall(r"\d+", raw.entry.question))
+        # Spaces removed: "wi-fi" and "wifi" are the same word to a trainee.
+        letters = normalize(raw.entry.question).replace(" ", "")
+        for other_words, other_letters, other_file, other in seen:
+            if other.entry.id == raw.entry.id:
+                continue
+            same_words = bool(words) and words == other_words
+            if letters == other_letters or (
+                same_words and fuzz.ratio(letters, other_letters) >= NEAR_DUPLICATE_SCORE
+            ):
+                problems.append(
+                    FaqProblem(
+                        file_name,
+                        f"question presque identique à celle de l'entrée '{other.entry.id}' "
+                        f"({other_file}, ligne {other.line}) : fusionnez-les ou précisez la différence",
+                        raw.entry.id,
+                        raw.line,
+                    )
+                )
+                break
+        seen.append((words, letters, file_name, raw))
     return problems

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,8 @@ from bot.core.payloads import Action, pack
 from bot.core.text import shorten
 from bot.core.turn import State, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
-from bot.faq.normalize import detect_language
+from bot.faq.loader import fingerprint
+from bot.faq.normalize import LEXICON_DIR_NAME, detect_language, tokens
 from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
 from bot.features.understand import Decision, DecisionKind
 from bot.storage.models import FaqMiss
@@ -23,33 +26,93 @@ log = logging.getLogger(__name__)
 # Telegram shows about 40 characters of a button on a phone; entries may give a shorter `button`.
 ENTRY_BUTTON_TITLE_CHARS = 40
 MAX_MISS_CHARS = 500
+# Unanswered questions are kept only under a consent text that says so.
+MISSES_CONSENT_VERSION = 2
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Four digits or more, possibly split by spaces, dots, dashes or slashes: 0470 12 34 56, 85.07.30-033.61.
+_LONG_NUMBER = re.compile(r"\+?\d(?:[\d .\-/]{2,}\d)")
 
 
 @dataclass(frozen=True)
 class _Loaded:
     base: FaqBase
     matcher: FaqMatcher
+    fingerprint: str
 
 
 class FaqService:
-    """The FAQ in use: loaded and validated at start, swapped whole on reload."""
+    """The FAQ in use: loaded and validated at start, swapped whole on reload.
 
-    def __init__(self, directory: Path) -> None:
+    After every successful load, a copy of the files is kept in last_valid_dir: if an admin's edit is
+    broken when the bot restarts, it starts from that copy instead of not starting at all.
+    """
+
+    def __init__(self, directory: Path, last_valid_dir: Path | None = None) -> None:
         self.directory = directory
+        self.last_valid_dir = last_valid_dir
         self._lock = threading.Lock()
-        self._loaded = self._load()
-        # The last reload that failed, until a reload succeeds: admins are told about it.
+        # The last load that failed, until one succeeds: admins are told about it, once each.
         self.last_error: FaqError | None = None
-        self._told: set[int] = set()
+        self.failed_fingerprint: str | None = None
+        self._told: set[tuple[str, int]] = set()
+        try:
+            self._loaded = self._load()
+        except FaqError as error:
+            if last_valid_dir is None or not any(last_valid_dir.glob("*.yaml")):
+                raise
+            self._loaded = self._load_from(last_valid_dir, fingerprint(last_valid_dir))
+            self.last_error = error
+            log.error(
+                "FAQ_DIR is invalid; started from the last valid copy in %s:\n%s", last_valid_dir, error
+            )
 
     def _load(self) -> _Loaded:
-        base = load_faq(self.directory)
-        return _Loaded(base, FaqMatcher(base))
+        # Taken before reading: an edit landing during the read changes the files' fingerprint again.
+        current = fingerprint(self.directory)
+        try:
+            loaded = self._load_from(self.directory, current)
+        except FaqError:
+            self.failed_fingerprint = current
+            raise
+        self._keep_copy()
+        return loaded
+
+    @staticmethod
+    def _load_from(directory: Path, files_fingerprint: str) -> _Loaded:
+        base = load_faq(directory)
+        return _Loaded(base, FaqMatcher(base), files_fingerprint)
+
+    def _keep_copy(self) -> None:
+        """Copy the valid files to last_valid_dir, replacing the previous copy in one rename."""
+        if self.last_valid_dir is None:
+            return
+        try:
+            staging = self.last_valid_dir.with_name(self.last_valid_dir.name + ".new")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            for path in self.directory.glob("*.yaml"):
+                shutil.copy2(path, staging / path.name)
+            lexicon_dir = self.directory / LEXICON_DIR_NAME
+            if lexicon_dir.is_dir():
+                shutil.copytree(lexicon_dir, staging / LEXICON_DIR_NAME, dirs_exist_ok=True)
+            previous = self.last_valid_dir.with_name(self.last_valid_dir.name + ".old")
+            shutil.rmtree(previous, ignore_errors=True)
+            if self.last_valid_dir.exists():
+                self.last_valid_dir.rename(previous)
+            staging.rename(self.last_valid_dir)
+            shutil.rmtree(previous, ignore_errors=True)
+        except OSError:
+            log.exception("could not keep a copy of the valid FAQ in %s", self.last_valid_dir)
 
     @property
     def base(self) -> FaqBase:
         """Return the FAQ entries in use."""
         return self._loaded.base
+
+    @property
+    def loaded_fingerprint(self) -> str:
+        """Return the fingerprint of the files in use."""
+        return self._loaded.fingerprint
 
     def reload(self) -> int:
         """Load the files again; keep the current FAQ if they are invalid (FaqError propagates)."""
@@ -57,26 +120,30 @@ class FaqService:
             try:
                 loaded = self._load()
             except FaqError as error:
-                if self.last_error is None or str(self.last_error) != str(error):
-                    self._told.clear()
                 self.last_error = error
                 log.error("FAQ not reloaded, the previous one stays in use:\n%s", error)
                 raise
             # One assignment: a message being matched right now uses either the old or the new FAQ.
             self._loaded = loaded
             self.last_error = None
-            self._told.clear()
+            self.failed_fingerprint = None
         log.info("FAQ reloaded: %d entries", len(loaded.base))
         return len(loaded.base)
 
+    def files_restored(self) -> None:
+        """Forget the last error: the files are back to the ones in use."""
+        with self._lock:
+            self.last_error = None
+            self.failed_fingerprint = None
+
     def error_notice_for(self, admin_id: int) -> str | None:
-        """Return the pending reload errors once per admin, or None."""
-        error = self.last_error
-        if error is None or admin_id in self._told:
-            return None
-        self._told.add(admin_id)
-        problems = "\n".join(str(problem) for problem in error.problems[:20])
-        return texts.FAQ_RELOAD_FAILED.format(problems=problems)
+        """Return the pending reload errors once per admin and per error, or None."""
+        with self._lock:
+            error = self.last_error
+            if error is None or (str(error), admin_id) in self._told:
+                return None
+            self._told.add((str(error), admin_id))
+        return texts.FAQ_RELOAD_FAILED.format(problems=error.summary())
 
     def match(self, text: str) -> MatchResult:
         """Match text against the FAQ in use."""
@@ -95,11 +162,25 @@ def entry_button(entry: FaqEntry) -> Button:
 
 
 def answer_language(turn: Turn) -> str | None:
-    """Return the language for answers: the one chosen with /langue, else the one the message is in."""
+    """Return the language for answers: chosen with /langue, else the message's, else the last message's.
+
+    A pressed button carries no text: the language of the question it answers is kept in the state.
+    """
     if turn.user is not None and turn.user.language:
         return turn.user.language
-    detected = detect_language(turn.text) if turn.text else "fr"
-    return None if detected == "fr" else detected
+    if turn.text:
+        detected = detect_language(turn.text)
+        return None if detected == "fr" else detected
+    if turn.user is not None and turn.user.conversation is not None:
+        remembered = turn.user.conversation.data.get("lang")
+        return remembered if remembered in ("nl", "en") else None
+    return None
+
+
+def _state_data(turn: Turn, **data: object) -> dict[str, object]:
+    """Return what the next step needs to know: the pending question and its language."""
+    language = answer_language(turn)
+    return {**data, **({"lang": language} if language else {})}
 
 
 def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
@@ -113,13 +194,13 @@ def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
 
 def decision_replies(turn: Turn, decision: Decision) -> list[Reply]:
     """Return what to say for an FAQ decision: the answer, suggestions, or an honest fallback."""
-    turn.set_state(State.IDLE)
+    turn.set_state(State.IDLE, **_state_data(turn))
     if decision.kind is DecisionKind.ANSWER and decision.entry is not None:
         return entry_replies(turn, decision.entry)
     if decision.kind is DecisionKind.SUGGEST and decision.suggestions:
         miss = _record_miss(turn, decision)
         if miss is not None:
-            turn.set_state(State.IDLE, miss=miss.id)
+            turn.set_state(State.IDLE, **_state_data(turn, miss=miss.id))
         buttons = [entry_button(entry) for entry in decision.suggestions[:3]]
         return [Reply(texts.FAQ_SUGGEST, (*buttons, PERSON_BUTTON, MENU_BUTTON))]
     _record_miss(turn, decision)
@@ -127,13 +208,16 @@ def decision_replies(turn: Turn, decision: Decision) -> list[Reply]:
 
 
 def _record_miss(turn: Turn, decision: Decision) -> FaqMiss | None:
-    """Keep an unanswered question for the gaps report, for trainees who consented (not staff tests)."""
-    if turn.user is None or turn.is_staff or not turn.text:
+    """Keep an unanswered question for the gaps report, if the trainee's consent covers it."""
+    user = turn.user
+    if user is None or turn.is_staff or (user.consent_version or 0) < MISSES_CONSENT_VERSION:
         return None
+    if not tokens(turn.text):
+        return None  # "???", "ok": nothing for the admins to learn
     miss = FaqMiss(
-        user=turn.user,
+        user=user,
         asked_at=turn.now,
-        question=turn.text[:MAX_MISS_CHARS],
+        question=mask_personal_details(turn.text)[:MAX_MISS_CHARS],
         outcome=decision.kind.value,
         suggested=" ".join(entry.id for entry in decision.suggestions),
     )
@@ -142,11 +226,17 @@ def _record_miss(turn: Turn, decision: Decision) -> FaqMiss | None:
     return miss
 
 
+def mask_personal_details(text: str) -> str:
+    """Hide e-mail addresses and long numbers (phone, national register, bank) before keeping a text."""
+    text = _EMAIL.sub("[e-mail]", text)
+    return _LONG_NUMBER.sub("[numéro]", text)
+
+
 def show_entry(turn: Turn, entry_id: str) -> list[Reply]:
     """Show the entry a button points to, or explain that it no longer exists."""
     _resolve_pending_miss(turn, entry_id)
     if not turn.onboarding:
-        turn.set_state(State.IDLE)
+        turn.set_state(State.IDLE, **_state_data(turn))
     entry = turn.services.faq.base.get(entry_id)
     if entry is None:
         return [Reply(texts.FAQ_ENTRY_GONE, (MENU_BUTTON,))]
@@ -154,7 +244,7 @@ def show_entry(turn: Turn, entry_id: str) -> list[Reply]:
 
 
 def _resolve_pending_miss(turn: Turn, entry_id: str) -> None:
-    """Note which suggestion was chosen: a used suggestion is not a gap in the FAQ."""
+    """Forget the question once a suggestion is chosen: a used suggestion is not a gap in the FAQ."""
     if turn.user is None or turn.user.conversation is None:
         return
     miss_id = turn.user.conversation.data.get("miss")
@@ -162,4 +252,4 @@ def _resolve_pending_miss(turn: Turn, entry_id: str) -> None:
         return
     miss = turn.session.get(FaqMiss, miss_id)
     if miss is not None and miss.user_id == turn.user.id and entry_id in miss.suggested.split():
-        miss.chosen = entry_id
+        turn.session.delete(miss)

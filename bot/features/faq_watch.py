@@ -4,50 +4,45 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from bot.faq import FaqError
+from bot.faq.loader import fingerprint
 from bot.features.faq import FaqService
 
 log = logging.getLogger(__name__)
 
-Snapshot = tuple[tuple[str, int, int], ...]
-
-
-def snapshot(directory: Path) -> Snapshot:
-    """Return what identifies the FAQ files' contents: names, modification times and sizes."""
-    paths = [*directory.glob("*.yaml"), *directory.glob("lexique/*.yaml")]
-    entries = []
-    for path in sorted(paths):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue  # removed between listing and stat: the next look sees it gone
-        entries.append((str(path.relative_to(directory)), stat.st_mtime_ns, stat.st_size))
-    return tuple(entries)
-
 
 class FaqWatcher:
-    """Poll the FAQ folder in a background thread and reload the FAQ when its files change."""
+    """Poll the FAQ folder in a background thread and reload the FAQ when its files change.
+
+    Files are compared by content, not by modification time (network shares round times), and a
+    change is loaded once it has stayed the same for one interval, so a file being saved is not read
+    half-written.
+    """
 
     def __init__(self, service: FaqService, interval_seconds: float) -> None:
         self.service = service
         self.interval = interval_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._seen = snapshot(service.directory)
+        self._pending: str | None = None
 
     def check_once(self) -> bool:
-        """Reload when the files changed since the last look; return whether a reload was tried."""
-        # Taken before reading: an edit that lands while the files are read is seen at the next look.
-        current = snapshot(self.service.directory)
-        if current == self._seen:
+        """Reload when the files changed and then stayed the same; return whether a reload was tried."""
+        current = fingerprint(self.service.directory)
+        if current == self.service.loaded_fingerprint and self.service.last_error is not None:
+            self.service.files_restored()  # the broken edit was undone
+        if current in (self.service.loaded_fingerprint, self.service.failed_fingerprint):
+            self._pending = None
             return False
-        self._seen = current
+        if current != self._pending:
+            self._pending = current  # changed since the last look: maybe still being written
+            return False
+        self._pending = None
         try:
             self.service.reload()
         except FaqError:
-            pass  # logged by the service, kept for the admins; the previous FAQ stays in use
+            pass  # logged by the service and kept for the admins; the previous FAQ stays in use
         except Exception:
             log.exception("FAQ reload failed; the previous FAQ stays in use")
         return True
@@ -68,4 +63,7 @@ class FaqWatcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check_once()
+            try:
+                self.check_once()
+            except Exception:
+                log.exception("FAQ watcher: unexpected error, watching on")

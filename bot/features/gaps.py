@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.faq import tokens
 from bot.storage.models import FaqMiss
 
-# Two unanswered questions whose content words are this similar (token_set_ratio) are one gap.
-SAME_GAP_SCORE = 70
+# Two unanswered questions sharing more than this share of their content words are one gap.
+SAME_GAP_SHARE = 0.5
+# Two words this close (rapidfuzz ratio) are the same word misspelled.
+SAME_WORD_SCORE = 85
 MAX_EXAMPLES = 3
 
 
@@ -51,33 +53,46 @@ class Gap:
 
 
 def unanswered(session: Session, since: datetime) -> list[FaqMiss]:
-    """Return the questions since a moment that ended in a fallback or in suggestions nobody chose."""
-    return list(
-        session.scalars(
-            select(FaqMiss)
-            .where(
-                FaqMiss.asked_at >= since,
-                or_(FaqMiss.outcome == "fallback", FaqMiss.chosen.is_(None)),
-            )
-            .order_by(FaqMiss.asked_at)
-        )
+    """Return the questions since a moment that ended in a fallback or in suggestions nobody chose.
+
+    (A question whose suggestion was chosen is deleted at once: it is not a gap.)
+    """
+    return list(session.scalars(select(FaqMiss).where(FaqMiss.asked_at >= since).order_by(FaqMiss.asked_at)))
+
+
+def _similarity(words: frozenset[str], other: frozenset[str]) -> float:
+    """Return the share of content words two questions have in common (typos forgiven)."""
+    if not words or not other:
+        return 0.0
+    shared = sum(
+        1
+        for word in words
+        if word in other or process.extractOne(word, other, scorer=fuzz.ratio, score_cutoff=SAME_WORD_SCORE)
     )
+    return shared / max(len(words), len(other))
 
 
 def group_gaps(misses: list[FaqMiss]) -> list[Gap]:
-    """Group similar questions, biggest groups first (then the most recent)."""
+    """Group questions that share most of their content words, biggest groups first (then most recent).
+
+    A question joins the group of the member it is most similar to, if they share more than half their
+    content words: "cv" does not swallow every question mentioning a CV ("cv anglais" shares half,
+    "envoyer mon cv par mail" a quarter), and questions with no content word ("???") stay apart.
+    """
     gaps: list[Gap] = []
-    keys: list[str] = []
+    members: list[tuple[frozenset[str], int]] = []
     for miss in misses:
-        key = " ".join(sorted(set(tokens(miss.question)))) or miss.question.casefold()
-        found = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=SAME_GAP_SCORE)
-        if found is None:
+        words = frozenset(tokens(miss.question))
+        best_gap, best_score = None, 0.0
+        for other, gap_index in members:
+            score = _similarity(words, other)
+            if score > best_score:
+                best_gap, best_score = gap_index, score
+        if best_gap is None or best_score <= SAME_GAP_SHARE:
             gaps.append(Gap())
-            keys.append(key)
-            gap = gaps[-1]
-        else:
-            gap = gaps[found[2]]
-        gap.add(miss)
+            best_gap = len(gaps) - 1
+        gaps[best_gap].add(miss)
+        members.append((words, best_gap))
     return sorted(
         gaps, key=lambda gap: (gap.count, gap.last_asked.timestamp() if gap.last_asked else 0.0), reverse=True
     )

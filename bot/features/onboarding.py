@@ -77,6 +77,7 @@ def on_consent(turn: Turn, choice: str) -> list[Reply]:
         external_id=turn.message.user_id,
         role=Role.TRAINEE.value,
         consented_at=turn.now,
+        consent_version=texts.CONSENT_VERSION,
         notifications_paused=False,
         created_at=turn.now,
         last_seen_at=turn.now,

@@ -26,6 +26,7 @@ from bot.storage.models import FaqMiss, Role, User
 
 log = logging.getLogger(__name__)
 
+_LANGUAGE_NAMES = {"fr": "français", "nl": "néerlandais", "en": "anglais"}
 _ROLE_LABELS = {"trainee": "stagiaire", "social_worker": "assistant·e social·e", "admin": "admin"}
 _STATE_LABELS = {
     State.ASK_NAME.value: "vous alliez me donner votre prénom",
@@ -57,13 +58,14 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "external_id": ("Numéro de compte dans l'application", str),
         "role": ("Rôle", lambda role: _ROLE_LABELS.get(role, role)),
         "consented_at": ("Accord donné le", _date),
+        "consent_version": ("Version du texte d'accord", lambda version: str(version or "-")),
         "notifications_paused": ("Rappels", lambda paused: "arrêtés" if paused else "actifs"),
         "created_at": ("Compte créé le", _date),
         "last_seen_at": ("Dernier message le", _date),
     },
     "conversation_states": {
         "state": ("Où vous en êtes", lambda state: _STATE_LABELS.get(state, state)),
-        "data": ("Détails de cette étape", lambda data: ", ".join(f"{k} : {v}" for k, v in data.items())),
+        "data": ("Détails de cette étape", lambda data: _state_details(data)),
         "updated_at": ("Étape enregistrée le", _date),
     },
     # One line per question the bot did not understand (kept for the gaps report).
@@ -74,8 +76,7 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
             "Ma réponse",
             lambda outcome: "des propositions" if outcome == "suggest" else "pas compris",
         ),
-        "suggested": ("Propositions", lambda ids: ids.replace(" ", ", ") or "aucune"),
-        "chosen": ("Votre choix", lambda chosen: chosen or "aucun"),
+        "suggested": ("Propositions", lambda shown: shown or "aucune"),
     },
 }
 # Keys that only link rows together; they mean nothing to the person.
@@ -86,8 +87,21 @@ PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
 NON_PERSONAL_TABLES = frozenset({"alembic_version"})
 
 
-def describe_user(user: User) -> list[str]:
-    """Return readable lines for every value stored about the user."""
+def _state_details(data: dict[str, Any]) -> str:
+    details = []
+    if "miss" in data:
+        details.append("une question attend votre choix parmi mes propositions")
+    if "lang" in data:
+        details.append(f"dernière question en {_LANGUAGE_NAMES.get(data['lang'], data['lang'])}")
+    details += [f"{key} : {value}" for key, value in data.items() if key not in ("miss", "lang")]
+    return ", ".join(details)
+
+
+def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[str]:
+    """Return readable lines for every value stored about the user.
+
+    entry_label turns an FAQ entry id into what the trainee saw (the button's text).
+    """
     lines = []
     for table, row in (("users", user), ("conversation_states", user.conversation)):
         if row is None:
@@ -98,10 +112,12 @@ def describe_user(user: User) -> list[str]:
                 continue
             lines.append(f"• {label} : {show(value)}")
     for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
-        parts = [
-            f"{label} : {show(getattr(miss, column))}"
-            for column, (label, show) in SHOWN_COLUMNS["faq_misses"].items()
-        ]
+        parts = []
+        for column, (label, show) in SHOWN_COLUMNS["faq_misses"].items():
+            value = getattr(miss, column)
+            if column == "suggested":
+                value = " ".join(entry_label(entry_id) for entry_id in value.split())
+            parts.append(f"{label} : {show(value)}")
         lines.append("• " + " ; ".join(parts))
     return lines
 
@@ -111,8 +127,16 @@ def show_my_data(turn: Turn) -> list[Reply]:
     if turn.user is None:
         return [Reply(texts.MY_DATA_NONE)]
     retention = texts.retention_text(turn.services.settings.data_retention_days)
-    body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user)])
-    return [Reply(body), Reply(texts.MY_DATA_FOOTER.format(retention=retention), (MENU_BUTTON,))]
+    base = turn.services.faq.base
+
+    def entry_label(entry_id: str) -> str:
+        entry = base.get(entry_id)
+        return f"« {entry.button or entry.question} »" if entry else entry_id
+
+    body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user, entry_label)])
+    miss_retention = texts.retention_text(turn.services.settings.faq_miss_retention_days)
+    footer = texts.MY_DATA_FOOTER.format(retention=retention, miss_retention=miss_retention)
+    return [Reply(body), Reply(footer, (MENU_BUTTON,))]
 
 
 def forget_buttons() -> tuple[Button, ...]:

@@ -46,8 +46,7 @@ def reload_faq(turn: Turn) -> list[Reply]:
     except FaqError as error:
         if turn.user is not None:
             turn.services.faq.error_notice_for(turn.user.id)  # told here: no second notice
-        problems = "\n".join(str(problem) for problem in error.problems[:20])
-        return [Reply(texts.FAQ_RELOAD_FAILED.format(problems=problems))]
+        return [Reply(texts.FAQ_RELOAD_FAILED.format(problems=error.summary()))]
     return [Reply(f"✅ FAQ rechargée : {count} questions.")]
 
 

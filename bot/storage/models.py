@@ -79,6 +79,8 @@ class User(Base):
     # FAQ answers come in this language when the file has it ("nl", "en"); None means French.
     language: Mapped[str | None] = mapped_column(String(2))
     consented_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Which consent text was accepted (texts.CONSENT_VERSION): what it allowed us to keep.
+    consent_version: Mapped[int | None] = mapped_column(Integer)
     notifications_paused: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -123,7 +125,7 @@ class FaqMiss(Base):
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     question: Mapped[str] = mapped_column(String(500))
     outcome: Mapped[str] = mapped_column(String(16))  # "fallback" or "suggest"
-    suggested: Mapped[str] = mapped_column(String(200), default="")  # entry ids, space-separated
-    chosen: Mapped[str | None] = mapped_column(String(64))  # the suggestion pressed, if any
+    # Entry ids offered, space-separated; the row is deleted when the trainee picks one of them.
+    suggested: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship(back_populates="faq_misses")

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.turn import Services
+from bot.faq import FaqError
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.features.gaps import find_gaps
 from bot.storage.db import unit_of_work
-from bot.storage.models import FaqMiss, Role
+from bot.storage.models import FaqMiss, Role, User
 from bot.storage.staff import add_staff
 from tests.dialogue import Chat
 from tests.integration.test_cli import run
@@ -59,7 +62,10 @@ def test_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_faq(
         live = Conversation(session_factory, Services(conversation.services.settings, service, clock))
         admin = Chat(live, "boss")
         admin.send("/aide")
-        admin.expect("Les fichiers FAQ modifiés ont des erreurs", "a.yaml:9: erreur de syntaxe YAML")
+        admin.expect(
+            "Les fichiers FAQ modifiés ont des erreurs",
+            "a.yaml:8: erreur de syntaxe YAML : crochet « [ » jamais fermé",
+        )
         admin.send("/aide")
         assert "ont des erreurs" not in admin.text
         trainee = onboarded(live, "samira")
@@ -69,6 +75,117 @@ def test_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_faq(
         assert wait_until(lambda: service.base.get("wifi") is None and service.last_error is None)
     finally:
         watcher.stop()
+
+
+def test_kept_questions_hide_numbers_and_addresses_and_need_the_new_consent(
+    conversation: Conversation, session_factory: sessionmaker[Session]
+) -> None:
+    samira = onboarded(conversation, "samira")
+    samira.send("appelez moi au 0470 12 34 56 ou samira.b@gmail.com pour la piscine")
+    old = onboarded(conversation, "old", name="Karim")
+    with unit_of_work(session_factory) as session:
+        user = session.scalars(select(User).where(User.external_id == "old")).one()
+        user.consent_version = 1  # consented before questions were kept
+    old.send("abonnement piscine renouveler")
+    with session_factory() as session:
+        kept = session.scalars(select(FaqMiss.question)).all()
+    assert kept == ["appelez moi au [numéro] ou [e-mail] pour la piscine"]
+
+
+def test_gaps_do_not_merge_questions_that_only_share_one_word(
+    conversation: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    chat = onboarded(conversation, "samira")
+    for question in (
+        "piscine",
+        "horaire de la piscine communale",
+        "carte piscine perdue",
+        "carte de piscine perdue svp",
+    ):
+        chat.send(question)
+        chat.send("/menu")
+    with session_factory() as session:
+        gaps = find_gaps(session, clock.now(), days=30)
+    groups = sorted(sorted(gap.examples) for gap in gaps)
+    expected = [
+        ["carte de piscine perdue svp", "carte piscine perdue"],
+        ["horaire de la piscine communale"],
+        ["piscine"],
+    ]
+    assert groups == expected
+
+
+def test_a_restart_after_a_broken_edit_starts_from_the_last_valid_copy(tmp_path: Path) -> None:
+    faq_dir, copy_dir = tmp_path / "faq", tmp_path / "state" / "faq-valide"
+    faq_dir.mkdir()
+    (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")
+    (faq_dir / "lexique").mkdir()
+    (faq_dir / "lexique" / "belge.yaml").write_text("replacements:\n  natel: telephone\n", encoding="utf-8")
+    FaqService(faq_dir, last_valid_dir=copy_dir)
+    assert (copy_dir / "a.yaml").exists() and (copy_dir / "lexique" / "belge.yaml").exists()
+
+    (faq_dir / "a.yaml").write_text("- id: broken\n  question: [oops\n", encoding="utf-8")
+    restarted = FaqService(faq_dir, last_valid_dir=copy_dir)
+    assert restarted.base.get("cv") is not None
+    assert restarted.last_error is not None and "a.yaml" in str(restarted.last_error)
+    assert restarted.error_notice_for(1) is not None
+    # The broken files were not copied over the valid ones.
+    assert "Comment faire un CV" in (copy_dir / "a.yaml").read_text(encoding="utf-8")
+
+
+def test_first_start_on_a_broken_faq_refuses_to_start(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    faq_dir.mkdir()
+    (faq_dir / "a.yaml").write_text("- id: broken\n  question: [oops\n", encoding="utf-8")
+    with pytest.raises(FaqError):
+        FaqService(faq_dir, last_valid_dir=tmp_path / "state" / "faq-valide")
+
+
+def test_watcher_waits_for_the_file_to_settle_and_notices_undo(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    faq_dir.mkdir()
+    (faq_dir / "a.yaml").write_text(WIFI, encoding="utf-8")
+    service = FaqService(faq_dir)
+    watcher = FaqWatcher(service, interval_seconds=60)  # driven by hand: check_once is one look
+    (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")
+    assert not watcher.check_once(), "a change is loaded only once it stayed the same for one look"
+    assert watcher.check_once() and service.base.get("cv") is not None
+
+    (faq_dir / "a.yaml").write_text(WIFI + "- id: cv\n  question: [", encoding="utf-8")  # half-written
+    assert not watcher.check_once()
+    (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")  # the save completes: same as in use
+    assert not watcher.check_once()
+    assert service.last_error is None and service.base.get("cv") is not None
+
+    (faq_dir / "a.yaml").write_text("- id: x\n  question: [", encoding="utf-8")
+    watcher.check_once()
+    assert watcher.check_once() and service.last_error is not None
+    assert not watcher.check_once(), "the same broken files are not reloaded again and again"
+    (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")  # undone
+    watcher.check_once()
+    assert service.last_error is None
+
+
+def test_lexicon_edits_are_reloaded(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    faq_dir.mkdir()
+    (faq_dir / "a.yaml").write_text(
+        "- id: gsm\n  question: Mon téléphone ne charge plus\n  answer: Changez le câble.\n"
+        "- id: cv\n  question: Comment faire un CV ?\n  answer: Venez au module CV.\n",
+        encoding="utf-8",
+    )
+    service = FaqService(faq_dir)
+    watcher = FaqWatcher(service, interval_seconds=60)
+    before = service.match("mon zorglophone charge plus")
+    (faq_dir / "lexique").mkdir()
+    (faq_dir / "lexique" / "local.yaml").write_text(
+        "synonyms:\n  - [telephone, zorglophone]\n", encoding="utf-8"
+    )
+    watcher.check_once()
+    assert watcher.check_once()
+    after = service.match("mon zorglophone charge plus")
+    assert after.entry is not None and after.entry.id == "gsm"
+    assert before.confidence < after.confidence
 
 
 def test_unanswered_questions_feed_the_gaps_report(
@@ -84,11 +201,15 @@ def test_unanswered_questions_feed_the_gaps_report(
     samira.press("Comment faire mon CV ?")  # a used suggestion is not a gap
     karim.send("cv")  # suggestions left unused: a gap
     karim.send("/menu")
+    karim.send("???")  # nothing to learn from
     # Staff testing the bot and people who declined leave nothing.
+    with unit_of_work(session_factory) as session:
+        add_staff(session, "console", "boss", "Nadia", Role.ADMIN, clock.now())
+    Chat(conversation, "boss").send("imprimer attestation chomage")
     anonymous = Chat(conversation, "anon")
     anonymous.send("imprimer attestation chomage")
     with session_factory() as session:
-        assert session.scalar(select(func.count()).select_from(FaqMiss)) == 4
+        assert session.scalar(select(func.count()).select_from(FaqMiss)) == 3
         gaps = find_gaps(session, clock.now(), days=30)
     assert [gap.count for gap in gaps] == [2, 1]
     assert gaps[0].fallbacks == 2
@@ -117,6 +238,18 @@ def test_answers_in_the_language_of_the_message(conversation: Conversation) -> N
     anonymous = Chat(conversation, "visitor")
     anonymous.send("the wifi does not work on my computer")
     anonymous.expect("Click the Wi-Fi icon")
+
+
+def test_a_pressed_button_keeps_the_language_of_the_question(conversation: Conversation) -> None:
+    chat = onboarded(conversation, "tom")
+    chat.script("""
+        > how do I connect to the wifi network on my laptop please
+        < Click the Wi-Fi icon
+        > Mot de passe e-mail
+        < Sur la page de connexion
+        > [faq:wifi-connexion]
+        < Click the Wi-Fi icon
+    """)
 
 
 def test_answers_in_the_chosen_language(conversation: Conversation) -> None:
@@ -167,6 +300,28 @@ def test_faq_match_cli_needs_no_database(tmp_path: Path) -> None:
     assert lines[2]["decision"] == "fallback" and lines[2]["id"] is None
     assert lines[3]["decision"] == "fallback"
     assert lines[4]["intent"] == "person"
+
+
+def test_faq_match_cli_survives_bad_bytes_and_bad_settings(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import FIXTURE_FAQ
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "faq", "match", "--faq-dir", str(FIXTURE_FAQ)],
+        input=b"wifi\n\xff\xfe casse\ncv\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "DATA_RETENTION_DAYS": "10"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert [line["decision"] for line in lines] == ["answer", "fallback", "suggest"]
+    assert lines[2]["suggestions"] and lines[2]["id"] is None and lines[2]["intent"] is None
+    check = run(["faq", "check", "--faq-dir", str(FIXTURE_FAQ)], tmp_path, DATA_RETENTION_DAYS="10")
+    assert check.returncode == 0, check.stderr
 
 
 def test_faq_gaps_cli(tmp_path: Path) -> None:

@@ -87,3 +87,32 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
 def test_bare_postgresql_urls_use_psycopg3() -> None:
     assert normalize_url("postgresql://postgres@127.0.0.1:5432/test").startswith("postgresql+psycopg://")
     assert normalize_url("sqlite:///data/x.sqlite3") == "sqlite:///data/x.sqlite3"
+
+
+def test_downgrade_and_upgrade_keep_the_data(engine: Engine, session_factory: sessionmaker[Session]) -> None:
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+    from bot.storage.models import ConversationState
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with unit_of_work(session_factory) as session:
+        user = User(
+            channel="console",
+            external_id="t",
+            role="trainee",
+            created_at=now,
+            last_seen_at=now,
+            notifications_paused=False,
+            consented_at=now,
+            first_name="Samira",
+        )
+        user.conversation = ConversationState(state="idle", data={}, updated_at=now)
+        session.add(user)
+    command.downgrade(alembic_config(engine), "0001")
+    command.upgrade(alembic_config(engine), "head")
+    with session_factory() as session:
+        user = session.scalars(select(User)).one()
+        assert user.first_name == "Samira"
+        assert user.consent_version == 1, "consented under the first text"
+        assert session.scalars(select(ConversationState)).one().state == "idle"

@@ -304,3 +304,65 @@ def test_admin_lexicon_problems_are_reported_by_check(tmp_path: Path) -> None:
     assert len(problems) == 1 and problems[0].startswith("lexique/belge.yaml:"), problems
     with pytest.raises(FaqError):
         load_faq(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Comment activer le Wi-Fi ?", "Comment désactiver le Wi-Fi ?"),
+        ("Où est le local 12 ?", "Où est le local 21 ?"),
+        ("Comment faire un CV ?", "Pourquoi faire un CV ?"),
+    ],
+)
+def test_short_but_different_questions_are_not_duplicates(tmp_path: Path, first: str, second: str) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        f"- id: a\n  question: {first}\n  answer: R.\n- id: b\n  question: {second}\n  answer: R.\n",
+    )
+    assert check_faq(tmp_path) == []
+
+
+def test_near_duplicates_do_not_stop_the_bot(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "- id: a\n  question: Comment avoir le wifi ?\n  answer: R.\n")
+    write(tmp_path, "b.yaml", "- id: b\n  question: comment avoir le wi-fi\n  answer: R.\n")
+    assert len(check_faq(tmp_path)) == 1
+    assert len(load_faq(tmp_path)) == 2
+
+
+def test_misspelled_field_names_are_reported(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "- id: a\n  question: Q ?\n  answer: R.\n  folow_ups: [a]\n  anwser_en: Hi.\n")
+    problems = [str(problem) for problem in check_faq(tmp_path)]
+    assert "a.yaml:4: entrée 'a': champ 'folow_ups' inconnu : vouliez-vous dire 'follow_ups' ?" in problems
+    assert "a.yaml:5: entrée 'a': champ 'anwser_en' inconnu : vouliez-vous dire 'answer_en' ?" in problems
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        ("- id: a\n  question: Pourquoi: le wifi ?\n  answer: R.\n", 2, "mettez le texte entre guillemets"),
+        (
+            '- id: a\n  question: "Pas fermé\n  answer: R.\n- id: b\n',
+            2,
+            "guillemet ouvert ici et jamais fermé",
+        ),
+        ("- id: a\n\tquestion: Q\n", 2, "tabulation interdite"),
+    ],
+)
+def test_yaml_errors_are_explained_in_french(tmp_path: Path, text: str, line: int, hint: str) -> None:
+    write(tmp_path, "a.yaml", text)
+    problems = check_faq(tmp_path)
+    assert len(problems) == 1
+    assert problems[0].line == line, problems[0]
+    assert hint in problems[0].message
+
+
+def test_every_problem_is_one_line(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", '- id: "a\\nb"\n  question: Q ?\n  answer: R.\n')
+    problems = check_faq(tmp_path)
+    assert problems and all("\n" not in str(problem) for problem in problems)
+
+
+def test_a_file_is_not_a_faq_folder(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "- id: a\n  question: Q\n  answer: R\n")
+    assert "pas un dossier" in str(check_faq(path)[0])

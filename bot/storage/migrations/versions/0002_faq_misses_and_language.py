@@ -1,4 +1,4 @@
-"""Unanswered FAQ questions (for the admins' gaps report) and the trainee's answer language.
+"""Unanswered FAQ questions (for the admins' gaps report), the answer language, the consent version.
 
 Revision ID: 0002
 Revises: 0001
@@ -19,6 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("language", sa.String(length=2), nullable=True))
+        batch.add_column(sa.Column("consent_version", sa.Integer(), nullable=True))
+    # Trainees who consented before: the first consent text, which did not mention kept questions.
+    op.execute("UPDATE users SET consent_version = 1 WHERE consented_at IS NOT NULL")
     op.create_table(
         "faq_misses",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -27,7 +30,6 @@ def upgrade() -> None:
         sa.Column("question", sa.String(length=500), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("suggested", sa.String(length=200), nullable=False),
-        sa.Column("chosen", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_faq_misses_user_id_users"), ondelete="CASCADE"
         ),
@@ -42,4 +44,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_faq_misses_asked_at"), table_name="faq_misses")
     op.drop_table("faq_misses")
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("consent_version")
         batch.drop_column("language")
