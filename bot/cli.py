@@ -203,6 +203,10 @@ def faq_gaps(ctx: click.Context, days: int, as_json: bool) -> None:
         if gap.suggested:
             offered = ", ".join(f"{entry_id} ×{times}" for entry_id, times in gap.suggested.most_common(3))
             click.echo(f"   proposé : {offered}")
+    click.echo(
+        "\nPour chaque groupe : si une entrée répond déjà, ajoutez ces phrases à ses 'alternatives' ;"
+        " sinon, créez une entrée. Puis vérifiez avec : cisp-bot faq check"
+    )
 
 
 @main.group()
