@@ -12,8 +12,8 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
 1. The message goes through :func:`bot.faq.normalize.tokens` (SMS spelling, accents, stop words, stems,
    synonyms). Each token unknown to the FAQ vocabulary is repaired when possible: a glued article
    (``laccueil``) is split, a misspelling with the same French phonetic key (``surchof``) is mapped to
-   the FAQ word, then a typo is corrected with ``rapidfuzz.process.extractOne`` against the vocabulary,
-   with a cutoff that grows stricter for short words.
+   the FAQ word, then a typo is corrected with ``rapidfuzz.process.extractOne`` against the vocabulary
+   words of the same first letter, with a cutoff that grows stricter for short words.
 2. Each token weighs its IDF over the FAQ entries (a word found in many entries, like ``cv`` or
    ``ordinateur``, says little). A token still unknown keeps a fixed weight: it is evidence that the
    message speaks of something the FAQ does not cover.
@@ -27,7 +27,8 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
    generic message ("cv", "ordi") that fits several entries is never answered but suggested. A long
    message whose story dilutes the confidence is still answered when it names more than one specific
    word of the best entry that the runner-up does not explain (discriminating evidence), unless the
-   runner-up has as much evidence of its own.
+   runner-up has as much evidence of its own. A message naming, with a word the FAQ never uses, a
+   derivative of a word it matched ("chargeur" for "charger") asks about another thing: it is suggested.
 """
 
 from __future__ import annotations
@@ -176,6 +177,8 @@ class _Scored:
     coverage: float = 0.0
     recall: float = 0.0
     similarity: float = 0.0
+    # Words of the message that the FAQ does not know at all: not everyday words, not typos of FAQ words.
+    strangers: frozenset[str] = frozenset()
 
 
 class FaqMatcher:
@@ -249,7 +252,12 @@ class FaqMatcher:
             if canonical in self._idf and len(variant) >= _NO_CORRECTION_BELOW:
                 self._corrections[variant] = canonical
         self._corrections.update({word: word for word in self._idf})
-        self._correction_choices = list(self._corrections)
+        # People rarely get the first letter of a word wrong (and a first letter that sounds like
+        # another, "klavier", is the phonetic repair's job): a real word that differs by its first
+        # letter ("tient", "blague") is another word, not a typo of "vient" or "langue".
+        self._correction_choices: dict[str, list[str]] = {}
+        for choice in self._corrections:
+            self._correction_choices.setdefault(choice[:1], []).append(choice)
         # Phonetic keys: when two FAQ words share a key, the more specific (rarer) one wins.
         self._phonetic: dict[str, str] = {}
         # Only the FAQ's own words get a key: the lexicon's English or Dutch variants ("scam") would
@@ -274,8 +282,13 @@ class FaqMatcher:
         # When the runner-up explains every word the best entry explains ("cv", "formation", "ordi"),
         # the message cannot tell them apart: only the length of the phrasings differs. Suggest instead.
         discriminates = runner_up is None or not best.matched <= runner_up.matched
+        # "le chargeur de mon gsm" is not "charger mon gsm": a word built on a word of the best entry, that
+        # the FAQ never uses, names another thing (a near-miss). It may still be what the trainee means,
+        # so the entry is suggested rather than answered.
+        derived = _names_derived_thing(best)
         if (
             discriminates
+            and not derived
             and best.confidence >= thresholds.answer
             and best.confidence - second >= thresholds.margin
         ):
@@ -284,7 +297,8 @@ class FaqMatcher:
         # words of one entry that the runner-up does not explain: that discriminating evidence decides,
         # unless the runner-up has as much evidence of its own (the message mixes two topics).
         if (
-            best.confidence >= thresholds.answer - thresholds.evidence_relief
+            not derived
+            and best.confidence >= thresholds.answer - thresholds.evidence_relief
             and _discriminating_evidence(best, runner_up) >= thresholds.evidence * self._max_idf
         ):
             return MatchResult(Outcome.ANSWER, best.entry, (), best.confidence)
@@ -346,7 +360,8 @@ class FaqMatcher:
             return self._phonetic[key], PHONETIC_QUALITY
         if len(word) >= _NO_CORRECTION_BELOW:
             cutoff = _correction_cutoff(len(word))
-            found = process.extractOne(word, self._correction_choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+            choices = self._correction_choices.get(word[:1], ())
+            found = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
             if found is not None and not _is_derived_word(word, found[0]):
                 # A correction at the cutoff is a guess: it counts half as much as an exact word.
                 return self._corrections[found[0]], 0.5 + 0.5 * (found[1] - cutoff) / (100.0 - cutoff)
@@ -378,6 +393,7 @@ class FaqMatcher:
         if detect_language(text) != "fr":
             unknown_weight *= FOREIGN_UNKNOWN_FACTOR
         common = self._lexicon.common_stems
+        strangers: set[str] = set()
         for word, quality in resolved.items():
             if quality > 0:
                 weights[word] = self._idf[word] * quality
@@ -386,6 +402,9 @@ class FaqMatcher:
             else:
                 weights[word] = unknown_weight
                 unknown_weight *= UNKNOWN_WEIGHT_DECAY
+                if word.isalpha():
+                    strangers.add(word)
+        frozen_strangers = frozenset(strangers)
         total_weight = sum(weights.values())
         known = {word: weights[word] for word, quality in resolved.items() if quality > 0}
         if not known or total_weight <= 0:
@@ -443,10 +462,24 @@ class FaqMatcher:
                         coverage,
                         recall,
                         similarity,
+                        frozen_strangers,
                     )
                 )
         scored.sort(key=lambda item: item.confidence, reverse=True)
         return scored
+
+
+def _names_derived_thing(best: _Scored) -> bool:
+    """Tell whether the message names, with a word unknown to the FAQ, a derivative of a matched word.
+
+    "chargeur" next to "charger", "imprimante" next to "imprimer": the FAQ entry explains the base word,
+    not the thing the message is about.
+    """
+    return any(
+        _is_derived_word(stranger, word) or _is_derived_word(word, stranger)
+        for stranger in best.strangers
+        for word in best.matched
+    )
 
 
 def _discriminating_evidence(best: _Scored, other: _Scored | None) -> float:

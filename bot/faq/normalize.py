@@ -76,6 +76,9 @@ _SAVOIR_NEGATIONS = frozenset({"pas", "plus", "jamais", "meme"})
 _INFINITIVE = re.compile(r"[a-z]{2,}(?:er|ir|re|oir)")
 # Infinitive-looking words that follow "je sais pas" without being the verb of an ability.
 _NOT_INFINITIVES = frozenset({"quoi", "pourquoi", "comment", "faire"})
+# A number with a unit of time or an ordinal ("17h", "8h30", "20min", "3eme", "42ans") is a detail of
+# the story, like a bare number: it never names a topic.
+_QUANTITY = re.compile(r"\d+(?:h\d*|min|mn|e|er|ere|eme|em|ans?)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,7 +573,9 @@ def _content_tokens(words: list[str], lex: Lexicon, *, drop_negated: bool = Fals
         if drop_negated and not from_phrase and _starts_negation(items, position):
             negated = True
             continue
-        if not from_phrase and (word in lex.stop_words or len(word) < 2 or word.isdigit()):
+        if not from_phrase and (
+            word in lex.stop_words or len(word) < 2 or word.isdigit() or _QUANTITY.fullmatch(word)
+        ):
             continue
         if negated:
             negated = False

@@ -441,3 +441,67 @@ def test_evidence_rule_can_be_switched_off(centre: FaqMatcher) -> None:
     )
     strict = FaqMatcher(centre._base, thresholds=Thresholds(evidence=100.0))
     assert strict.match(text).outcome is Outcome.SUGGEST
+
+
+# ----------------------------------------------------------------------------- near-misses and typos
+
+DEVICES_FAQ = """\
+- id: charger-gsm
+  question: "Puis-je charger mon téléphone sur l'ordinateur ?"
+  alternatives:
+    - "Comment recharger mon GSM avec le câble USB de l'ordinateur ?"
+  keywords: [charger, USB]
+  answer: "Oui : branchez le câble du téléphone sur un port USB de l'ordinateur allumé."
+
+- id: langue-clavier
+  question: "Comment changer la langue du clavier ?"
+  alternatives:
+    - "Mon clavier écrit des lettres bizarres."
+  keywords: [langue, clavier, azerty]
+  answer: "Appuyez sur Windows + Espace pour passer d'une langue à l'autre."
+
+- id: venir-centre
+  question: "Comment venir au centre en bus ?"
+  alternatives:
+    - "Quel bus pour aller au centre ?"
+  keywords: [bus, venir]
+  answer: "Le bus 12 s'arrête devant le centre."
+"""
+
+
+@pytest.fixture(scope="module")
+def devices(tmp_path_factory: pytest.TempPathFactory) -> FaqMatcher:
+    directory = tmp_path_factory.mktemp("devices")
+    (directory / "devices.yaml").write_text(DEVICES_FAQ, encoding="utf-8")
+    return FaqMatcher(load_faq(directory))
+
+
+def test_word_derived_from_a_matched_word_is_suggested_not_answered(devices: FaqMatcher) -> None:
+    # The FAQ never speaks of a "chargeur": charging the laptop with the phone's charger is another
+    # question, though every other word fits the entry. The entry is still offered.
+    result = devices.match("je peux charger mon ordi avec le chargeur de mon gsm ?")
+    assert_valid(result)
+    assert result.outcome is Outcome.SUGGEST, devices.candidates("chargeur")
+    assert result.suggestions[0].id == "charger-gsm"
+    # without the derived word, the same question is answered
+    plain = devices.match("je peux charger mon gsm sur mon ordi ?")
+    assert plain.outcome is Outcome.ANSWER and plain.entry is not None and plain.entry.id == "charger-gsm"
+
+
+def test_derived_word_known_to_the_faq_is_not_a_near_miss(tmp_path: Path) -> None:
+    faq = DEVICES_FAQ.replace("le câble USB de l'ordinateur", "le chargeur de l'ordinateur")
+    (tmp_path / "devices.yaml").write_text(faq, encoding="utf-8")
+    result = FaqMatcher(load_faq(tmp_path)).match("recharger mon gsm avec le chargeur de l'ordi")
+    assert result.outcome is Outcome.ANSWER and result.entry is not None
+    assert result.entry.id == "charger-gsm"
+
+
+def test_typo_correction_keeps_the_first_letter(devices: FaqMatcher) -> None:
+    # "blague" is one letter away from "langue" and "tient" from "vient", but a different first letter
+    # makes another word: they bring no entry forward.
+    assert devices.candidates("raconte moi une blague") == []
+    assert all(entry.id != "venir-centre" for entry, _ in devices.candidates("il tient pas"))
+    # a typo that keeps its first letter is still corrected
+    result = devices.match("changer la langeu du clavier")
+    assert result.outcome is Outcome.ANSWER and result.entry is not None
+    assert result.entry.id == "langue-clavier"

@@ -330,3 +330,31 @@ def test_keyboard_shortcuts_keep_their_letter(text: str, shortcut: str) -> None:
     result = tokens(text)
     assert "ctrl" in result
     assert shortcut in result
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["passer vers 17h", "il est 8h30", "depuis 20min", "au 3eme etage", "le 1er mai", "a 42 ans"],
+)
+def test_times_and_ordinals_are_story_not_topic(text: str) -> None:
+    assert not any(char.isdigit() for word in tokens(text) for char in word), tokens(text)
+
+
+def test_sans_is_a_function_word_but_still_negates_faq_phrasings() -> None:
+    assert "sans" not in tokens("signer sans imprimante")
+    assert tokens("signer un pdf sans l'imprimer", drop_negated=True) == ["sign", "pdf"]
+
+
+@pytest.mark.parametrize("form", ["tient", "tiens", "vois", "voit", "remets", "sert", "descend", "revient"])
+def test_present_forms_of_everyday_verbs_are_common_words(form: str) -> None:
+    # The stemmer cannot join these to their infinitive: listed, they are taken for the story of a
+    # message, and never "corrected" into an FAQ word that looks like them ("tient" -> "vient").
+    [token] = tokens(form)
+    assert token in lexicon().common_stems
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("sa bouge plu", "ca bouge plus"), ("texte dun site", "texte d un site")]
+)
+def test_sms_spellings_of_function_words(text: str, expected: str) -> None:
+    assert normalize(text) == expected
