@@ -65,7 +65,6 @@ UNKNOWN_WEIGHT_DECAY = 0.85
 # An unknown everyday word ("hier", "enfant", "trouver") is the story around a question: it weighs this
 # share of an unknown rare word and does not use up the decay.
 COMMON_UNKNOWN_FACTOR = 0.2
-COMMON_KNOWN_FACTOR = 0.75
 # In an English or Dutch message most words are unknown because the lexicon only translates the domain
 # words: being unknown is then weaker evidence of another topic.
 FOREIGN_UNKNOWN_FACTOR = 0.5
