@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A filière is stored in a 60-character column and shown as a button (WhatsApp lists hold 10 rows,
@@ -52,6 +54,29 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the running bot looks for edits in FAQ_DIR (0: only on /recharger)",
     )
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Token from @BotFather; enables the Telegram channel"
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL, the token is appended (a local Bot API server, or the tests' fake)",
+    )
+    telegram_staff_chat_id: int | None = Field(
+        default=None, description="Id of the Telegram group of the staff, which receives alerts (negative)"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="HTTPS address of this bot behind a reverse proxy: webhooks when set, else polling",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram sends with each webhook call (default: derived from the token)",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the webhook server listens on")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port the webhook server listens on")
+    throttle_messages_per_minute: int = Field(
+        default=20, ge=1, description="A person sending more than this in a minute is asked to slow down"
+    )
     state_dir: Path = Field(
         default=Path("data"),
         description="Folder for what the bot keeps besides the database: a copy of the last valid FAQ",
@@ -79,6 +104,32 @@ class Settings(BaseSettings):
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value.upper()
+
+    @field_validator("telegram_bot_token", "telegram_staff_chat_id", "telegram_webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `.env.example` lists these with empty values: empty means "not configured".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _https_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith("https://"):
+            raise ValueError("PUBLIC_URL must start with https:// (Telegram only calls HTTPS webhooks)")
+        return value.rstrip("/")
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """Return the webhook secret: the configured one, or one derived from the bot token."""
+        if self.telegram_webhook_secret is not None:
+            return self.telegram_webhook_secret.get_secret_value()
+        if self.telegram_bot_token is None:
+            return None
+        token = self.telegram_bot_token.get_secret_value().encode()
+        # Telegram accepts 1-256 characters among A-Z a-z 0-9 _ -: a hex digest fits.
+        return hmac.new(token, b"cisp-bot webhook", hashlib.sha256).hexdigest()
 
     @property
     def filiere_names(self) -> list[str]:

@@ -92,6 +92,9 @@ HELP = (
     "/reprendre : recevoir à nouveau les rappels"
 )
 
+SLOW_DOWN = (
+    "🐢 Doucement, s'il vous plaît : j'ai reçu beaucoup de messages. Attendez une minute, puis réessayez."
+)
 EMPTY_MESSAGE = "Je n'ai rien reçu. Écrivez votre question, ou appuyez sur un bouton."
 ATTACHMENT = {
     "voice": "🎤 Je ne peux pas écouter les messages vocaux. Écrivez votre question, s'il vous plaît.",

@@ -82,6 +82,8 @@ def settings(tmp_path: Path) -> Settings:
         faq_dir=FIXTURE_FAQ,
         centre_name="l'ASBL Horizon",
         centre_contact="l'accueil (081 00 00 00)",
+        # The frozen clock never moves: dialogues would hit the flood limit. test_throttle sets its own.
+        throttle_messages_per_minute=10_000,
     )
 
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,12 +15,13 @@ from bot import texts
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
+from bot.core.throttle import Throttle, Verdict
 from bot.core.turn import Services, State, Turn
 from bot.features import faq, language, menu, onboarding, privacy, staff
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.db import unit_of_work
-from bot.storage.models import Role, User
+from bot.storage.models import ProcessedDelivery, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
 )
 STAFF_COMMANDS = frozenset({"test", "recharger", "staff"})
+# Platforms redeliver within minutes or hours; a week of memory is plenty.
+DELIVERY_MEMORY = timedelta(days=7)
 # How often expired data is erased while the bot runs (also once at start).
 PURGE_INTERVAL = timedelta(hours=6)
 
@@ -56,10 +59,20 @@ class Conversation:
         self.services = services
         self._purge_lock = threading.Lock()
         self._next_purge: datetime | None = None
+        self._throttle = Throttle(services.settings.throttle_messages_per_minute)
 
     def handle(self, message: IncomingMessage) -> list[Reply]:
-        """Return the replies to one message; never raise, never lose what was stored."""
+        """Return the replies to one message; never raise, never lose what was stored.
+
+        An empty list means: say nothing (a redelivered update, or a flood already warned).
+        """
         self.purge_expired_data()
+        verdict = self._throttle.check(message.channel, message.user_id, self.services.clock.now())
+        if verdict is Verdict.DROP:
+            return []
+        if verdict is Verdict.WARN:
+            log.info("throttled a %s user sending too fast", message.channel)
+            return [Reply(texts.SLOW_DOWN)]
         for attempt in (1, 2):
             try:
                 return self._handle_once(message)
@@ -86,7 +99,11 @@ class Conversation:
             with unit_of_work(self._session_factory) as session:
                 privacy.purge_inactive(session, now, settings.data_retention_days)
                 privacy.purge_old_misses(session, now, settings.faq_miss_retention_days)
+                session.execute(
+                    delete(ProcessedDelivery).where(ProcessedDelivery.processed_at < now - DELIVERY_MEMORY)
+                )
             self._next_purge = now + PURGE_INTERVAL
+            self._throttle.forget_idle(now)
         except Exception:
             log.exception("retention purge failed; trying again with the next message")
         finally:
@@ -94,6 +111,9 @@ class Conversation:
 
     def _handle_once(self, message: IncomingMessage) -> list[Reply]:
         with unit_of_work(self._session_factory) as session:
+            if message.delivery_id is not None and not self._first_delivery(session, message):
+                log.info("delivery %s:%s already handled, skipped", message.channel, message.delivery_id)
+                return []
             user = session.scalars(
                 select(User)
                 .where(User.channel == message.channel, User.external_id == message.user_id)
@@ -108,6 +128,23 @@ class Conversation:
         # After the commit: a notice must not be counted as told for a message that was rolled back.
         notice = self.services.faq.error_notice_for(admin_id) if admin_id is not None else None
         return [Reply(notice), *replies] if notice else replies
+
+    def _first_delivery(self, session: Session, message: IncomingMessage) -> bool:
+        """Record the delivery; say whether it is the first time (same transaction as the handling)."""
+        assert message.delivery_id is not None
+        if session.get(ProcessedDelivery, (message.channel, message.delivery_id)) is not None:
+            return False
+        session.add(
+            ProcessedDelivery(
+                channel=message.channel,
+                delivery_id=message.delivery_id,
+                processed_at=self.services.clock.now(),
+            )
+        )
+        # Flushed now: a concurrent handler of the same delivery fails here (unique key) and is retried,
+        # then finds the row and skips.
+        session.flush()
+        return True
 
     def _route(self, turn: Turn) -> list[Reply]:
         message = turn.message

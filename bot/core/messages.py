@@ -32,6 +32,8 @@ class IncomingMessage:
     button_id: str | None = None
     attachment: str | None = None
     user_name: str | None = None
+    # The platform's id of this delivery (Telegram update_id): a redelivered one is handled only once.
+    delivery_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

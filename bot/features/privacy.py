@@ -84,7 +84,7 @@ INTERNAL_COLUMNS = frozenset(
     {"users.id", "conversation_states.user_id", "faq_misses.id", "faq_misses.user_id"}
 )
 PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
-NON_PERSONAL_TABLES = frozenset({"alembic_version"})
+NON_PERSONAL_TABLES = frozenset({"alembic_version", "processed_deliveries"})
 
 
 def _state_details(data: dict[str, Any]) -> str:

@@ -129,3 +129,18 @@ class FaqMiss(Base):
     suggested: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship(back_populates="faq_misses")
+
+
+class ProcessedDelivery(Base):
+    """A platform delivery already handled (Telegram update_id, WhatsApp message id).
+
+    Platforms deliver at least once (a polling offset not yet confirmed at a restart, a webhook retry):
+    the row is written in the same transaction as the handling, so a delivery is handled at most once.
+    Holds no person and no text; rows older than a week are purged.
+    """
+
+    __tablename__ = "processed_deliveries"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -80,3 +80,19 @@ def test_simultaneous_messages_of_one_user_are_serialised(
     assert state == "ask_filiere"
     # Exactly one message was handled in the name step.
     assert sum("Dans quelle filière" in replies[0].text for replies in answers) == 1
+
+
+def test_a_redelivered_update_is_handled_once(
+    conversation: Conversation, session_factory: sessionmaker[Session]
+) -> None:
+    consent = IncomingMessage("telegram", "55", button_id="consent:yes", delivery_id="1001")
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: conversation.handle(consent), range(12)))
+    assert sum(1 for replies in answers if replies) == 1, "one handling, the copies say nothing"
+    assert conversation.handle(consent) == []
+    # A new delivery of the same press is a new message (answered as a stale choice).
+    assert conversation.handle(
+        IncomingMessage("telegram", "55", button_id="consent:yes", delivery_id="1002")
+    )
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 1
