@@ -93,6 +93,27 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
 
 @main.command()
 @click.pass_context
+def run(ctx: click.Context) -> None:
+    """Lancer le bot sur les canaux configurés (Telegram), jusqu'à Ctrl+C ou SIGTERM."""
+    from bot.runner import NothingToServe, serve
+
+    settings = _settings(ctx)
+    if settings.telegram_bot_token is None:
+        click.echo(
+            "Aucun canal configuré : mettez TELEGRAM_BOT_TOKEN dans .env (voir README, « Telegram »).\n"
+            "Pour essayer sans Telegram : cisp-bot chat",
+            err=True,
+        )
+        sys.exit(1)
+    app = _build(settings)
+    try:
+        asyncio.run(serve(app))
+    except NothingToServe:
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_context
 def demo(ctx: click.Context) -> None:
     """Charger les données de démonstration (sans doublons si on relance)."""
     from bot.demo import load_demo

@@ -100,6 +100,10 @@ ATTACHMENT = {
     "voice": "🎤 Je ne peux pas écouter les messages vocaux. Écrivez votre question, s'il vous plaît.",
     "photo": "🖼️ Je ne peux pas regarder les photos. Écrivez votre question, s'il vous plaît.",
     "document": "📎 Je ne peux pas lire les fichiers. Écrivez votre question, s'il vous plaît.",
+    "sticker": "🙂 Merci ! Pour que je vous aide, écrivez votre question avec des mots.",
+    "video": "🎬 Je ne peux pas regarder les vidéos. Écrivez votre question, s'il vous plaît.",
+    "location": "📍 Je ne peux pas utiliser une position. Écrivez votre question, s'il vous plaît.",
+    "contact": "📇 Je ne garde pas les contacts envoyés. Écrivez votre question, s'il vous plaît.",
 }
 ATTACHMENT_OTHER = "Je ne peux lire que le texte. Écrivez votre question, s'il vous plaît."
 UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour voir ce que je sais faire."

@@ -44,7 +44,7 @@ COMMANDS: dict[str, Step] = {
 ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
 )
-STAFF_COMMANDS = frozenset({"test", "recharger", "staff"})
+STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps"})
 # Platforms redeliver within minutes or hours; a week of memory is plenty.
 DELIVERY_MEMORY = timedelta(days=7)
 # How often expired data is erased while the bot runs (also once at start).
@@ -205,6 +205,10 @@ class Conversation:
                 return staff.test_question(turn, rest)
             if name == "recharger":
                 return staff.reload_faq(turn)
+            if name == "stats":
+                return staff.stats(turn)
+            if name == "gaps":
+                return staff.gaps(turn)
             return [Reply(staff.STAFF_HELP)]
         step = COMMANDS.get(name)
         if step is None:

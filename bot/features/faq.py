@@ -6,6 +6,7 @@ import logging
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,8 @@ class FaqService:
         self.directory = directory
         self.last_valid_dir = last_valid_dir
         self._lock = threading.Lock()
+        # Called with the error when a reload fails (the app posts it in the staff group).
+        self.on_reload_failure: list[Callable[[FaqError], None]] = []
         # The last load that failed, until one succeeds: admins are told about it, once each.
         self.last_error: FaqError | None = None
         self.failed_fingerprint: str | None = None
@@ -122,6 +125,11 @@ class FaqService:
             except FaqError as error:
                 self.last_error = error
                 log.error("FAQ not reloaded, the previous one stays in use:\n%s", error)
+                for listener in self.on_reload_failure:
+                    try:
+                        listener(error)
+                    except Exception:
+                        log.exception("a reload-failure listener failed")
                 raise
             # One assignment: a message being matched right now uses either the old or the new FAQ.
             self._loaded = loaded

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from bot import texts
 from bot.core.messages import Reply
 from bot.core.turn import Turn
 from bot.faq import FaqError
+from bot.features.gaps import find_gaps
 from bot.features.understand import understand
+from bot.storage.models import FaqMiss, Role, User
 
 log = logging.getLogger(__name__)
+
+GAPS_SHOWN = 5
 
 STAFF_HELP = (
     "Commandes du personnel :\n"
     "/test <question> : ce que le bot répondrait, avec les scores\n"
+    "/stats : les chiffres de la semaine\n"
+    "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
     "/recharger : relire les fichiers FAQ (les erreurs sont affichées, l'ancienne FAQ reste en place)"
 )
 
@@ -48,6 +57,42 @@ def reload_faq(turn: Turn) -> list[Reply]:
             turn.services.faq.error_notice_for(turn.user.id)  # told here: no second notice
         return [Reply(texts.FAQ_RELOAD_FAILED.format(problems=error.summary()))]
     return [Reply(f"✅ FAQ rechargée : {count} questions.")]
+
+
+def stats(turn: Turn) -> list[Reply]:
+    """Give the week's figures: trainees, activity, unanswered questions, the FAQ."""
+    session, now = turn.session, turn.now
+    week_ago = now - timedelta(days=7)
+    trainees = select(func.count()).select_from(User).where(User.role == Role.TRAINEE.value)
+    total = session.scalar(trainees) or 0
+    active = session.scalar(trainees.where(User.last_seen_at >= week_ago)) or 0
+    new = session.scalar(trainees.where(User.created_at >= week_ago)) or 0
+    misses = (
+        session.scalar(select(func.count()).select_from(FaqMiss).where(FaqMiss.asked_at >= week_ago)) or 0
+    )
+    faq = turn.services.faq
+    lines = [
+        "📊 Les 7 derniers jours :",
+        f"Stagiaires inscrits : {total} (nouveaux : {new}, actifs : {active})",
+        f"Questions sans bonne réponse : {misses} (détail : /gaps)",
+        f"FAQ : {len(faq.base)} questions"
+        + (" ⚠️ la dernière modification a des erreurs" if faq.last_error else ""),
+    ]
+    return [Reply("\n".join(lines))]
+
+
+def gaps(turn: Turn) -> list[Reply]:
+    """List the biggest groups of unanswered questions of the last 30 days."""
+    found = find_gaps(turn.session, turn.now, days=30)
+    if not found:
+        return [Reply("Aucune question sans réponse depuis 30 jours. 👍")]
+    lines = ["Questions sans bonne réponse (30 jours), les plus fréquentes d'abord :"]
+    for number, gap in enumerate(found[:GAPS_SHOWN], start=1):
+        lines.append(f"{number}. {gap.count} fois : « {gap.examples[0]} »")
+    if len(found) > GAPS_SHOWN:
+        lines.append(f"… et {len(found) - GAPS_SHOWN} autre(s) groupe(s) : cisp-bot faq gaps")
+    lines.append("Ajoutez ces phrases aux 'alternatives' de la bonne entrée, ou créez une entrée.")
+    return [Reply("\n".join(lines))]
 
 
 def refuse(turn: Turn, command: str) -> None:

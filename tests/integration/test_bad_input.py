@@ -33,6 +33,8 @@ def test_odd_messages_get_polite_answers(conversation: Conversation) -> None:
         > (photo)
         < Je ne peux pas regarder les photos
         > (sticker)
+        < écrivez votre question avec des mots
+        > (hologram)
         < Je ne peux lire que le texte
         > 🙂🙂🙂
         < Je n'ai pas compris votre question.

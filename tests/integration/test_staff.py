@@ -34,6 +34,20 @@ def test_staff_can_test_the_matcher(
         < wifi-connexion
         > /staff
         < Commandes du personnel
+        > /stats
+        < Stagiaires inscrits : 0 (nouveaux : 0, actifs : 0)
+        < FAQ : 8 questions
+        > /gaps
+        < Aucune question sans réponse depuis 30 jours.
+    """)
+    trainee = onboarded(conversation, "samira")
+    trainee.send("abonnement piscine communale")
+    chat.script("""
+        > /stats
+        < Stagiaires inscrits : 1 (nouveaux : 1, actifs : 1)
+        < Questions sans bonne réponse : 1
+        > /gaps
+        < 1. 1 fois : « abonnement piscine communale »
     """)
 
 
@@ -42,12 +56,12 @@ def test_trainee_cannot_use_staff_commands(
 ) -> None:
     chat = onboarded(conversation, "samira")
     with caplog.at_level(logging.WARNING):
-        for command in ("/test wifi", "/recharger", "/staff", "/TEST@cisp_bot wifi"):
+        for command in ("/test wifi", "/recharger", "/staff", "/TEST@cisp_bot wifi", "/stats", "/gaps"):
             chat.send(command)
             chat.expect("Je ne connais pas cette commande")
             assert "Résultat" not in chat.text
     refusals = [record for record in caplog.records if "refused" in record.getMessage()]
-    assert len(refusals) == 4
+    assert len(refusals) == 6
     # The log names the attempt, never what was typed.
     assert all("wifi" not in record.getMessage() for record in refusals)
     for payload in ("staff:reload", "test:wifi", "recharger:", "go:staff"):

@@ -1,0 +1,343 @@
+"""The Telegram channel, on python-telegram-bot 22: Update -> IncomingMessage, Reply -> sendMessage.
+
+Thin on purpose: it knows Telegram, not the conversation. It answers button presses (no spinner left),
+removes the pressed keyboard (a stale button can't be pressed twice), escapes every text for HTML,
+splits long answers, paces pushes, and honours Telegram's flood limits without dropping messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot import texts
+from bot.channels.base import MessageHandler
+from bot.config import Settings
+from bot.core.messages import IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+# Pushes (reminders, relays) to one private chat: at most one message a second (Telegram's advice).
+PUSH_INTERVAL_SECONDS = 1.0
+NETWORK_RETRIES = 5
+# Telegram counts the text after entity parsing; escaping only adds characters, so measuring the escaped
+# text is a safe upper bound.
+MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Process updates of different chats concurrently, and those of one chat in order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await the handling of update, after the previous update of the same chat."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:
+                # Forget idle chats: the memory follows the chats being served, not all chats ever seen.
+                del self._users[chat.id]
+                del self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def build_application(
+    settings: Settings, *, webhook: bool = False
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the python-telegram-bot application for these settings."""
+    assert settings.telegram_bot_token is not None
+    base_url = settings.telegram_api_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(base_url)
+        .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
+        # 30 messages/s overall and 20/min per group, as Telegram asks; RetryAfter is retried below too.
+        .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor(32))
+    )
+    if webhook:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a text into pieces whose HTML-escaped length fits in one message, at the nicest boundary."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(html.escape(rest, quote=False)) > limit:
+        cut = _fitting_prefix_length(rest, limit)
+        window = rest[:cut]
+        # Prefer a paragraph, then a line, then a sentence, then a word; a hard cut only as a last resort.
+        for separator in ("\n\n", "\n", ". ", " "):
+            position = window.rfind(separator)
+            if position > cut // 3:
+                cut = position + len(separator)
+                break
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces or [""]
+
+
+def _fitting_prefix_length(text: str, limit: int) -> int:
+    """Return the longest prefix length whose escaped form fits in limit."""
+    length = 0
+    size = 0
+    for char in text:
+        size += len(html.escape(char, quote=False))
+        if size > limit:
+            break
+        length += 1
+    return max(1, length)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Return one inline button per row, or None."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.title, callback_data=button.id)] for button in reply.buttons]
+    )
+
+
+def attachment_kind(message: Message) -> str | None:
+    """Name what a message carries besides text, in the conversation's words."""
+    if message.voice or message.audio or message.video_note:
+        return "voice"
+    if message.photo:
+        return "photo"
+    if message.document:
+        return "document"
+    if message.sticker:
+        return "sticker"
+    if message.video or message.animation:
+        return "video"
+    if message.location or message.venue:
+        return "location"
+    if message.contact:
+        return "contact"
+    return None
+
+
+class TelegramChannel:
+    """Talk to trainees and staff on Telegram."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, *, webhook: bool = False) -> None:
+        self.settings = settings
+        self.application = build_application(settings, webhook=webhook)
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._on_message: MessageHandler | None = None
+        self._last_push: dict[int, float] = {}
+        self._push_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._webhook = webhook
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, on_message: MessageHandler) -> None:
+        """Start the bot: long polling, or waiting for the webhook server to feed updates."""
+        self._on_message = on_message
+        await self.application.initialize()
+        await self.application.start()
+        if self._webhook:
+            assert self.settings.public_url is not None
+            await self.application.bot.set_webhook(
+                url=f"{self.settings.public_url}/telegram",
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            assert self.application.updater is not None
+            # A webhook left from an earlier run would make getUpdates fail: polling replaces it.
+            await self.application.bot.delete_webhook()
+            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=20)
+        log.info("Telegram channel started (%s)", "webhook" if self._webhook else "polling")
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates in progress and close the connections."""
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Hand over an update received by the webhook server."""
+        update = Update.de_json(data, self.application.bot)
+        await self.application.update_queue.put(update)
+
+    # ------------------------------------------------------------------ incoming
+
+    def incoming(self, update: Update) -> IncomingMessage | None:
+        """Turn an update into a message for the conversation, or None when it is not for the bot."""
+        delivery = str(update.update_id)
+        query = update.callback_query
+        if query is not None:
+            return IncomingMessage(
+                CHANNEL,
+                str(query.from_user.id),
+                button_id=query.data or "",
+                user_name=query.from_user.first_name,
+                delivery_id=delivery,
+            )
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return None
+        chat = message.chat
+        text = message.text or message.caption
+        in_staff_group = chat.id == self.settings.telegram_staff_chat_id
+        # In groups the bot only serves staff commands in the staff group; it ignores the chatter.
+        if chat.type != chat.PRIVATE and not (in_staff_group and (text or "").startswith("/")):
+            return None
+        return IncomingMessage(
+            CHANNEL,
+            str(message.from_user.id),
+            text=text,
+            attachment=attachment_kind(message),
+            user_name=message.from_user.first_name,
+            delivery_id=delivery,
+        )
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = self.incoming(update)
+        chat = update.effective_chat
+        if message is None or chat is None or self._on_message is None:
+            return
+        query = update.callback_query
+        if query is not None:
+            await self._settle_pressed_button(update)
+        replies = await self._on_message(message)
+        await self._deliver(chat.id, replies)
+
+    async def _settle_pressed_button(self, update: Update) -> None:
+        """Stop the spinner and take the keyboard away, so the same button can't be pressed twice."""
+        query = update.callback_query
+        assert query is not None
+        try:
+            await query.answer()
+        except TelegramError as error:
+            log.info("callback query not answered: %s", error)
+        if query.message is not None and isinstance(query.message, Message):
+            try:
+                await query.message.edit_reply_markup(reply_markup=None)
+            except BadRequest as error:
+                # "message is not modified" (already removed) or too old to edit: nothing to do.
+                log.debug("keyboard not removed: %s", error)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling a Telegram update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            contact = self.settings.centre_contact
+            try:
+                await self._send_with_retries(
+                    update.effective_chat.id, html.escape(texts.INTERNAL_ERROR.format(contact=contact)), None
+                )
+            except TelegramError:
+                log.exception("could not tell the user that something went wrong")
+
+    # ------------------------------------------------------------------ outgoing
+
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
+        """Push replies to a private chat, at most one message a second per chat."""
+        chat_id = int(user_id)
+        async with self._push_locks[chat_id]:
+            for piece, markup in self._messages(replies):
+                wait = self._last_push.get(chat_id, 0.0) + PUSH_INTERVAL_SECONDS - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._send_with_retries(chat_id, piece, markup)
+                self._last_push[chat_id] = time.monotonic()
+
+    async def alert_staff(self, text: str) -> bool:
+        """Post an alert in the staff group; return whether there is one to post to."""
+        chat_id = self.settings.telegram_staff_chat_id
+        if chat_id is None:
+            return False
+        for piece, markup in self._messages([Reply(text)]):
+            await self._send_with_retries(chat_id, piece, markup)
+        return True
+
+    async def _deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        for piece, markup in self._messages(replies):
+            await self._send_with_retries(chat_id, piece, markup)
+
+    @staticmethod
+    def _messages(replies: Sequence[Reply]) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+        """Return (escaped text, keyboard) per Telegram message; buttons go on a reply's last piece."""
+        messages = []
+        for reply in replies:
+            pieces = split_text(reply.text)
+            for index, piece in enumerate(pieces):
+                markup = keyboard(reply) if index == len(pieces) - 1 else None
+                messages.append((html.escape(piece, quote=False), markup))
+        return messages
+
+    async def _send_with_retries(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Send one message; wait out flood limits (never drop), retry network errors with backoff."""
+        network_failures = 0
+        while True:
+            try:
+                await self.application.bot.send_message(
+                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+                return
+            except RetryAfter as error:
+                delay = error.retry_after
+                seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+                log.warning("Telegram flood limit: waiting %.0f s before sending again", seconds)
+                await asyncio.sleep(seconds)
+            except Forbidden:
+                # The person blocked the bot: nothing will ever get through.
+                log.warning("chat %s blocked the bot; message not delivered", chat_id)
+                return
+            except BadRequest:
+                log.exception("Telegram refused a message to chat %s", chat_id)
+                return
+            except NetworkError:
+                network_failures += 1
+                if network_failures > NETWORK_RETRIES:
+                    log.exception(
+                        "message to chat %s not delivered after %d tries", chat_id, network_failures
+                    )
+                    raise
+                await asyncio.sleep(min(30.0, 0.5 * 2**network_failures))

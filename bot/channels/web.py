@@ -1,0 +1,73 @@
+"""The ASGI app of webhook mode: Telegram's webhook at /telegram and a health check at /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.features.faq import FaqService
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# A Telegram update is a few kilobytes; anything far bigger is not Telegram.
+MAX_BODY_BYTES = 1_000_000
+
+UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _ping(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def create_web_app(
+    *, engine: Engine, faq: FaqService, telegram_sink: UpdateSink | None, telegram_secret: str | None
+) -> Starlette:
+    """Build the web app; the Telegram route exists only when the Telegram channel runs."""
+
+    async def telegram_webhook(request: Request) -> Response:
+        assert telegram_sink is not None and telegram_secret is not None
+        given = request.headers.get(SECRET_HEADER, "")
+        # Constant time: the comparison must not tell an attacker how much of the secret they got right.
+        if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
+            log.warning("webhook call with a wrong or missing secret, refused")
+            return JSONResponse({"ok": False}, status_code=403)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"ok": False}, status_code=413)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return JSONResponse({"ok": False}, status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return JSONResponse({"ok": False}, status_code=400)
+        # Queued, not handled here: Telegram gets its answer at once and does not retry.
+        await telegram_sink(data)
+        return JSONResponse({"ok": True})
+
+    async def healthz(request: Request) -> Response:
+        checks: dict[str, Any] = {"faq_entries": len(faq.base), "faq_error": faq.last_error is not None}
+        try:
+            await asyncio.to_thread(_ping, engine)
+            checks["database"] = "ok"
+        except Exception:
+            log.exception("health check: database unreachable")
+            checks["database"] = "unreachable"
+        healthy = checks["database"] == "ok" and len(faq.base) > 0
+        return JSONResponse({"ok": healthy, **checks}, status_code=200 if healthy else 503)
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if telegram_sink is not None:
+        routes.append(Route("/telegram", telegram_webhook, methods=["POST"]))
+    return Starlette(routes=routes)

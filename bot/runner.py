@@ -1,0 +1,85 @@
+"""`cisp-bot run`: every configured channel in one process, until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+
+from bot.app import App
+from bot.channels.telegram import TelegramChannel
+from bot.channels.web import create_web_app
+from bot.core.messages import IncomingMessage, Reply
+from bot.faq import FaqError
+
+log = logging.getLogger(__name__)
+
+
+class NothingToServe(Exception):
+    """No channel is configured."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the runner stops it, after the channels."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave SIGINT and SIGTERM to the runner."""
+        yield
+
+
+async def serve(app: App, stop: asyncio.Event | None = None) -> None:
+    """Run the configured channels until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
+    settings = app.settings
+    if settings.telegram_bot_token is None:
+        raise NothingToServe("TELEGRAM_BOT_TOKEN")
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal_number, stop.set)
+
+    webhook = settings.public_url is not None
+    telegram = TelegramChannel(settings, webhook=webhook)
+
+    async def on_message(message: IncomingMessage) -> list[Reply]:
+        # The conversation is synchronous (one database transaction per message): run it off the loop.
+        return await asyncio.to_thread(app.conversation.handle, message)
+
+    def alert_staff_of_faq_error(error: FaqError) -> None:
+        # Called from the watcher's thread: hand the alert to the event loop.
+        alert = "⚠️ FAQ : les fichiers modifiés ont des erreurs. Le bot garde l'ancienne version.\n"
+        asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert + error.summary()), loop)
+
+    app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)
+    server: _Server | None = None
+    server_task: asyncio.Task[None] | None = None
+    app.start()
+    try:
+        await telegram.start(on_message)
+        if webhook:
+            web_app = create_web_app(
+                engine=app.engine,
+                faq=app.conversation.services.faq,
+                telegram_sink=telegram.feed,
+                telegram_secret=settings.webhook_secret,
+            )
+            config = uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning")
+            server = _Server(config)
+            server_task = asyncio.create_task(server.serve())
+            log.info("webhook server listening on %s:%d", settings.host, settings.port)
+        if app.conversation.services.faq.last_error is not None:
+            alert_staff_of_faq_error(app.conversation.services.faq.last_error)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if server is not None and server_task is not None:
+            server.should_exit = True
+            await server_task
+        await telegram.stop()
+        app.conversation.services.faq.on_reload_failure.remove(alert_staff_of_faq_error)
+        app.close()
