@@ -1,0 +1,68 @@
+"""`cisp-bot run` as an operator starts it: a real process, polling the fake Bot API, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import SHIPPED_FAQ
+from tests.fakes.telegram_api import FakeBotApi
+
+TOKEN = "123456:ABC-cisp_run"
+
+
+def start_bot(tmp_path: Path, api_url: str, **env: str) -> subprocess.Popen[str]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "FAQ_DIR": str(SHIPPED_FAQ),
+        "STATE_DIR": str(tmp_path / "state"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_run_polls_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with FakeBotApi(token=TOKEN) as api:
+        process = start_bot(tmp_path, api.base_url)
+        try:
+            api.user_sends(4242, "/start", first_name="Samira")
+            welcome = asyncio.run(api.wait_for_messages(4242, 5, timeout=30))
+            assert "Bonjour" in (welcome[0].rendered_text or "")
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, output
+        assert time.monotonic() - started < 15
+        assert "Traceback" not in output
+        assert (tmp_path / "state" / "faq-derniere-version-valide").is_dir()
+
+
+def test_run_without_a_channel_says_what_to_configure(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": "", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr

@@ -1,0 +1,1 @@
+"""Fakes that speak real protocols, for tests that drive real client libraries over loopback."""

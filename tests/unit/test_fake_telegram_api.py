@@ -1,0 +1,531 @@
+"""The fake Bot API speaks the protocol: a bare python-telegram-bot bot runs against it over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from tests.fakes.telegram_api import (
+    EntityParseError,
+    FakeBotApi,
+    bot_builder,
+    parse_html,
+    parse_markdown_v2,
+    serve_asgi,
+)
+
+TOKEN = "123456:ABC-fake_token"
+USER = 42
+KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("Oui", callback_data="yes"), InlineKeyboardButton("Non", callback_data="no")]]
+)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+    """The bot of an initialized, not polling, application."""
+    async with bot_builder(api, TOKEN).build() as app:
+        yield app.bot
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    if message.text == "menu":
+        await message.reply_text("Choisissez :", reply_markup=KEYBOARD)
+    else:
+        await message.reply_text(message.text)
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(f"Reçu : {query.data}")
+    await query.edit_message_reply_markup(reply_markup=None)
+
+
+def echo_app(api: FakeBotApi, rate_limiter: AIORateLimiter | None = None) -> Application:
+    builder = bot_builder(api, TOKEN)
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    app = builder.build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(on_press))
+    return app
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+# --------------------------------------------------------------------------- the echo bot
+
+
+async def test_a_user_message_is_echoed(api: FakeBotApi) -> None:
+    async with polling(echo_app(api)):
+        api.user_sends(USER, "Bonjour, j'ai une question")
+        [reply] = await api.wait_for_messages(USER, 1)
+
+    assert reply.text == "Bonjour, j'ai une question"
+    assert reply.chat_id == USER
+    assert reply.message_id == 2  # the user's message was 1: one counter per chat
+    assert reply.reply_markup is None
+    assert ("getMe", {}) in api.calls
+    assert not api.errors
+    # The polling loop confirmed the update on its way out.
+    assert api.pending_updates() == []
+
+
+async def test_a_button_press_is_answered_and_the_keyboard_removed(api: FakeBotApi) -> None:
+    async with polling(echo_app(api)):
+        api.user_sends(USER, "menu")
+        [menu] = await api.wait_for_messages(USER, 1)
+        assert menu.callback_data == ["yes", "no"]
+        assert menu.reply_markup == [
+            [{"text": "Oui", "callback_data": "yes"}, {"text": "Non", "callback_data": "no"}]
+        ]
+
+        update_id = api.user_presses(USER, menu, "yes")
+        await api.wait_until(lambda: menu.reply_markup is None, what="keyboard removed")
+
+    [answer] = api.answered_callbacks
+    assert answer.text == "Reçu : yes"
+    assert answer.update_id == update_id
+    assert menu.markup_history == [menu.markup_history[0], None]
+    with pytest.raises(ValueError, match="no button"):
+        api.user_presses(USER, menu, "yes")  # nothing left on screen to press
+
+
+# PTB's own rate limiter reads RetryAfter.retry_after, deprecated as an int since PTB 22.2.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_429_is_retried_after_retry_after_then_succeeds(api: FakeBotApi) -> None:
+    api.fail_next("sendMessage", error_code=429, retry_after=1)
+    async with polling(echo_app(api, AIORateLimiter(max_retries=2))):
+        started = time.monotonic()
+        api.user_sends(USER, "encore")
+        [reply] = await api.wait_for_messages(USER, 1, timeout=5)
+        waited = time.monotonic() - started
+
+    assert reply.text == "encore"
+    assert len(api.calls_to("sendMessage")) == 2
+    [error] = api.errors
+    assert (error.method, error.error_code) == ("sendMessage", 429)
+    assert waited >= 1.0
+
+
+# --------------------------------------------------------------------------- Bot API errors
+
+
+async def test_text_over_4096_characters_is_refused(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await bot.send_message(USER, "a" * 4097)
+    # The limit counts the text after markup: 4096 characters in bold fit.
+    await bot.send_message(USER, "<b>" + "a" * 4096 + "</b>", parse_mode=ParseMode.HTML)
+    assert [e.description for e in api.errors] == ["Bad Request: message is too long"]
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("<b>gras", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("<div>x</div>", 'Unsupported start tag "div" at byte offset 0'),
+        ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("Tom & Jerry", "Can't find end of the entity starting at byte offset 4"),
+        ("&nbsp;", 'Unsupported HTML entity "&nbsp;" at byte offset 0'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ('<span class="rouge">x</span>', 'Tag "span" must have class "tg-spoiler"'),
+    ],
+)
+def test_bad_html_is_refused(text: str, detail: str) -> None:
+    with pytest.raises(EntityParseError) as error:
+        parse_html(text)
+    assert str(error.value) == detail
+
+
+async def test_bad_html_is_a_400_that_sends_nothing(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    with pytest.raises(BadRequest, match="Can't parse entities: can't find end tag"):
+        await bot.send_message(USER, "<b>gras", parse_mode=ParseMode.HTML)
+    [error] = api.errors
+    assert (
+        error.description
+        == "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\""
+    )
+    assert api.sent_messages() == []
+
+
+async def test_good_html_and_markdown_v2_are_rendered(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    html_text = (
+        '<b>Rendez-vous</b> &amp; <a href="https://cisp.example/rdv?a=1&amp;b=2">lien</a> '
+        "<tg-spoiler>secret</tg-spoiler> &lt;3 &#233;"
+    )
+    sent = await bot.send_message(USER, html_text, parse_mode=ParseMode.HTML)
+    assert sent.text == "Rendez-vous & lien secret <3 é"
+    assert [(e.type, e.offset, e.length) for e in sent.entities] == [
+        ("bold", 0, 11),
+        ("text_link", 14, 4),
+        ("spoiler", 19, 6),
+    ]
+    assert sent.entities[1].url == "https://cisp.example/rdv?a=1&b=2"
+
+    with pytest.raises(BadRequest, match=r"character '\.' is reserved"):
+        await bot.send_message(USER, "Merci.", parse_mode=ParseMode.MARKDOWN_V2)
+    sent = await bot.send_message(USER, "*Merci* \\(vraiment\\)\\.", parse_mode=ParseMode.MARKDOWN_V2)
+    assert sent.text == "Merci (vraiment)."
+    recorded = api.message(USER, sent.message_id)
+    assert recorded.text == "*Merci* \\(vraiment\\)\\."
+    assert recorded.rendered_text == "Merci (vraiment)."
+    assert recorded.parse_mode == "MarkdownV2"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("*gras _italique_* __souligné__ ~barré~ ||caché||", "gras italique souligné barré caché"),
+        ("`a_b*c` et ```python\nprint(1)\n```", "a_b*c et print(1)\n"),
+        ("[lien](https://example.org/a_(b\\))", "lien"),
+        (">citation\n>suite\nfin", "citation\nsuite\nfin"),
+        ("1\\+1 \\= 2\\!", "1+1 = 2!"),
+    ],
+)
+def test_markdown_v2_accepts_entity_syntax(text: str, plain: str) -> None:
+    assert parse_markdown_v2(text)[0] == plain
+
+
+@pytest.mark.parametrize(
+    "text", ["a-b", "1+1", "(x)", "fin!", "#tag", "x = 1", "{}", "a|b", "*gras", "_a *b_ c*"]
+)
+def test_markdown_v2_rejects_unescaped_reserved_characters(text: str) -> None:
+    with pytest.raises(EntityParseError):
+        parse_markdown_v2(text)
+
+
+def test_html_entities_offsets_count_utf16() -> None:
+    plain, entities = parse_html("😀 <b>x</b>")
+    assert plain == "😀 x"
+    assert entities == [{"type": "bold", "offset": 3, "length": 1}]
+
+
+async def test_edits_and_deletions(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    sent = await bot.send_message(USER, "Choisissez :", reply_markup=KEYBOARD)
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_text("x", chat_id=USER, message_id=999)
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_reply_markup(chat_id=USER, message_id=999)
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id, reply_markup=KEYBOARD)
+
+    edited = await bot.edit_message_text("Merci !", chat_id=USER, message_id=sent.message_id)
+    assert isinstance(edited, type(sent))
+    assert edited.text == "Merci !"
+    assert edited.edit_date is not None
+    recorded = api.message(USER, sent.message_id)
+    assert recorded.text_history == ["Choisissez :", "Merci !"]
+    assert recorded.reply_markup is None  # edited without a keyboard: Telegram drops it
+
+    assert await bot.delete_message(USER, sent.message_id)
+    assert recorded.deleted
+    with pytest.raises(BadRequest, match="Message to delete not found"):
+        await bot.delete_message(USER, sent.message_id)
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.edit_message_text("trop tard", chat_id=USER, message_id=sent.message_id)
+
+
+async def test_unknown_chat_blocked_user_and_answered_query(api: FakeBotApi, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.send_message(777, "Bonjour")
+    api.add_user(USER)
+    api.block_bot(USER)
+    with pytest.raises(Forbidden, match="blocked by the user"):
+        await bot.send_message(USER, "Rappel")
+    with pytest.raises(BadRequest, match="Query is too old"):
+        await bot.answer_callback_query("12345")
+
+
+async def test_wrong_token_and_unknown_method(api: FakeBotApi, bot: Bot) -> None:
+    with pytest.raises(InvalidToken):
+        async with Bot("999:WRONG", base_url=api.base_url, base_file_url=api.base_file_url):
+            pass
+    with pytest.raises(EndPointNotFound):
+        await bot.do_api_request("sendTelepathy")
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{api.base_url}999:WRONG/getMe")
+        assert response.status_code == 401
+        assert response.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        response = await client.post(f"{api.base_url}{TOKEN}/sendTelepathy")
+        assert response.status_code == 404
+        assert response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+async def test_server_failures_surface_as_network_errors(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    api.fail_next("sendMessage", error_code=502)
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(USER, "un")
+    api.fail_next("sendMessage", drop_connection=True)
+    with pytest.raises(NetworkError):
+        await bot.send_message(USER, "deux")
+    await bot.send_message(USER, "trois")
+    assert [m.text for m in api.sent_messages(USER)] == ["trois"]
+
+
+# --------------------------------------------------------------------------- updates
+
+
+async def test_get_updates_offset_confirms_and_drops(api: FakeBotApi, bot: Bot) -> None:
+    first = api.user_sends(USER, "un")
+    second = api.user_sends(USER, "deux")
+    assert second == first + 1
+
+    updates = await bot.get_updates()
+    assert [u.update_id for u in updates] == [first, second]
+    assert updates[0].message is not None and updates[0].message.text == "un"
+    assert [u.update_id for u in await bot.get_updates(limit=1)] == [first]
+    assert [u.update_id for u in await bot.get_updates(offset=second)] == [second]  # confirms the first
+    assert [u.update_id for u in await bot.get_updates()] == [second]
+    assert await bot.get_updates(offset=second + 1) == ()
+    assert api.pending_updates() == []
+
+
+async def test_long_polling_waits_for_an_update_or_times_out(api: FakeBotApi, bot: Bot) -> None:
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=1) == ()
+    assert 0.9 <= time.monotonic() - started < 2
+
+    asyncio.get_running_loop().call_later(0.2, api.user_sends, USER, "réveil")
+    started = time.monotonic()
+    [update] = await bot.get_updates(timeout=5)
+    assert time.monotonic() - started < 1
+    assert update.message is not None and update.message.text == "réveil"
+
+
+async def test_allowed_updates_filters_update_types(api: FakeBotApi, bot: Bot) -> None:
+    api.user_sends(USER, "texte")
+    await bot.send_message(USER, "menu", reply_markup=KEYBOARD)
+    pressed = api.user_presses(USER, api.sent_messages(USER)[0], "no")
+    assert [u.update_id for u in await bot.get_updates(allowed_updates=["callback_query"])] == [pressed]
+
+
+async def test_a_second_poller_terminates_the_first(api: FakeBotApi, bot: Bot) -> None:
+    first = asyncio.create_task(bot.get_updates(timeout=3))
+    await asyncio.sleep(0.1)
+    async with httpx.AsyncClient() as other_instance:
+        second = await other_instance.post(f"{api.base_url}{TOKEN}/getUpdates", data={"timeout": "0"})
+    assert second.json() == {"ok": True, "result": []}
+    with pytest.raises(Conflict, match="terminated by other getUpdates"):
+        await first
+
+
+async def test_redeliver_queues_the_same_update_id_again(api: FakeBotApi, bot: Bot) -> None:
+    update_id = api.user_sends(USER, "une fois")
+    [update] = await bot.get_updates()
+    assert await bot.get_updates(offset=update_id + 1) == ()
+
+    api.redeliver(update_id)
+    [again] = await bot.get_updates(offset=update_id + 1)  # a poller already past it still gets it
+    assert again.update_id == update_id
+    assert again.to_dict() == update.to_dict()
+    assert await bot.get_updates(offset=update_id + 1) == ()
+
+
+async def test_a_redelivered_update_reaches_the_handlers_twice(api: FakeBotApi) -> None:
+    async with polling(echo_app(api)):
+        update_id = api.user_sends(USER, "doublon")
+        await api.wait_for_messages(USER, 1)
+        api.redeliver(update_id)
+        replies = await api.wait_for_messages(USER, 2)
+    assert [m.text for m in replies] == ["doublon", "doublon"]
+
+
+async def test_media_updates_parse_and_files_download(api: FakeBotApi, bot: Bot) -> None:
+    ids = [
+        api.user_sends_voice(USER, content=b"OggS-voice-bytes"),
+        api.user_sends_photo(USER, caption="ma carte"),
+        api.user_sends_document(USER, file_name="CV.pdf"),
+        api.user_sends_sticker(USER),
+    ]
+    voice, photo, document, sticker = (u.message for u in await bot.get_updates())
+    assert all(m is not None for m in (voice, photo, document, sticker))
+    assert voice is not None and voice.voice is not None and voice.voice.mime_type == "audio/ogg"
+    assert photo is not None and len(photo.photo) == 3 and photo.caption == "ma carte"
+    assert document is not None and document.document is not None
+    assert document.document.file_name == "CV.pdf"
+    assert sticker is not None and sticker.sticker is not None and sticker.sticker.emoji == "👍"
+    assert ids == sorted(ids)
+
+    file = await bot.get_file(voice.voice.file_id)
+    assert bytes(await file.download_as_bytearray()) == b"OggS-voice-bytes"
+    thumbnail = await bot.get_file(photo.photo[0].file_id)
+    assert len(await thumbnail.download_as_bytearray()) > 0
+
+
+async def test_uploads_are_recorded_with_filename_and_size(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    content = bytes(range(256)) * 40  # binary, with CR/LF bytes
+    sent = await bot.send_document(
+        USER,
+        content,
+        filename="attestation.pdf",
+        caption="<b>Votre</b> attestation",
+        parse_mode=ParseMode.HTML,
+    )
+    assert sent.document is not None and sent.document.file_name == "attestation.pdf"
+    assert sent.caption == "Votre attestation"
+    await bot.send_photo(USER, b"\xff\xd8\xff\xe0photo", filename="plan.jpg")
+    await bot.send_document(USER, sent.document.file_id)  # re-sent by file_id
+
+    document, photo, again = api.sent_messages(USER)
+    assert document.document is not None
+    assert (document.document.filename, document.document.size) == ("attestation.pdf", len(content))
+    assert document.document.content == content
+    assert photo.photo is not None and photo.photo.filename == "plan.jpg"
+    assert again.document is not None and again.document.content == content
+
+
+async def test_groups_commands_chat_actions_and_get_chat(api: FakeBotApi, bot: Bot) -> None:
+    update_id = api.user_sends(USER, "/start@cisp_test_bot rdv", chat_id=-1001234, chat_type="supergroup")
+    [update] = await bot.get_updates()
+    assert update.update_id == update_id
+    message = update.message
+    assert message is not None and message.chat.type == "supergroup" and message.chat.id == -1001234
+    assert message.from_user is not None and message.from_user.language_code == "fr"
+    assert not message.from_user.is_bot
+    assert message.parse_entities() == {message.entities[0]: "/start@cisp_test_bot"}
+
+    await bot.send_chat_action(-1001234, "typing")
+    assert api.chat_actions == [(-1001234, "typing")]
+    await bot.set_my_commands([("start", "Commencer"), ("aide", "Obtenir de l'aide")], language_code="fr")
+    assert [c.command for c in await bot.get_my_commands(language_code="fr")] == ["start", "aide"]
+    chat = await bot.get_chat(USER)
+    assert (chat.id, chat.type, chat.first_name) == (USER, "private", "Samira")
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.get_chat(31337)
+
+
+async def test_json_and_form_requests_are_both_understood(api: FakeBotApi) -> None:
+    api.add_user(USER)
+    markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    url = f"{api.base_url}{TOKEN}/sendMessage"
+    async with httpx.AsyncClient() as client:
+        as_json = await client.post(url, json={"chat_id": USER, "text": "json", "reply_markup": markup})
+        as_form = await client.post(
+            url, data={"chat_id": str(USER), "text": "123", "reply_markup": str(markup)}
+        )
+        as_query = await client.get(url, params={"chat_id": USER, "text": "query"})
+    assert as_json.json()["result"]["reply_markup"] == markup
+    assert as_form.status_code == 400  # str(dict) is not JSON
+    assert as_query.json()["result"]["text"] == "query"
+    assert [params["text"] for params in api.calls_to("sendMessage")] == ["json", "123", "query"]
+    assert api.calls_to("sendMessage")[0]["chat_id"] == USER
+
+
+# --------------------------------------------------------------------------- webhook mode
+
+
+async def test_webhook_mode(api: FakeBotApi) -> None:
+    app = echo_app(api)
+    secret = "s3cret-token"
+
+    async def receive(request: Request) -> Response:
+        if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return Response(status_code=403)
+        await app.update_queue.put(Update.de_json(await request.json(), app.bot))
+        return Response()
+
+    receiver = Starlette(routes=[Route("/telegram", receive, methods=["POST"])])
+    async with serve_asgi(receiver) as root, app:
+        await app.start()
+        await app.bot.set_webhook(f"{root}/telegram", secret_token=secret, allowed_updates=["message"])
+        with pytest.raises(Conflict, match="webhook is active"):
+            await app.bot.get_updates()
+
+        update_id = api.user_sends(USER, "par webhook")
+        info = await app.bot.get_webhook_info()
+        assert (info.url, info.pending_update_count, info.allowed_updates) == (
+            f"{root}/telegram",
+            1,
+            ("message",),
+        )
+
+        assert await api.deliver_to_webhook(update_id, secret_token="wrong") == 403
+        assert await api.deliver_to_webhook(update_id, send_secret=False) == 403
+        assert await api.deliver_to_webhook(update_id) == 200
+        [reply] = await api.wait_for_messages(USER, 1)
+        assert reply.text == "par webhook"
+        assert (await app.bot.get_webhook_info()).pending_update_count == 0
+
+        api.user_sends(USER, "oubliée")
+        assert await app.bot.delete_webhook(drop_pending_updates=True)
+        assert await app.bot.get_updates() == ()
+        await app.stop()
+    assert api.webhook_deliveries == [(update_id, 403), (update_id, 403), (update_id, 200)]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+async def test_wait_for_messages_counts_from_the_mark_and_explains_timeouts(
+    api: FakeBotApi, bot: Bot
+) -> None:
+    api.add_user(USER)
+    await bot.send_message(USER, "avant")
+    api.mark()
+    await bot.send_message(USER, "après")
+    assert [m.text for m in await api.wait_for_messages(USER, 1)] == ["après"]
+    with contextlib.suppress(BadRequest):
+        await bot.send_message(USER, "<b>cassé", parse_mode=ParseMode.HTML)
+    with pytest.raises(AssertionError) as failure:
+        await api.wait_for_messages(USER, 2, timeout=0.1)
+    report = str(failure.value)
+    assert "expected 2 message(s) to chat 42" in report
+    assert "'après'" in report
+    assert "can't parse entities" in report
+
+
+def test_the_server_also_runs_in_a_thread() -> None:
+    with FakeBotApi(token=TOKEN) as api:
+        api.user_sends(USER, "depuis un autre fil")
+        response = httpx.post(f"{api.base_url}{TOKEN}/getUpdates", data={"timeout": "1"})
+        body: dict[str, Any] = response.json()
+        assert body["ok"] and body["result"][0]["message"]["text"] == "depuis un autre fil"
+        assert httpx.get(f"{api.base_url}{TOKEN}/getMe").json()["result"]["is_bot"] is True
