@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the webhook server listens on")
     port: int = Field(default=8080, ge=1, le=65535, description="Port the webhook server listens on")
+    telegram_messages_per_second: float = Field(
+        default=30,
+        gt=0,
+        description="Telegram's overall limit for a bot (30/s); raise it only if Telegram raised yours",
+    )
     throttle_messages_per_minute: int = Field(
         default=20, ge=1, description="A person sending more than this in a minute is asked to slow down"
     )

@@ -39,6 +39,8 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # Pushes (reminders, relays) to one private chat: at most one message a second (Telegram's advice).
 PUSH_INTERVAL_SECONDS = 1.0
 NETWORK_RETRIES = 5
+# Chats served at once; the database work is one at a time anyway (and short).
+CONCURRENT_UPDATES = 8
 # Telegram counts the text after entity parsing; escaping only adds characters, so measuring the escaped
 # text is a safe upper bound.
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -89,8 +91,14 @@ def build_application(
         .base_url(base_url)
         .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
         # 30 messages/s overall and 20/min per group, as Telegram asks; RetryAfter is retried below too.
-        .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=3))
-        .concurrent_updates(PerChatUpdateProcessor(32))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second, group_max_rate=20, max_retries=3
+            )
+        )
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        # httpcore scans every pooled connection for each request: a few connections serve best.
+        .connection_pool_size(CONCURRENT_UPDATES)
     )
     if webhook:
         builder = builder.updater(None)

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot import texts
 from bot.core.messages import IncomingMessage, Reply
@@ -45,6 +47,9 @@ ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
 )
 STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps"})
+# Retention counts in days: the last message's time needs no more precision than this, which spares an
+# UPDATE on most messages.
+LAST_SEEN_PRECISION = timedelta(hours=1)
 # Platforms redeliver within minutes or hours; a week of memory is plenty.
 DELIVERY_MEMORY = timedelta(days=7)
 # How often expired data is erased while the bot runs (also once at start).
@@ -114,15 +119,23 @@ class Conversation:
             if message.delivery_id is not None and not self._first_delivery(session, message):
                 log.info("delivery %s:%s already handled, skipped", message.channel, message.delivery_id)
                 return []
-            user = session.scalars(
-                select(User)
-                .where(User.channel == message.channel, User.external_id == message.user_id)
-                .with_for_update()
-            ).one_or_none()
+            query = select(User).where(User.channel == message.channel, User.external_id == message.user_id)
+            if session.get_bind().dialect.name == "sqlite":
+                # The transaction holds SQLite's write lock: loading the state in the same query is safe.
+                query = query.options(joinedload(User.conversation))
+            else:
+                # Lock the person's row; the state is read after the lock is granted, so it is the latest
+                # (a joined row would come from before the wait).
+                query = query.with_for_update()
+            user = session.scalars(query).one_or_none()
             now = self.services.clock.now()
             turn = Turn(message, clean_text(message.text), session, user, now, self.services)
             replies = self._route(turn)
-            if turn.user is not None and not turn.forgotten:
+            if (
+                turn.user is not None
+                and not turn.forgotten
+                and now - turn.user.last_seen_at >= LAST_SEEN_PRECISION
+            ):
                 turn.user.last_seen_at = now
             admin_id = user.id if user is not None and user.role == Role.ADMIN.value else None
         # After the commit: a notice must not be counted as told for a message that was rolled back.
@@ -132,19 +145,21 @@ class Conversation:
     def _first_delivery(self, session: Session, message: IncomingMessage) -> bool:
         """Record the delivery; say whether it is the first time (same transaction as the handling)."""
         assert message.delivery_id is not None
-        if session.get(ProcessedDelivery, (message.channel, message.delivery_id)) is not None:
-            return False
-        session.add(
-            ProcessedDelivery(
-                channel=message.channel,
-                delivery_id=message.delivery_id,
-                processed_at=self.services.clock.now(),
-            )
-        )
-        # Flushed now: a concurrent handler of the same delivery fails here (unique key) and is retried,
-        # then finds the row and skips.
-        session.flush()
-        return True
+        values = {
+            "channel": message.channel,
+            "delivery_id": message.delivery_id,
+            "processed_at": self.services.clock.now(),
+        }
+        # One statement, and the database decides: of two handlers of the same delivery, racing in two
+        # processes, exactly one inserts the row.
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+        inserted = session.execute(
+            insert(ProcessedDelivery)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(ProcessedDelivery.delivery_id)
+        ).first()
+        return inserted is not None
 
     def _route(self, turn: Turn) -> list[Reply]:
         message = turn.message

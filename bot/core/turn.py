@@ -66,12 +66,14 @@ class Turn:
         """Move the user to state, with optional data for the next step."""
         if self.user is None:
             return
-        if self.user.conversation is None:
+        current = self.user.conversation
+        if current is None:
             self.user.conversation = ConversationState(state=state.value, data=data, updated_at=self.now)
-        else:
-            self.user.conversation.state = state.value
-            self.user.conversation.data = data
-            self.user.conversation.updated_at = self.now
+        elif current.state != state.value or current.data != data:
+            # Unchanged, it is not written again: most messages leave the state as it was.
+            current.state = state.value
+            current.data = data
+            current.updated_at = self.now
 
     @property
     def onboarding(self) -> bool:

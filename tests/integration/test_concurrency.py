@@ -91,8 +91,6 @@ def test_a_redelivered_update_is_handled_once(
     assert sum(1 for replies in answers if replies) == 1, "one handling, the copies say nothing"
     assert conversation.handle(consent) == []
     # A new delivery of the same press is a new message (answered as a stale choice).
-    assert conversation.handle(
-        IncomingMessage("telegram", "55", button_id="consent:yes", delivery_id="1002")
-    )
+    assert conversation.handle(IncomingMessage("telegram", "55", button_id="consent:yes", delivery_id="1002"))
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 1
