@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.sql.expression import Executable
 
 from bot import texts
 from bot.core.messages import IncomingMessage, Reply
@@ -54,6 +56,26 @@ LAST_SEEN_PRECISION = timedelta(hours=1)
 DELIVERY_MEMORY = timedelta(days=7)
 # How often expired data is erased while the bot runs (also once at start).
 PURGE_INTERVAL = timedelta(hours=6)
+
+
+@functools.cache
+def _record_delivery(dialect: str) -> Executable:
+    """Return the statement that records a delivery unless it is there: built once, executed often.
+
+    One statement, and the database decides: of two handlers of the same delivery, racing in two
+    processes, exactly one inserts the row.
+    """
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (
+        insert(ProcessedDelivery)
+        .values(
+            channel=bindparam("channel"),
+            delivery_id=bindparam("delivery_id"),
+            processed_at=bindparam("processed_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(ProcessedDelivery.delivery_id)
+    )
 
 
 class Conversation:
@@ -150,15 +172,7 @@ class Conversation:
             "delivery_id": message.delivery_id,
             "processed_at": self.services.clock.now(),
         }
-        # One statement, and the database decides: of two handlers of the same delivery, racing in two
-        # processes, exactly one inserts the row.
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-        inserted = session.execute(
-            insert(ProcessedDelivery)
-            .values(values)
-            .on_conflict_do_nothing()
-            .returning(ProcessedDelivery.delivery_id)
-        ).first()
+        inserted = session.execute(_record_delivery(session.get_bind().dialect.name), values).first()
         return inserted is not None
 
     def _route(self, turn: Turn) -> list[Reply]:
