@@ -47,6 +47,39 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs every request's URL at INFO, and Telegram's URLs contain the bot's token.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    secrets = [
+        secret.get_secret_value()
+        for secret in (settings.telegram_bot_token, settings.telegram_webhook_secret)
+        if secret is not None and secret.get_secret_value()
+    ]
+    if secrets:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_Redact(secrets))
+
+
+class _Redact(logging.Filter):
+    """Hide secrets in log lines: python-telegram-bot logs its API URLs, token included, at DEBUG."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without the secrets."""
+        record.msg, record.args = self._hide(record.getMessage()), None
+        if record.exc_info:
+            # Tracebacks of network errors quote the URL, token included.
+            record.exc_text = self._hide(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+    def _hide(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        return text
 
 
 def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:

@@ -66,3 +66,18 @@ def test_run_without_a_channel_says_what_to_configure(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_the_token_never_reaches_the_logs(tmp_path: Path) -> None:
+    with FakeBotApi(token=TOKEN) as api:
+        process = start_bot(tmp_path, api.base_url, LOG_LEVEL="DEBUG")
+        try:
+            api.user_sends(4242, "/start", first_name="Samira")
+            asyncio.run(api.wait_for_messages(4242, 5, timeout=30))
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert "getUpdates" in output or "sendMessage" in output or "Telegram" in output, "no logs at DEBUG?"
+    assert TOKEN.split(":")[1] not in output
