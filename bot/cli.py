@@ -95,7 +95,7 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Lancer le bot sur les canaux configurés (Telegram), jusqu'à Ctrl+C ou SIGTERM."""
-    from bot.runner import NothingToServe, serve
+    from bot.runner import CannotServe, NothingToServe, serve
 
     settings = _settings(ctx)
     if settings.telegram_bot_token is None:
@@ -109,6 +109,9 @@ def run(ctx: click.Context) -> None:
     try:
         asyncio.run(serve(app))
     except NothingToServe:
+        sys.exit(1)
+    except CannotServe as error:
+        click.echo(f"Le bot ne démarre pas : {error}", err=True)
         sys.exit(1)
 
 

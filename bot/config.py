@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -126,6 +127,13 @@ class Settings(BaseSettings):
         if not value.startswith("https://") and not local:
             raise ValueError("PUBLIC_URL must start with https:// (Telegram only calls HTTPS webhooks)")
         return value.rstrip("/")
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_characters(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET: 1 to 256 characters among A-Z a-z 0-9 _ -")
+        return value
 
     @property
     def webhook_secret(self) -> str | None:

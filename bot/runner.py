@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
+from telegram.error import InvalidToken
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
@@ -22,6 +26,15 @@ log = logging.getLogger(__name__)
 
 class NothingToServe(Exception):
     """No channel is configured."""
+
+
+class CannotServe(Exception):
+    """A channel is configured but cannot start (the message says why, in French, without secrets)."""
+
+
+def _log_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("staff alert not sent", exc_info=future.exception())
 
 
 class _Server(uvicorn.Server):
@@ -43,17 +56,26 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     sys.setswitchinterval(0.0005)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            # A second Ctrl+C: the person wants out now, whatever is still being sent.
+            log.warning("second stop signal: exiting at once")
+            os._exit(1)
+        stop.set()
+
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal_number, stop.set)
+            loop.add_signal_handler(signal_number, on_signal)
 
     webhook = settings.public_url is not None
     telegram = TelegramChannel(settings, webhook=webhook)
 
     # The conversation is synchronous: one database transaction per message. On SQLite that is a local
-    # file and about a millisecond: run it on the event loop (measured: a thread costs more in GIL
-    # hand-offs than it saves). PostgreSQL means network round trips and row locks that can wait:
-    # run it in a thread, so that one wait never holds up the other chats.
+    # file and about a millisecond, and every message needs the single write lock anyway: run it on the
+    # event loop (measured: a thread costs more in GIL hand-offs than it saves). PostgreSQL means
+    # network round trips and row locks that can wait: run it in a thread, so that one wait never
+    # holds up the other chats.
     inline = app.engine.dialect.name == "sqlite"
 
     async def on_message(message: IncomingMessage) -> list[Reply]:
@@ -64,15 +86,16 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     def alert_staff_of_faq_error(error: FaqError) -> None:
         # Called from the watcher's thread: hand the alert to the event loop.
         alert = "⚠️ FAQ : les fichiers modifiés ont des erreurs. Le bot garde l'ancienne version.\n"
-        asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert + error.summary()), loop)
+        future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert + error.summary()), loop)
+        future.add_done_callback(_log_failure)
 
     app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)
     server: _Server | None = None
     server_task: asyncio.Task[None] | None = None
     app.start()
     try:
-        await telegram.start(on_message)
         if webhook:
+            # Listening first: Telegram is told the address only once something answers there.
             web_app = create_web_app(
                 engine=app.engine,
                 faq=app.conversation.services.faq,
@@ -82,15 +105,26 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             config = uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning")
             server = _Server(config)
             server_task = asyncio.create_task(server.serve())
+            while not server.started:
+                if server_task.done():
+                    raise CannotServe(f"le port {settings.host}:{settings.port} n'est pas disponible")
+                await asyncio.sleep(0.05)
             log.info("webhook server listening on %s:%d", settings.host, settings.port)
+        try:
+            await telegram.start(on_message)
+        except InvalidToken as error:
+            raise CannotServe(
+                "Telegram refuse TELEGRAM_BOT_TOKEN : vérifiez le jeton donné par @BotFather"
+            ) from error
         if app.conversation.services.faq.last_error is not None:
             alert_staff_of_faq_error(app.conversation.services.faq.last_error)
         await stop.wait()
         log.info("stopping")
     finally:
+        await telegram.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
-            await server_task
-        await telegram.stop()
+            with contextlib.suppress(SystemExit):
+                await server_task
         app.conversation.services.faq.on_reload_failure.remove(alert_staff_of_faq_error)
         app.close()

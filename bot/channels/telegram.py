@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.constants import ChatType, MessageLimit, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -30,6 +30,7 @@ from telegram.ext import (
 from bot import texts
 from bot.channels.base import MessageHandler
 from bot.config import Settings
+from bot.core.conversation import STAFF_COMMANDS
 from bot.core.messages import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
@@ -38,19 +39,29 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Pushes (reminders, relays) to one private chat: at most one message a second (Telegram's advice).
 PUSH_INTERVAL_SECONDS = 1.0
+PUSH_MEMORY = 10_000
 NETWORK_RETRIES = 5
+# While stopping, flood waits longer than this are not waited out (the process must end).
+STOPPING_PATIENCE_SECONDS = 5
 # Chats served at once; the database work is one at a time anyway (and short).
 CONCURRENT_UPDATES = 8
-# Telegram counts the text after entity parsing; escaping only adds characters, so measuring the escaped
-# text is a safe upper bound.
+# Telegram counts the text after entity parsing, in UTF-16 units; escaping only adds characters, so
+# measuring the escaped text is a safe upper bound.
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Process updates of different chats concurrently, and those of one chat in order."""
+    """Process updates of different chats concurrently, and those of one chat in order.
+
+    The chat's turn is awaited before a processing slot is taken, so that a chat with many queued
+    updates (an album, a slow send) holds one slot, not all of them.
+    """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # python-telegram-bot's own limit is taken before do_process_update: keep it out of the way
+        # and apply the real one below, after the chat's lock.
+        super().__init__(max(256, max_concurrent_updates))
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
 
@@ -58,12 +69,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Await the handling of update, after the previous update of the same chat."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._users[chat.id] = self._users.get(chat.id, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._users[chat.id] -= 1
@@ -105,11 +117,16 @@ def build_application(
     return builder.build()
 
 
+def telegram_length(text: str) -> int:
+    """Return a text's length as Telegram counts it: in UTF-16 code units (an emoji often counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Split a text into pieces whose HTML-escaped length fits in one message, at the nicest boundary."""
     pieces: list[str] = []
     rest = text.strip()
-    while len(html.escape(rest, quote=False)) > limit:
+    while telegram_length(html.escape(rest, quote=False)) > limit:
         cut = _fitting_prefix_length(rest, limit)
         window = rest[:cut]
         # Prefer a paragraph, then a line, then a sentence, then a word; a hard cut only as a last resort.
@@ -130,7 +147,7 @@ def _fitting_prefix_length(text: str, limit: int) -> int:
     length = 0
     size = 0
     for char in text:
-        size += len(html.escape(char, quote=False))
+        size += telegram_length(html.escape(char, quote=False))
         if size > limit:
             break
         length += 1
@@ -144,6 +161,13 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(button.title, callback_data=button.id)] for button in reply.buttons]
     )
+
+
+def _command(text: str | None) -> str | None:
+    """Return the command of a text ("/stats@cisp_bot ..." -> "stats"), or None."""
+    if not text or not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].casefold() if len(text) > 1 else None
 
 
 def attachment_kind(message: Message) -> str | None:
@@ -179,6 +203,13 @@ class TelegramChannel:
         self._last_push: dict[int, float] = {}
         self._push_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._webhook = webhook
+        self._stopping = False
+        self._fallback_text = html.escape(
+            texts.INTERNAL_ERROR.format(contact=settings.centre_contact), quote=False
+        )
+        token = settings.telegram_bot_token
+        assert token is not None
+        self._bot_id = token.get_secret_value().split(":", 1)[0]
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -203,6 +234,7 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in progress and close the connections."""
+        self._stopping = True
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -210,17 +242,26 @@ class TelegramChannel:
         await self.application.shutdown()
 
     async def feed(self, data: dict[str, Any]) -> None:
-        """Hand over an update received by the webhook server."""
+        """Handle an update received by the webhook server, before the server answers Telegram.
+
+        Not queued: an update acknowledged but still in a queue would be lost by a crash. Telegram
+        resends an unanswered update, and the delivery record makes the resend harmless.
+        """
         update = Update.de_json(data, self.application.bot)
-        await self.application.update_queue.put(update)
+        await self.application.update_processor.process_update(
+            update, self.application.process_update(update)
+        )
 
     # ------------------------------------------------------------------ incoming
 
     def incoming(self, update: Update) -> IncomingMessage | None:
         """Turn an update into a message for the conversation, or None when it is not for the bot."""
-        delivery = str(update.update_id)
+        # update_ids are counted per bot: a database that served another bot (a test one) must not skip.
+        delivery = f"{self._bot_id}:{update.update_id}"
         query = update.callback_query
         if query is not None:
+            if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+                return None  # buttons are only ever sent in private chats
             return IncomingMessage(
                 CHANNEL,
                 str(query.from_user.id),
@@ -233,9 +274,11 @@ class TelegramChannel:
             return None
         chat = message.chat
         text = message.text or message.caption
-        in_staff_group = chat.id == self.settings.telegram_staff_chat_id
-        # In groups the bot only serves staff commands in the staff group; it ignores the chatter.
-        if chat.type != chat.PRIVATE and not (in_staff_group and (text or "").startswith("/")):
+        # In groups the bot only serves staff commands, in the staff group; it ignores the chatter, and
+        # never starts a trainee's dialogue there (its answers would be read by everyone).
+        if chat.type != ChatType.PRIVATE and not (
+            chat.id == self.settings.telegram_staff_chat_id and _command(text) in STAFF_COMMANDS
+        ):
             return None
         return IncomingMessage(
             CHANNEL,
@@ -249,28 +292,40 @@ class TelegramChannel:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = self.incoming(update)
         chat = update.effective_chat
+        if update.callback_query is not None:
+            fresh = await self._settle_pressed_button(update)
+            if message is not None and not fresh:
+                # Its keyboard was already gone: a second tap on a button already handled.
+                log.info("button pressed again on an old keyboard, ignored")
+                return
         if message is None or chat is None or self._on_message is None:
             return
-        query = update.callback_query
-        if query is not None:
-            await self._settle_pressed_button(update)
         replies = await self._on_message(message)
+        if chat.type != ChatType.PRIVATE:
+            replies = [Reply(reply.text) for reply in replies]  # no buttons in groups
         await self._deliver(chat.id, replies)
 
-    async def _settle_pressed_button(self, update: Update) -> None:
-        """Stop the spinner and take the keyboard away, so the same button can't be pressed twice."""
+    async def _settle_pressed_button(self, update: Update) -> bool:
+        """Stop the spinner and take the keyboard away; return False when it was already taken away."""
         query = update.callback_query
         assert query is not None
         try:
             await query.answer()
         except TelegramError as error:
             log.info("callback query not answered: %s", error)
-        if query.message is not None and isinstance(query.message, Message):
-            try:
-                await query.message.edit_reply_markup(reply_markup=None)
-            except BadRequest as error:
-                # "message is not modified" (already removed) or too old to edit: nothing to do.
-                log.debug("keyboard not removed: %s", error)
+        if query.message is None or not isinstance(query.message, Message):
+            return True
+        if not query.message.reply_markup:
+            return False
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return False  # removed by an earlier press of the same keyboard
+            log.debug("keyboard not removed: %s", error)  # too old to edit: handle the press anyway
+        except TelegramError as error:
+            log.info("keyboard not removed: %s", error)
+        return True
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling a Telegram update", exc_info=context.error)
@@ -295,6 +350,14 @@ class TelegramChannel:
                     await asyncio.sleep(wait)
                 await self._send_with_retries(chat_id, piece, markup)
                 self._last_push[chat_id] = time.monotonic()
+        if len(self._last_push) > PUSH_MEMORY:
+            # Forget chats pushed to long ago: the pacing only matters within a second.
+            horizon = time.monotonic() - PUSH_INTERVAL_SECONDS
+            for stale in [chat for chat, at in self._last_push.items() if at < horizon]:
+                del self._last_push[stale]
+                lock = self._push_locks.get(stale)
+                if lock is not None and not lock.locked():
+                    del self._push_locks[stale]
 
     async def alert_staff(self, text: str) -> bool:
         """Post an alert in the staff group; return whether there is one to post to."""
@@ -332,18 +395,30 @@ class TelegramChannel:
             except RetryAfter as error:
                 delay = error.retry_after
                 seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+                if self._stopping and seconds > STOPPING_PATIENCE_SECONDS:
+                    log.error("stopping: message to chat %s not sent (flood limit, %.0f s)", chat_id, seconds)
+                    return
                 log.warning("Telegram flood limit: waiting %.0f s before sending again", seconds)
                 await asyncio.sleep(seconds)
+            except ChatMigrated as error:
+                log.error("chat %s became %s: update TELEGRAM_STAFF_CHAT_ID", chat_id, error.new_chat_id)
+                chat_id = error.new_chat_id
             except Forbidden:
                 # The person blocked the bot: nothing will ever get through.
                 log.warning("chat %s blocked the bot; message not delivered", chat_id)
                 return
             except BadRequest:
                 log.exception("Telegram refused a message to chat %s", chat_id)
+                if text != self._fallback_text:
+                    # Never silence: the person gets a plain message rather than nothing.
+                    text, markup = self._fallback_text, None
+                    continue
                 return
             except NetworkError:
+                # A timed-out request may still have reached Telegram: a retry can then show the
+                # message twice, which is better than losing it.
                 network_failures += 1
-                if network_failures > NETWORK_RETRIES:
+                if network_failures > NETWORK_RETRIES or self._stopping:
                     log.exception(
                         "message to chat %s not delivered after %d tries", chat_id, network_failures
                     )

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,7 +28,11 @@ UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
 
 def _ping(engine: Engine) -> None:
     with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+        # On the driver's connection: a statement through SQLAlchemy would open a transaction, and on
+        # SQLite take the write lock, just to say that all is well.
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.cursor().execute("SELECT 1")
 
 
 def create_web_app(
@@ -43,6 +47,9 @@ def create_web_app(
         if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
             log.warning("webhook call with a wrong or missing secret, refused")
             return JSONResponse({"ok": False}, status_code=403)
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"ok": False}, status_code=413)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"ok": False}, status_code=413)
@@ -52,8 +59,12 @@ def create_web_app(
             return JSONResponse({"ok": False}, status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return JSONResponse({"ok": False}, status_code=400)
-        # Queued, not handled here: Telegram gets its answer at once and does not retry.
-        await telegram_sink(data)
+        # Handled before answering: if this process dies first, Telegram sends the update again.
+        try:
+            await telegram_sink(data)
+        except (KeyError, TypeError, ValueError):
+            log.warning("webhook call with an update that is not one, refused")
+            return JSONResponse({"ok": False}, status_code=400)
         return JSONResponse({"ok": True})
 
     async def healthz(request: Request) -> Response:

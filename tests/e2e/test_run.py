@@ -81,3 +81,38 @@ def test_the_token_never_reaches_the_logs(tmp_path: Path) -> None:
                 process.kill()
     assert "getUpdates" in output or "sendMessage" in output or "Telegram" in output, "no logs at DEBUG?"
     assert TOKEN.split(":")[1] not in output
+
+
+def test_a_rejected_token_is_said_plainly_without_the_token(tmp_path: Path) -> None:
+    with FakeBotApi(token=TOKEN) as api:
+        process = start_bot(tmp_path, api.base_url, TELEGRAM_BOT_TOKEN="999:WRONG-secret-token")
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1, output
+    assert "vérifiez le jeton" in output
+    assert "WRONG-secret-token" not in output
+
+
+def test_webhook_mode_listens_then_registers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with FakeBotApi(token=TOKEN) as api:
+        process = start_bot(
+            tmp_path, api.base_url, PUBLIC_URL=f"http://127.0.0.1:{port}", HOST="127.0.0.1", PORT=str(port)
+        )
+        try:
+            asyncio.run(api.wait_until(lambda: bool(api.webhook_url), timeout=30, what="setWebhook"))
+            assert api.webhook_url == f"http://127.0.0.1:{port}/telegram"
+            update_id = api.user_sends(4242, "/start", first_name="Samira")
+            assert asyncio.run(api.deliver_to_webhook(update_id, secret_token="nope")) == 403
+            assert asyncio.run(api.deliver_to_webhook(update_id)) == 200
+            # Handled before the answer: the welcome is already sent.
+            assert len(api.sent_messages(4242)) == 5
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, output
