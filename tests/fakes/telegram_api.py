@@ -906,10 +906,14 @@ class FakeBotApi:
         bot_username: str = "cisp_test_bot",
         bot_first_name: str = "CISP",
         host: str = "127.0.0.1",
+        latency: float = 0.0,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError("the fake Bot API only listens on loopback addresses")
         self.token = token
+        # Seconds added before answering each call other than getUpdates: the round trip to Telegram's
+        # servers, which a local fake does not have (benchmarks use it; tests keep 0).
+        self.latency = latency
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         prefix = token.split(":", 1)[0]
@@ -1101,6 +1105,8 @@ class FakeBotApi:
         if token != self.token:
             return self._error_response(401, "Unauthorized")
         method = self._method_names.get(requested.lower(), requested)
+        if self.latency and method != "getUpdates":
+            await asyncio.sleep(self.latency)
         try:
             params = await self._read_params(request)
         except _ApiError as error:
