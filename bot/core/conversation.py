@@ -44,6 +44,15 @@ COMMANDS: dict[str, Step] = {
     "taal": language.ask_language,
     "language": language.ask_language,
 }
+# Each button kind and the step that handles it; each step checks that the button fits the state.
+BUTTON_STEPS: dict[Action, Callable[[Turn, str], list[Reply]]] = {
+    Action.CONSENT: onboarding.on_consent,
+    Action.FORGET: privacy.on_forget,
+    Action.FAQ: faq.show_entry,
+    Action.NAME: onboarding.on_name_button,
+    Action.FILIERE: onboarding.on_filiere,
+    Action.LANGUAGE: language.on_language,
+}
 # What may interrupt onboarding without ending it: looking at or erasing one's data, help.
 ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
@@ -193,20 +202,9 @@ class Conversation:
         return self._on_text(turn)
 
     def _on_button(self, turn: Turn, payload: Payload) -> list[Reply]:
-        argument = payload.argument
-        if payload.action is Action.CONSENT:
-            return onboarding.on_consent(turn, argument)
-        if payload.action is Action.FORGET:
-            return privacy.on_forget(turn, argument)
-        if payload.action is Action.FAQ:
-            return faq.show_entry(turn, argument)
-        if payload.action is Action.NAME:
-            return onboarding.on_name_button(turn, argument)
-        if payload.action is Action.FILIERE:
-            return onboarding.on_filiere(turn, argument)
-        if payload.action is Action.LANGUAGE:
-            return language.on_language(turn, argument)
-        return self._go(turn, argument)
+        if payload.action is Action.GO:
+            return self._go(turn, payload.argument)
+        return BUTTON_STEPS[payload.action](turn, payload.argument)
 
     def _go(self, turn: Turn, target: str) -> list[Reply]:
         if target == "start":

@@ -59,3 +59,9 @@ def test_parse_never_raises(raw: str) -> None:
     payload = parse(raw)
     if payload is not None:
         assert pack(payload.action, payload.argument) == raw
+
+
+def test_every_button_kind_has_a_step() -> None:
+    from bot.core.conversation import BUTTON_STEPS
+
+    assert set(BUTTON_STEPS) | {Action.GO} == set(Action)
