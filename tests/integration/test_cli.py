@@ -104,3 +104,24 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "cisp-bot"
     assert script.exists(), "pip install -e . should install the cisp-bot command"
     assert (ROOT / "bot" / "__main__.py").exists()
+
+
+def test_env_example_is_a_working_env_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8")
+    result = run(["faq", "check"], tmp_path, FAQ_DIR=str(SHIPPED_FAQ))
+    assert result.returncode == 0, result.stderr
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("TELEGRAM", "FAQ"))}
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from bot.config import Settings; s = Settings(); print(s.telegram_bot_token, s.filiere_names)",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("None ['Bâtiment'")
