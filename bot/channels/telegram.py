@@ -40,6 +40,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # Pushes (reminders, relays) to one private chat: at most one message a second (Telegram's advice).
 PUSH_INTERVAL_SECONDS = 1.0
 PUSH_MEMORY = 10_000
+ALBUM_MEMORY = 10_000
 NETWORK_RETRIES = 5
 # While stopping, flood waits longer than this are not waited out (the process must end).
 STOPPING_PATIENCE_SECONDS = 5
@@ -204,6 +205,7 @@ class TelegramChannel:
         self._push_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._webhook = webhook
         self._stopping = False
+        self._albums: dict[int, str] = {}  # the last album seen in each chat
         self._fallback_text = html.escape(
             texts.INTERNAL_ERROR.format(contact=settings.centre_contact), quote=False
         )
@@ -274,6 +276,13 @@ class TelegramChannel:
             return None
         chat = message.chat
         text = message.text or message.caption
+        if message.media_group_id is not None:
+            # An album arrives as one message per photo: answer the first only.
+            if self._albums.get(chat.id) == message.media_group_id:
+                return None
+            if len(self._albums) > ALBUM_MEMORY:
+                self._albums.clear()
+            self._albums[chat.id] = message.media_group_id
         # In groups the bot only serves staff commands, in the staff group; it ignores the chatter, and
         # never starts a trainee's dialogue there (its answers would be read by everyone).
         if chat.type != ChatType.PRIVATE and not (

@@ -176,6 +176,19 @@ async def test_voice_photo_document_sticker_get_kind_answers(bot: Bot) -> None:
         assert expected in shown(reply)
 
 
+async def test_an_album_gets_one_answer(bot: Bot) -> None:
+    api = bot.api
+    await onboard(api)
+    for _ in range(4):
+        api.user_sends_photo(SAMIRA, media_group_id="album-1")
+    api.user_sends(SAMIRA, "merci")
+    replies = await next_messages(api, SAMIRA, 2)
+    assert [shown(reply).split(".")[0] for reply in replies] == [
+        "🖼️ Je ne peux pas regarder les photos",
+        "Avec plaisir ! 😊",
+    ]
+
+
 async def test_staff_commands_are_refused_to_trainees(
     bot: Bot, session_factory: sessionmaker[Session], clock: FrozenClock, caplog: pytest.LogCaptureFixture
 ) -> None:

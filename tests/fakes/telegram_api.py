@@ -1865,10 +1865,16 @@ class FakeBotApi:
         first_name: str = "Samira",
         chat_id: int | None = None,
         chat_type: str = "private",
+        media_group_id: str | None = None,
     ) -> int:
-        """Queue a photo message (three PhotoSize, the largest last); give the update_id."""
+        """Queue a photo message (three PhotoSize, the largest last); give the update_id.
+
+        Photos sent together (an album) arrive as separate messages sharing a media_group_id.
+        """
         entry = self._new_file("photo", "jpg", content)
         payload: JSONDict = {"photo": self._photo_sizes(entry.file_id, entry.file_unique_id, len(content))}
+        if media_group_id is not None:
+            payload["media_group_id"] = media_group_id
         for size in payload["photo"][:-1]:  # the thumbnails can be downloaded too
             thumbnail = _FileEntry(
                 size["file_id"], size["file_unique_id"], f"{entry.file_path}.{size['width']}", content
