@@ -36,19 +36,25 @@ def start_bot(tmp_path: Path, api_url: str, **env: str) -> subprocess.Popen[str]
     )
 
 
+def stop_with_sigterm(process: subprocess.Popen[str]) -> str:
+    """Send SIGTERM as systemd does; return the output once the process has ended."""
+    try:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return output
+
+
 def test_run_polls_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     with FakeBotApi(token=TOKEN) as api:
         process = start_bot(tmp_path, api.base_url)
-        try:
-            api.user_sends(4242, "/start", first_name="Samira")
-            welcome = asyncio.run(api.wait_for_messages(4242, 5, timeout=30))
-            assert "Bonjour" in (welcome[0].rendered_text or "")
-            started = time.monotonic()
-            process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=20)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        api.user_sends(4242, "/start", first_name="Samira")
+        welcome = asyncio.run(api.wait_for_messages(4242, 5, timeout=30))
+        assert "Bonjour" in (welcome[0].rendered_text or "")
+        started = time.monotonic()
+        output = stop_with_sigterm(process)
         assert process.returncode == 0, output
         assert time.monotonic() - started < 15
         assert "Traceback" not in output
@@ -71,14 +77,9 @@ def test_run_without_a_channel_says_what_to_configure(tmp_path: Path) -> None:
 def test_the_token_never_reaches_the_logs(tmp_path: Path) -> None:
     with FakeBotApi(token=TOKEN) as api:
         process = start_bot(tmp_path, api.base_url, LOG_LEVEL="DEBUG")
-        try:
-            api.user_sends(4242, "/start", first_name="Samira")
-            asyncio.run(api.wait_for_messages(4242, 5, timeout=30))
-            process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=20)
-        finally:
-            if process.poll() is None:
-                process.kill()
+        api.user_sends(4242, "/start", first_name="Samira")
+        asyncio.run(api.wait_for_messages(4242, 5, timeout=30))
+        output = stop_with_sigterm(process)
     assert "getUpdates" in output or "sendMessage" in output or "Telegram" in output, "no logs at DEBUG?"
     assert TOKEN.split(":")[1] not in output
 
@@ -110,9 +111,6 @@ def test_webhook_mode_listens_then_registers_and_stops_on_sigterm(tmp_path: Path
             assert asyncio.run(api.deliver_to_webhook(update_id)) == 200
             # Handled before the answer: the welcome is already sent.
             assert len(api.sent_messages(4242)) == 5
-            process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=20)
         finally:
-            if process.poll() is None:
-                process.kill()
+            output = stop_with_sigterm(process)
     assert process.returncode == 0, output
