@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -87,6 +87,20 @@ def _record_delivery(dialect: str) -> Executable:
     )
 
 
+@functools.cache
+def _load_user(dialect: str) -> Select[User]:
+    """Return the statement that loads the sender (and locks them): built once, executed often."""
+    query = select(User).where(
+        User.channel == bindparam("channel"), User.external_id == bindparam("external_id")
+    )
+    if dialect == "sqlite":
+        # The transaction holds SQLite's write lock: loading the state in the same query is safe.
+        return query.options(joinedload(User.conversation))
+    # Lock the person's row; the state is read after the lock is granted, so it is the latest (a joined
+    # row would come from before the wait).
+    return query.with_for_update()
+
+
 class Conversation:
     """Route each message to the right step, inside one transaction per message."""
 
@@ -150,15 +164,10 @@ class Conversation:
             if message.delivery_id is not None and not self._first_delivery(session, message):
                 log.info("delivery %s:%s already handled, skipped", message.channel, message.delivery_id)
                 return []
-            query = select(User).where(User.channel == message.channel, User.external_id == message.user_id)
-            if session.get_bind().dialect.name == "sqlite":
-                # The transaction holds SQLite's write lock: loading the state in the same query is safe.
-                query = query.options(joinedload(User.conversation))
-            else:
-                # Lock the person's row; the state is read after the lock is granted, so it is the latest
-                # (a joined row would come from before the wait).
-                query = query.with_for_update()
-            user = session.scalars(query).one_or_none()
+            query = _load_user(session.get_bind().dialect.name)
+            user = session.scalars(
+                query, {"channel": message.channel, "external_id": message.user_id}
+            ).one_or_none()
             now = self.services.clock.now()
             turn = Turn(message, clean_text(message.text), session, user, now, self.services)
             replies = self._route(turn)
