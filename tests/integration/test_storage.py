@@ -22,20 +22,24 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     assert current_revision(engine) == "0003"
 
 
+def a_trainee(moment: datetime, external_id: str = "t", channel: str = "console", **more: object) -> User:
+    """Return a trainee row created and last seen at moment."""
+    return User(
+        channel=channel,
+        external_id=external_id,
+        role="trainee",
+        created_at=moment,
+        last_seen_at=moment,
+        notifications_paused=False,
+        **more,
+    )
+
+
 def test_times_are_stored_in_utc_and_read_back_aware(session_factory: sessionmaker[Session]) -> None:
     brussels_summer = timezone(timedelta(hours=2))
     moment = datetime(2026, 7, 1, 9, 30, tzinfo=brussels_summer)
     with unit_of_work(session_factory) as session:
-        session.add(
-            User(
-                channel="console",
-                external_id="t",
-                role="trainee",
-                created_at=moment,
-                last_seen_at=moment,
-                notifications_paused=False,
-            )
-        )
+        session.add(a_trainee(moment))
     with session_factory() as session:
         user = session.scalars(select(User)).one()
         assert user.created_at == datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
@@ -44,31 +48,14 @@ def test_times_are_stored_in_utc_and_read_back_aware(session_factory: sessionmak
 
 def test_naive_datetimes_are_refused(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(Exception, match="naive"), unit_of_work(session_factory) as session:
-        session.add(
-            User(
-                channel="console",
-                external_id="t",
-                role="trainee",
-                created_at=datetime(2026, 1, 1),
-                last_seen_at=datetime(2026, 1, 1),
-            )
-        )
+        session.add(a_trainee(datetime(2026, 1, 1)))
 
 
 def test_one_account_per_channel_and_id(session_factory: sessionmaker[Session]) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
 
     def add(session: Session) -> None:
-        session.add(
-            User(
-                channel="telegram",
-                external_id="1",
-                role="trainee",
-                created_at=now,
-                last_seen_at=now,
-                notifications_paused=False,
-            )
-        )
+        session.add(a_trainee(now, external_id="1", channel="telegram"))
 
     with unit_of_work(session_factory) as session:
         add(session)
@@ -97,16 +84,7 @@ def test_downgrade_and_upgrade_keep_the_data(engine: Engine, session_factory: se
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with unit_of_work(session_factory) as session:
-        user = User(
-            channel="console",
-            external_id="t",
-            role="trainee",
-            created_at=now,
-            last_seen_at=now,
-            notifications_paused=False,
-            consented_at=now,
-            first_name="Samira",
-        )
+        user = a_trainee(now, consented_at=now, first_name="Samira")
         user.conversation = ConversationState(state="idle", data={}, updated_at=now)
         session.add(user)
     command.downgrade(alembic_config(engine), "0001")
