@@ -54,7 +54,7 @@ MAX_INPUT_CHARS = 500
 # Name of the sub-folder of the FAQ directory holding the administrator's lexicon files.
 LEXICON_DIR_NAME = "lexique"
 LEXICON_FILE_SUFFIX = ".yaml"
-LEXICON_SECTIONS = ("replacements", "phrases", "synonyms", "stop_words", "common_words")
+LEXICON_SECTIONS = ("replacements", "phrases", "synonyms", "related", "stop_words", "common_words")
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d"})
@@ -95,6 +95,9 @@ class Lexicon:
     known_stems: frozenset[str]
     # Stems of everyday words: when the FAQ does not know them, they are the story, not the topic.
     common_stems: frozenset[str] = frozenset()
+    # Word -> the broader concepts it belongs to, most specific first ("sombre" -> "luminosite"): used
+    # by the matcher only when the FAQ does not know the word itself.
+    related: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Lazily filled by normalize(): written word -> standard words (the same words come back often).
     expand_cache: dict[str, tuple[str, ...]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -108,6 +111,7 @@ class _LexiconSource:
     replacements: dict[str, str] = field(default_factory=dict)
     phrases: dict[str, str] = field(default_factory=dict)
     synonyms: list[list[str]] = field(default_factory=list)
+    related: dict[str, list[str]] = field(default_factory=dict)
     stop_words: list[str] = field(default_factory=list)
     common_words: list[str] = field(default_factory=list)
 
@@ -116,6 +120,8 @@ class _LexiconSource:
         self.replacements.update(other.replacements)
         self.phrases.update(other.phrases)
         self.synonyms.extend(other.synonyms)
+        for concepts, words in other.related.items():
+            self.related.setdefault(concepts, []).extend(words)
         self.stop_words.extend(other.stop_words)
         self.common_words.extend(other.common_words)
 
@@ -328,6 +334,20 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
                             f"section 'synonyms' : le groupe n°{position} a moins de 2 mots",
                         )
                     )
+        elif section == "related":
+            if not isinstance(value_node, yaml.MappingNode):
+                message = "la section 'related' doit contenir des lignes 'concept: [mot1, mot2, ...]'"
+                problems.append((_node_line(value_node), message))
+                continue
+            for concept_node, words_node in value_node.value:
+                concepts = _scalar_text(concept_node)
+                if concepts is None or not _words(concepts):
+                    message = "section 'related' : le concept doit être un texte"
+                    problems.append((_node_line(concept_node), message))
+                    continue
+                words = word_list(words_node, f"section 'related' : '{concepts}'")
+                if words:
+                    source.related.setdefault(concepts, []).extend(words)
         else:
             target = source.stop_words if section == "stop_words" else source.common_words
             if isinstance(value_node, yaml.MappingNode):
@@ -399,11 +419,20 @@ def _compile(source: _LexiconSource) -> Lexicon:
             if item != canonical:
                 synonyms.setdefault(item, canonical)
     stop_words = frozenset(_fold(word) for word in source.stop_words)
+    related: dict[str, tuple[str, ...]] = {}
+    for concept_text, words in source.related.items():
+        concepts = tuple(synonyms.get(stem(word), stem(word)) for word in _words(concept_text))
+        for word in words:
+            word_stem = stem(_words(word)[0])
+            key = synonyms.get(word_stem, word_stem)
+            # A word named under several concepts keeps them all, in the order of the files.
+            related[key] = tuple(dict.fromkeys((*related.get(key, ()), *concepts)))
     known_words = {
         *replacements,
         *(word for value in replacements.values() for word in value),
         *(word for value in phrases.values() for word in value),
         *(word for group in source.synonyms for text in group for word in _words(text)),
+        *(_words(word)[0] for words in source.related.values() for word in words),
     }
     return Lexicon(
         replacements=replacements,
@@ -416,6 +445,7 @@ def _compile(source: _LexiconSource) -> Lexicon:
         common_stems=frozenset(
             synonyms.get(stem(word), stem(word)) for text in source.common_words for word in _words(text)
         ),
+        related=related,
     )
 
 

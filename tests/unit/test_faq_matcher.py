@@ -396,7 +396,7 @@ def test_explicit_lexicon_overrides_the_folder(tmp_path: Path) -> None:
 
 
 def test_thresholds_can_be_changed(centre: FaqMatcher) -> None:
-    matcher = FaqMatcher(centre._base, thresholds=Thresholds(answer=1.01))
+    matcher = FaqMatcher(centre._base, thresholds=Thresholds(answer=1.01, evidence_relief=0.0))
     assert matcher.match("jai oublie mon mdp de gmail").outcome is Outcome.SUGGEST
 
 
@@ -505,3 +505,47 @@ def test_typo_correction_keeps_the_first_letter(devices: FaqMatcher) -> None:
     result = devices.match("changer la langeu du clavier")
     assert result.outcome is Outcome.ANSWER and result.entry is not None
     assert result.entry.id == "langue-clavier"
+
+
+SCREEN_FAQ = """\
+- id: luminosite
+  question: "Comment régler la luminosité de l'écran ?"
+  alternatives:
+    - "Mon écran est trop clair ou pas assez, comment changer ?"
+  answer: "Appuyez sur les touches avec un soleil, en haut du clavier."
+
+- id: mode-sombre
+  question: "Comment mettre Windows en mode sombre ?"
+  alternatives:
+    - "Je veux un fond noir dans les fenêtres."
+  answer: "Paramètres > Personnalisation > Couleurs > Sombre."
+"""
+
+
+def test_a_word_the_faq_does_not_use_counts_as_its_concept(tmp_path: Path) -> None:
+    (tmp_path / "ecran.yaml").write_text(SCREEN_FAQ.split("\n- id: mode-sombre")[0], encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path))
+    # "ébloui" is not in the FAQ: the lexicon relates it to "luminosité", which is
+    result = matcher.match("l'écran m'éblouit")
+    assert result.outcome is Outcome.ANSWER and result.entry is not None, matcher.candidates("ebloui")
+    assert result.entry.id == "luminosite"
+
+
+def test_a_word_the_faq_uses_keeps_its_own_meaning(tmp_path: Path) -> None:
+    (tmp_path / "ecran.yaml").write_text(SCREEN_FAQ, encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path))
+    # "sombre" belongs to the brightness concept, but this FAQ has an entry about the dark mode
+    result = matcher.match("windows en sombre svp")
+    assert result.entry is not None and result.entry.id == "mode-sombre"
+
+
+def test_admin_related_words_extend_the_concepts(tmp_path: Path) -> None:
+    (tmp_path / "centre.yaml").write_text(CENTRE_FAQ, encoding="utf-8")
+    question = "la ricoh du cyber sa marche comment"
+    assert FaqMatcher(load_faq(tmp_path)).match(question).entry is None
+    (tmp_path / "lexique").mkdir()
+    (tmp_path / "lexique" / "centre.yaml").write_text(
+        "related:\n  imprimante: [ricoh, canon, epson]\n", encoding="utf-8"
+    )
+    candidates = FaqMatcher(load_faq(tmp_path)).candidates(question)
+    assert candidates and candidates[0][0].id == "imprimer-cybercafe"

@@ -309,6 +309,33 @@ def test_check_lexicon_dir_reports_each_problem_with_file_and_line(tmp_path: Pat
     assert all(isinstance(problem, FaqProblem) for problem in check_lexicon_dir(directory))
 
 
+def test_related_words_point_to_their_concepts(tmp_path: Path) -> None:
+    shipped = lexicon()
+    assert shipped.related[stem("sombre")][0] == stem("luminosite")
+    assert shipped.related[stem("arabe")] == (stem("langue"),)
+    write(
+        tmp_path / "lexique",
+        "centre.yaml",
+        "related:\n  cafeteria repas: [sandwich, tartine, soupe]\n  langue: [wolof]\n",
+    )
+    extended = load_lexicon(tmp_path / "lexique")
+    assert extended.related[stem("sandwich")] == (stem("cafeteria"), stem("repas"))
+    assert extended.related[stem("wolof")] == (stem("langue"),)
+    # the words themselves are not replaced: only the matcher falls back on the concept
+    assert tokens("une tartine", extended) == [stem("tartine")]
+
+
+def test_check_lexicon_dir_reports_bad_related_section(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    write(directory, "liste.yaml", "related:\n  - [sombre, luminosite]\n")
+    write(directory, "mots.yaml", "related:\n  repas: sandwich\n  langue: [wolof, bambara peul]\n")
+    problems = {(problem.file, problem.line): problem.message for problem in check_lexicon_dir(directory)}
+    assert set(problems) == {("lexique/liste.yaml", 2), ("lexique/mots.yaml", 2), ("lexique/mots.yaml", 3)}
+    assert "concept" in problems[("lexique/liste.yaml", 2)]
+    assert "liste" in problems[("lexique/mots.yaml", 2)]
+    assert "un seul mot" in problems[("lexique/mots.yaml", 3)]
+
+
 def test_check_lexicon_dir_reports_bad_encoding(tmp_path: Path) -> None:
     directory = tmp_path / "lexique"
     directory.mkdir()
