@@ -19,9 +19,16 @@ Everything the test side calls is thread-safe: state sits behind one lock and wa
 server's event loop through ``call_soon_threadsafe``. The server also runs in a thread of its own
 with ``with FakeBotApi(...) as api:``.
 
+Files: photos, voice notes, audio, videos, video notes, stickers and documents, sent by the user
+(``user_sends_voice`` & co.) or by the bot (uploaded, or by the file_id of a file the fake knows),
+can be sent again by file_id, downloaded with getFile, and copied with copyMessage. As on Telegram,
+a photo's file_id is refused where another kind is expected and the other way round, while the
+other kinds (all "documents" to Telegram) cross freely and stay what they are: a voice note's file_id
+sent with sendAudio gives a voice message.
+
 Deliberate simplifications: no inline mode, channels, payments or business features; media are
-recorded, not inspected; the MarkdownV2 check is a strict subset of Telegram's parser; lengths are
-counted in code points.
+recorded, not inspected (durations and sizes of uploads come from the parameters, or are 0); the
+MarkdownV2 check is a strict subset of Telegram's parser; lengths are counted in code points.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import html
 import ipaddress
 import json
@@ -108,6 +116,8 @@ ERR_NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 ERR_CHAT_NOT_FOUND = "Bad Request: chat not found"
+ERR_WRONG_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
+ERR_COPY_NOT_FOUND = "Bad Request: message to copy not found"
 ERR_BLOCKED = "Forbidden: bot was blocked by the user"
 ERR_QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 ERR_WEBHOOK_ACTIVE = (
@@ -163,9 +173,46 @@ _STRING_PARAMS = frozenset(
         "video",
         "animation",
         "sticker",
+        "video_note",
         "thumbnail",
+        "cover",
+        "performer",
     }
 )
+
+#: The file kinds the fake knows (each a Message field), with TDLib's name for the kind, which Telegram
+#: quotes in "can't use file of type Photo as Document".
+FILE_TYPE_NAMES = {
+    "photo": "Photo",
+    "voice": "VoiceNote",
+    "audio": "Audio",
+    "video": "Video",
+    "video_note": "VideoNote",
+    "sticker": "Sticker",
+    "document": "Document",
+}
+# Where Telegram's downloads put each kind (the start of getFile's file_path).
+_FILE_DIRECTORIES = {
+    "photo": "photos",
+    "voice": "voice",
+    "audio": "music",
+    "video": "videos",
+    "video_note": "video_notes",
+    "sticker": "stickers",
+    "document": "documents",
+}
+# What Telegram reports for an upload whose part says only application/octet-stream.
+_DEFAULT_MIME_TYPES = {"voice": "audio/ogg", "audio": "audio/mpeg", "video": "video/mp4"}
+# The first characters of Telegram's file_ids, which encode the kind.
+_FILE_ID_PREFIXES = {
+    "photo": "AgACAgQ",
+    "voice": "AwACAgQ",
+    "audio": "CQACAgQ",
+    "video": "BAACAgQ",
+    "video_note": "DQACAgQ",
+    "sticker": "CAACAgQ",
+    "document": "BQACAgQ",
+}
 
 
 # --------------------------------------------------------------------------- formatting
@@ -565,6 +612,10 @@ class SentFile:
     size: int
     content: bytes | None = None
     url: str | None = None
+    kind: str = "document"
+    """What the message shows it as: a key of FILE_TYPE_NAMES ("voice", "photo", ...)."""
+    attributes: JSONDict = field(default_factory=dict)
+    """The kind's other fields, as in the message's JSON (duration, width, emoji, ...)."""
 
 
 @dataclass
@@ -576,7 +627,7 @@ class SentMessage:
     method: str
     date: int
     text: str | None = None
-    """The text (or caption) exactly as the bot sent it, markup included."""
+    """The text (or caption) exactly as the bot sent it, markup included; a copy's is the copied one's."""
     parse_mode: str | None = None
     rendered_text: str | None = None
     """What the user sees: the text once ``parse_mode`` markup was parsed."""
@@ -593,7 +644,19 @@ class SentMessage:
     deleted: bool = False
     document: SentFile | None = None
     photo: SentFile | None = None
+    voice: SentFile | None = None
+    audio: SentFile | None = None
+    video: SentFile | None = None
+    video_note: SentFile | None = None
+    sticker: SentFile | None = None
     reply_to_message_id: int | None = None
+    copied_from: tuple[int, int] | None = None
+    """(chat_id, message_id) of the message copyMessage copied."""
+
+    @property
+    def file(self) -> SentFile | None:
+        """The message's file, whatever its kind; None for a text message."""
+        return next((f for kind in FILE_TYPE_NAMES if (f := getattr(self, kind)) is not None), None)
 
     @property
     def buttons(self) -> list[JSONDict]:
@@ -607,10 +670,14 @@ class SentMessage:
 
     def describe(self) -> str:
         """One line for assertion messages."""
-        body = self.text if self.text is not None else f"<{self.method}>"
+        file = self.file
+        if file is None:
+            body = repr(self.text) if self.text is not None else f"<{self.method}>"
+        else:
+            body = f"<{self.method} {file.kind}>" + (f" {self.text!r}" if self.text is not None else "")
         flags = " (deleted)" if self.deleted else ""
         keys = f" buttons={self.callback_data}" if self.reply_markup else ""
-        return f"#{self.message_id} to {self.chat_id}: {body!r}{keys}{flags}"
+        return f"#{self.message_id} to {self.chat_id}: {body}{keys}{flags}"
 
 
 @dataclass(frozen=True)
@@ -695,6 +762,10 @@ class _FileEntry:
     file_unique_id: str
     file_path: str
     content: bytes
+    kind: str = "document"
+    file_name: str | None = None
+    mime_type: str | None = None
+    attributes: JSONDict = field(default_factory=dict)
 
 
 class _ApiError(Exception):
@@ -974,6 +1045,12 @@ class FakeBotApi:
             "sendChatAction": self._send_chat_action,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
+            "sendVoice": self._send_voice,
+            "sendAudio": self._send_audio,
+            "sendVideo": self._send_video,
+            "sendVideoNote": self._send_video_note,
+            "sendSticker": self._send_sticker,
+            "copyMessage": self._copy_message,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -1254,7 +1331,8 @@ class FakeBotApi:
             raise _ApiError(403, ERR_BLOCKED)
         return chat
 
-    def _message_json(self, message: SentMessage) -> JSONDict:
+    def _message_json(self, message: SentMessage, *, nested: bool = False) -> JSONDict:
+        """The Message JSON of a bot message; ``nested`` for one shown as a reply_to_message."""
         chat = self._chats[message.chat_id]
         data: JSONDict = {
             "message_id": message.message_id,
@@ -1264,32 +1342,46 @@ class FakeBotApi:
         }
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
-        if message.reply_to_message_id is not None:
-            replied = self._user_messages.get((message.chat_id, message.reply_to_message_id))
-            if replied is None and (message.chat_id, message.reply_to_message_id) in self._by_key:
-                replied = self._message_json(self._by_key[(message.chat_id, message.reply_to_message_id)])
+        # Telegram nests one level only: a reply_to_message has no reply_to_message of its own.
+        if message.reply_to_message_id is not None and not nested:
+            replied = self._replied_json(message.chat_id, message.reply_to_message_id)
             if replied is not None:
                 data["reply_to_message"] = replied
-        text_key = "text" if message.method == "sendMessage" else "caption"
+        file = message.file
+        text_key = "text" if file is None else "caption"
         if message.rendered_text is not None:
             data[text_key] = message.rendered_text
             if message.entities:
                 data["entities" if text_key == "text" else "caption_entities"] = message.entities
-        if message.document is not None:
-            document = message.document
-            data["document"] = {
-                "file_id": document.file_id,
-                "file_unique_id": document.file_unique_id,
-                "file_name": document.filename or "file",
-                "mime_type": document.mime_type or "application/octet-stream",
-                "file_size": document.size,
-            }
-        if message.photo is not None:
-            data["photo"] = self._photo_sizes(
-                message.photo.file_id, message.photo.file_unique_id, message.photo.size
-            )
+        if file is not None:
+            data[file.kind] = self._file_json(file)
         if message.reply_markup:
             data["reply_markup"] = {"inline_keyboard": message.reply_markup}
+        return data
+
+    def _replied_json(self, chat_id: int, message_id: int) -> JSONDict | None:
+        """The JSON of a message (the user's or the bot's) as shown in a reply_to_message."""
+        user_message = self._user_messages.get((chat_id, message_id))
+        if user_message is not None:
+            return {key: value for key, value in user_message.items() if key != "reply_to_message"}
+        bot_message = self._by_key.get((chat_id, message_id))
+        return self._message_json(bot_message, nested=True) if bot_message is not None else None
+
+    def _file_json(self, file: SentFile) -> Any:
+        """The value of the message's field for this file: a PhotoSize list, or a Voice, Audio, ... object."""
+        if file.kind == "photo":
+            return self._photo_sizes(file.file_id, file.file_unique_id, file.size)
+        data: JSONDict = {"file_id": file.file_id, "file_unique_id": file.file_unique_id}
+        data.update(file.attributes)
+        if file.kind == "document":
+            data["file_name"] = file.filename or "file"
+            data["mime_type"] = file.mime_type or "application/octet-stream"
+        else:
+            if file.kind in ("audio", "video") and file.filename:
+                data["file_name"] = file.filename
+            if file.kind in ("voice", "audio", "video") and file.mime_type:
+                data["mime_type"] = file.mime_type
+        data["file_size"] = file.size
         return data
 
     @staticmethod
@@ -1318,25 +1410,83 @@ class FakeBotApi:
             },
         ]
 
-    def _new_file(self, kind: str, extension: str, content: bytes) -> _FileEntry:
+    def _new_file(
+        self,
+        kind: str,
+        extension: str,
+        content: bytes,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        attributes: JSONDict | None = None,
+    ) -> _FileEntry:
         with self._lock:
             self._file_counter += 1
             number = self._file_counter
-            prefix = {
-                "voice": "AwACAgQ",
-                "photo": "AgACAgQ",
-                "document": "BQACAgQ",
-                "sticker": "CAACAgQ",
-            }.get(kind, "BQACAgQ")
             entry = _FileEntry(
-                file_id=f"{prefix}AAxkBAAI{number:06d}fake",
+                file_id=f"{_FILE_ID_PREFIXES[kind]}AAxkBAAI{number:06d}fake",
                 file_unique_id=f"AgAD{number:06d}",
-                file_path=f"{kind}s/file_{number}.{extension}",
+                file_path=f"{_FILE_DIRECTORIES[kind]}/file_{number}.{extension}",
                 content=content,
+                kind=kind,
+                file_name=file_name,
+                mime_type=mime_type,
+                attributes=dict(attributes or {}),
             )
             self._files[entry.file_id] = entry
             self._files_by_path[entry.file_path] = entry
+            if kind == "photo":
+                # The smaller sizes are files of their own, which can be downloaded and sent too.
+                for size in self._photo_sizes(entry.file_id, entry.file_unique_id, len(content))[:-1]:
+                    thumbnail = _FileEntry(
+                        size["file_id"],
+                        size["file_unique_id"],
+                        f"{entry.file_path}.{size['width']}",
+                        content,
+                        kind="photo",
+                    )
+                    self._files[thumbnail.file_id] = thumbnail
+                    self._files_by_path[thumbnail.file_path] = thumbnail
             return entry
+
+    @staticmethod
+    def _sent_file(entry: _FileEntry) -> SentFile:
+        return SentFile(
+            entry.file_id,
+            entry.file_unique_id,
+            entry.file_name,
+            entry.mime_type,
+            len(entry.content),
+            content=entry.content,
+            kind=entry.kind,
+            attributes=dict(entry.attributes),
+        )
+
+    def _file_from_json(self, kind: str, value: Any) -> SentFile:
+        """The SentFile of a message's media field (a user's message, for copyMessage)."""
+        obj: JSONDict = value[-1] if kind == "photo" else value  # a photo's largest size is last
+        entry = self._files.get(obj["file_id"])
+        if entry is not None:
+            return self._sent_file(entry)
+        skip: tuple[str, ...] = (
+            "file_id",
+            "file_unique_id",
+            "file_size",
+            "file_name",
+            "mime_type",
+            "thumbnail",
+        )
+        if kind == "photo":
+            skip += ("width", "height")
+        return SentFile(
+            obj["file_id"],
+            obj["file_unique_id"],
+            obj.get("file_name"),
+            obj.get("mime_type"),
+            int(obj.get("file_size", 0)),
+            kind=kind,
+            attributes={key: item for key, item in obj.items() if key not in skip},
+        )
 
     def _render_checked(
         self, text: str, parse_mode: str | None, *, caption: bool
@@ -1523,13 +1673,16 @@ class FakeBotApi:
             )
             return self._record_message(message)
 
-    def _send_file(self, p: _Params, method: str, kind: str) -> JSONDict:
-        caption = p.get_str("caption")
-        parse_mode = p.get_str("parse_mode")
+    def _send_file(self, p: _Params, method: str, kind: str, *, captioned: bool = True) -> JSONDict:
+        """Send a file of ``kind``: uploaded, by file_id or by URL; ``captioned`` if the method takes one."""
+        caption = p.get_str("caption") if captioned else None
+        parse_mode = p.get_str("parse_mode") if captioned else None
         plain: str | None = None
         entities: list[JSONDict] = []
         if caption:
             plain, entities = self._render_checked(caption, parse_mode, caption=True)
+            if parse_mode is None and isinstance(given := p.get_json("caption_entities"), list):
+                entities = given
         keyboard, other = _parse_keyboard(p.raw("reply_markup"))
         value = p.raw(kind)
         upload = p.files.get(kind)
@@ -1537,36 +1690,7 @@ class FakeBotApi:
             upload = p.files.get(value.removeprefix("attach://"))
         with self._lock:
             chat = self._chat_for_send(p)
-            if upload is not None:
-                extension = upload.filename.rsplit(".", 1)[-1] if "." in upload.filename else "bin"
-                entry = self._new_file(kind, extension, upload.content)
-                sent = SentFile(
-                    entry.file_id,
-                    entry.file_unique_id,
-                    upload.filename,
-                    upload.content_type,
-                    upload.size,
-                    content=upload.content,
-                )
-            elif isinstance(value, str) and value in self._files:
-                known = self._files[value]
-                sent = SentFile(
-                    known.file_id,
-                    known.file_unique_id,
-                    known.file_path.rsplit("/", 1)[-1],
-                    None,
-                    len(known.content),
-                    content=known.content,
-                )
-            elif isinstance(value, str) and value.startswith(("http://", "https://")):
-                entry = self._new_file(kind, "bin", b"")
-                sent = SentFile(
-                    entry.file_id, entry.file_unique_id, value.rsplit("/", 1)[-1], None, 0, url=value
-                )
-            elif value:
-                raise _bad_request("Bad Request: wrong file identifier/HTTP URL specified")
-            else:
-                raise _bad_request(f"Bad Request: there is no {kind} in the request")
+            sent = self._input_file(p, kind, value, upload)
             message = SentMessage(
                 message_id=self._next_message_id(chat.id),
                 chat_id=chat.id,
@@ -1580,17 +1704,167 @@ class FakeBotApi:
                 reply_keyboard=other,
                 reply_to_message_id=self._reply_to(p),
             )
-            if kind == "document":
-                message.document = sent
-            else:
-                message.photo = sent
+            setattr(message, sent.kind, sent)
             return self._record_message(message)
+
+    def _input_file(self, p: _Params, kind: str, value: Any, upload: UploadedFile | None) -> SentFile:
+        """The file a send method names: an upload, a known file_id, or an HTTP URL."""
+        if upload is not None:
+            extension = upload.filename.rsplit(".", 1)[-1] if "." in upload.filename else "bin"
+            mime_type: str | None = upload.content_type
+            if kind in _DEFAULT_MIME_TYPES and mime_type in (None, "", "application/octet-stream"):
+                # Telegram reads the type from the file itself, not from the part's header.
+                mime_type = _DEFAULT_MIME_TYPES[kind]
+            entry = self._new_file(
+                kind,
+                extension,
+                upload.content,
+                file_name=upload.filename,
+                mime_type=mime_type,
+                attributes=self._file_attributes(p, kind, extension),
+            )
+            return self._sent_file(entry)
+        if isinstance(value, str) and value in self._files:
+            known = self._files[value]
+            # Telegram files photos apart from documents (voice, audio, video, sticker... are documents
+            # with attributes): a file_id crosses within a class, and keeps what it is.
+            if (known.kind == "photo") != (kind == "photo"):
+                real, wanted = FILE_TYPE_NAMES[known.kind], FILE_TYPE_NAMES[kind]
+                raise _bad_request(f"Bad Request: can't use file of type {real} as {wanted}")
+            return self._sent_file(known)
+        if isinstance(value, str) and value.startswith(("http://", "https://")) and kind != "video_note":
+            # Telegram downloads the URL; the fake records it without fetching (video notes can't be
+            # sent by URL, the documentation says).
+            entry = self._new_file(
+                kind, "bin", b"", attributes=self._file_attributes(p, kind, value.rsplit(".", 1)[-1])
+            )
+            sent = self._sent_file(entry)
+            sent.filename, sent.content, sent.url = value.rsplit("/", 1)[-1], None, value
+            return sent
+        if value:
+            raise _bad_request(ERR_WRONG_FILE)
+        raise _bad_request(f"Bad Request: there is no {kind} in the request")
+
+    @staticmethod
+    def _file_attributes(p: _Params, kind: str, extension: str) -> JSONDict:
+        """The fields of an uploaded file's object, from the parameters where Telegram would read the file."""
+        duration = p.get_int("duration") or 0
+        if kind == "voice":
+            return {"duration": duration}
+        if kind == "audio":
+            attributes: JSONDict = {"duration": duration}
+            for name in ("performer", "title"):
+                if (text := p.get_str(name)) is not None:
+                    attributes[name] = text
+            return attributes
+        if kind == "video":
+            return {
+                "width": p.get_int("width") or 0,
+                "height": p.get_int("height") or 0,
+                "duration": duration,
+            }
+        if kind == "video_note":
+            return {"length": p.get_int("length") or 0, "duration": duration}
+        if kind == "sticker":
+            attributes = {
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": extension.lower() == "tgs",
+                "is_video": extension.lower() == "webm",
+            }
+            if (emoji := p.get_str("emoji")) is not None:
+                attributes["emoji"] = emoji
+            return attributes
+        return {}
 
     def _send_document(self, p: _Params, request: Request) -> JSONDict:
         return self._send_file(p, "sendDocument", "document")
 
     def _send_photo(self, p: _Params, request: Request) -> JSONDict:
         return self._send_file(p, "sendPhoto", "photo")
+
+    def _send_voice(self, p: _Params, request: Request) -> JSONDict:
+        return self._send_file(p, "sendVoice", "voice")
+
+    def _send_audio(self, p: _Params, request: Request) -> JSONDict:
+        return self._send_file(p, "sendAudio", "audio")
+
+    def _send_video(self, p: _Params, request: Request) -> JSONDict:
+        return self._send_file(p, "sendVideo", "video")
+
+    def _send_video_note(self, p: _Params, request: Request) -> JSONDict:
+        return self._send_file(p, "sendVideoNote", "video_note", captioned=False)
+
+    def _send_sticker(self, p: _Params, request: Request) -> JSONDict:
+        return self._send_file(p, "sendSticker", "sticker", captioned=False)
+
+    def _copy_message(self, p: _Params, request: Request) -> JSONDict:
+        message_id = p.get_int("message_id", required=True)
+        assert message_id is not None  # required=True
+        # A caption given, even empty, replaces the original one; absent, the original stays.
+        caption = p.get_str("caption")
+        parse_mode = p.get_str("parse_mode")
+        new_caption: tuple[str, list[JSONDict]] = ("", [])
+        if caption:
+            new_caption = self._render_checked(caption, parse_mode, caption=True)
+            if parse_mode is None and isinstance(given := p.get_json("caption_entities"), list):
+                new_caption = (new_caption[0], given)
+        keyboard, other = _parse_keyboard(p.raw("reply_markup"))
+        with self._lock:
+            chat = self._chat_for_send(p)
+            from_chat_id = p.chat_id("from_chat_id")
+            if isinstance(from_chat_id, str) or from_chat_id not in self._chats:
+                raise _bad_request(ERR_CHAT_NOT_FOUND)
+            copy = self._copy_of(from_chat_id, message_id)
+            if (
+                copy.file is not None
+                and copy.file.kind not in ("sticker", "video_note")
+                and caption is not None
+            ):
+                copy.text, copy.parse_mode = caption or None, parse_mode
+                copy.rendered_text, copy.entities = new_caption[0] or None, new_caption[1]
+            # Telegram copies the content only: the keyboard is the one passed, if any.
+            copy.message_id = self._next_message_id(chat.id)
+            copy.chat_id = chat.id
+            copy.reply_markup, copy.reply_keyboard = keyboard, other
+            copy.reply_to_message_id = self._reply_to(p)
+            self._record_message(copy)
+            return {"message_id": copy.message_id}
+
+    def _copy_of(self, chat_id: int, message_id: int) -> SentMessage:
+        """A new bot message (not yet numbered nor recorded) with the content of a message in a chat."""
+        copy = SentMessage(
+            message_id=0,
+            chat_id=0,
+            method="copyMessage",
+            date=int(time.time()),
+            copied_from=(chat_id, message_id),
+        )
+        bot_message = self._by_key.get((chat_id, message_id))
+        if bot_message is not None:
+            if bot_message.deleted:
+                raise _bad_request(ERR_COPY_NOT_FOUND)
+            copy.text, copy.parse_mode = bot_message.text, bot_message.parse_mode
+            copy.rendered_text, copy.entities = bot_message.rendered_text, list(bot_message.entities)
+            if (file := bot_message.file) is not None:
+                setattr(copy, file.kind, dataclasses.replace(file, attributes=dict(file.attributes)))
+            return copy
+        user_message = self._user_messages.get((chat_id, message_id))
+        if user_message is None or (chat_id, message_id) in self.deleted_user_messages:
+            raise _bad_request(ERR_COPY_NOT_FOUND)
+        kind = next((kind for kind in FILE_TYPE_NAMES if kind in user_message), None)
+        if kind is not None:
+            file = self._file_from_json(kind, user_message[kind])
+            setattr(copy, file.kind, file)
+            copy.text = copy.rendered_text = user_message.get("caption")
+            copy.entities = list(user_message.get("caption_entities", []))
+        elif "text" in user_message:
+            copy.text = copy.rendered_text = user_message["text"]
+            copy.entities = list(user_message.get("entities", []))
+        else:  # content the fake does not model (a location, a poll...)
+            raise _bad_request("Bad Request: message can't be copied")
+        return copy
 
     def _edit_message_text(self, p: _Params, request: Request) -> JSONDict:
         text = p.get_str("text")
@@ -1601,7 +1875,7 @@ class FakeBotApi:
         keyboard, _ = _parse_keyboard(p.raw("reply_markup"))
         with self._lock:
             message = self._bot_message_for_edit(p)
-            if message.method != "sendMessage":
+            if message.file is not None:
                 raise _bad_request("Bad Request: there is no text in the message to edit")
             if (
                 plain == message.rendered_text
@@ -1790,11 +2064,15 @@ class FakeBotApi:
                 "date": int(time.time()),
             }
             if reply_to is not None:
+                if isinstance(reply_to, SentMessage) and reply_to.chat_id != chat.id:
+                    raise ValueError(
+                        f"message {reply_to.message_id} is in chat {reply_to.chat_id}, not {chat.id}"
+                    )
                 replied_id = reply_to.message_id if isinstance(reply_to, SentMessage) else reply_to
-                replied = self._by_key.get((chat.id, replied_id))
-                message["reply_to_message"] = (
-                    self._message_json(replied) if replied else self._user_messages[(chat.id, replied_id)]
-                )
+                replied = self._replied_json(chat.id, replied_id)
+                if replied is None:
+                    raise ValueError(f"no message {replied_id} in chat {chat.id} to reply to")
+                message["reply_to_message"] = replied
             message.update(content)
             self._user_messages[(chat.id, message_id)] = message
             return self._queue("message", message)
@@ -1833,27 +2111,142 @@ class FakeBotApi:
             reply_to=reply_to,
         )
 
+    def _user_file_message(
+        self,
+        user_id: int,
+        entry: _FileEntry,
+        caption: str | None,
+        extra: JSONDict | None = None,
+        **options: Any,
+    ) -> int:
+        """Queue a message from the user showing a file of the fake's; give the update_id."""
+        payload: JSONDict = {entry.kind: self._file_json(self._sent_file(entry))}
+        payload.update(extra or {})
+        if caption is not None:
+            payload["caption"] = caption
+        return self._user_message(user_id, payload, **options)
+
     def user_sends_voice(
         self,
         user_id: int,
         *,
         duration: int = 4,
         content: bytes = b"OggS\x00fake-voice",
+        caption: str | None = None,
         first_name: str = "Samira",
         chat_id: int | None = None,
         chat_type: str = "private",
+        reply_to: SentMessage | int | None = None,
     ) -> int:
         """Queue a voice message (OGG/Opus as Telegram's clients record it); give the update_id."""
-        entry = self._new_file("voice", "oga", content)
-        voice = {
-            "file_id": entry.file_id,
-            "file_unique_id": entry.file_unique_id,
-            "duration": duration,
-            "mime_type": "audio/ogg",
-            "file_size": len(content),
-        }
-        return self._user_message(
-            user_id, {"voice": voice}, first_name=first_name, chat_id=chat_id, chat_type=chat_type
+        entry = self._new_file(
+            "voice", "oga", content, mime_type="audio/ogg", attributes={"duration": duration}
+        )
+        return self._user_file_message(
+            user_id,
+            entry,
+            caption,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
+        )
+
+    def user_sends_audio(
+        self,
+        user_id: int,
+        *,
+        file_name: str = "enregistrement.mp3",
+        mime_type: str = "audio/mpeg",
+        duration: int = 95,
+        performer: str | None = None,
+        title: str | None = None,
+        content: bytes = b"ID3\x04fake-mp3",
+        caption: str | None = None,
+        first_name: str = "Samira",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        reply_to: SentMessage | int | None = None,
+    ) -> int:
+        """Queue an audio file message (music player, not a voice note); give the update_id."""
+        attributes: JSONDict = {"duration": duration}
+        if performer is not None:
+            attributes["performer"] = performer
+        if title is not None:
+            attributes["title"] = title
+        extension = file_name.rsplit(".", 1)[-1] if "." in file_name else "mp3"
+        entry = self._new_file(
+            "audio", extension, content, file_name=file_name, mime_type=mime_type, attributes=attributes
+        )
+        return self._user_file_message(
+            user_id,
+            entry,
+            caption,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
+        )
+
+    def user_sends_video(
+        self,
+        user_id: int,
+        *,
+        file_name: str = "video.mp4",
+        mime_type: str = "video/mp4",
+        duration: int = 12,
+        width: int = 1280,
+        height: int = 720,
+        content: bytes = b"\x00\x00\x00\x18ftypmp42fake",
+        caption: str | None = None,
+        first_name: str = "Samira",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        reply_to: SentMessage | int | None = None,
+    ) -> int:
+        """Queue a video message; give the update_id."""
+        entry = self._new_file(
+            "video",
+            "mp4",
+            content,
+            file_name=file_name,
+            mime_type=mime_type,
+            attributes={"width": width, "height": height, "duration": duration},
+        )
+        return self._user_file_message(
+            user_id,
+            entry,
+            caption,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
+        )
+
+    def user_sends_video_note(
+        self,
+        user_id: int,
+        *,
+        duration: int = 7,
+        length: int = 384,
+        content: bytes = b"\x00\x00\x00\x18ftypmp42fake-round",
+        first_name: str = "Samira",
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        reply_to: SentMessage | int | None = None,
+    ) -> int:
+        """Queue a video note (the round video message, which has no caption); give the update_id."""
+        entry = self._new_file(
+            "video_note", "mp4", content, attributes={"length": length, "duration": duration}
+        )
+        return self._user_file_message(
+            user_id,
+            entry,
+            None,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
         )
 
     def user_sends_photo(
@@ -1866,26 +2259,23 @@ class FakeBotApi:
         chat_id: int | None = None,
         chat_type: str = "private",
         media_group_id: str | None = None,
+        reply_to: SentMessage | int | None = None,
     ) -> int:
         """Queue a photo message (three PhotoSize, the largest last); give the update_id.
 
         Photos sent together (an album) arrive as separate messages sharing a media_group_id.
         """
         entry = self._new_file("photo", "jpg", content)
-        payload: JSONDict = {"photo": self._photo_sizes(entry.file_id, entry.file_unique_id, len(content))}
-        if media_group_id is not None:
-            payload["media_group_id"] = media_group_id
-        for size in payload["photo"][:-1]:  # the thumbnails can be downloaded too
-            thumbnail = _FileEntry(
-                size["file_id"], size["file_unique_id"], f"{entry.file_path}.{size['width']}", content
-            )
-            with self._lock:
-                self._files[thumbnail.file_id] = thumbnail
-                self._files_by_path[thumbnail.file_path] = thumbnail
-        if caption is not None:
-            payload["caption"] = caption
-        return self._user_message(
-            user_id, payload, first_name=first_name, chat_id=chat_id, chat_type=chat_type
+        extra = {"media_group_id": media_group_id} if media_group_id is not None else None
+        return self._user_file_message(
+            user_id,
+            entry,
+            caption,
+            extra,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
         )
 
     def user_sends_document(
@@ -1899,23 +2289,19 @@ class FakeBotApi:
         first_name: str = "Samira",
         chat_id: int | None = None,
         chat_type: str = "private",
+        reply_to: SentMessage | int | None = None,
     ) -> int:
         """Queue a document message; give the update_id."""
         extension = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
-        entry = self._new_file("document", extension, content)
-        payload: JSONDict = {
-            "document": {
-                "file_name": file_name,
-                "mime_type": mime_type,
-                "file_id": entry.file_id,
-                "file_unique_id": entry.file_unique_id,
-                "file_size": len(content),
-            }
-        }
-        if caption is not None:
-            payload["caption"] = caption
-        return self._user_message(
-            user_id, payload, first_name=first_name, chat_id=chat_id, chat_type=chat_type
+        entry = self._new_file("document", extension, content, file_name=file_name, mime_type=mime_type)
+        return self._user_file_message(
+            user_id,
+            entry,
+            caption,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
         )
 
     def user_sends_sticker(
@@ -1926,12 +2312,10 @@ class FakeBotApi:
         first_name: str = "Samira",
         chat_id: int | None = None,
         chat_type: str = "private",
+        reply_to: SentMessage | int | None = None,
     ) -> int:
         """Queue a (static, regular) sticker message; give the update_id."""
-        entry = self._new_file("sticker", "webp", b"RIFF\x00\x00\x00\x00WEBPfake")
-        sticker = {
-            "file_id": entry.file_id,
-            "file_unique_id": entry.file_unique_id,
+        attributes = {
             "type": "regular",
             "width": 512,
             "height": 512,
@@ -1939,10 +2323,16 @@ class FakeBotApi:
             "is_video": False,
             "emoji": emoji,
             "set_name": "FakeStickers",
-            "file_size": len(entry.content),
         }
-        return self._user_message(
-            user_id, {"sticker": sticker}, first_name=first_name, chat_id=chat_id, chat_type=chat_type
+        entry = self._new_file("sticker", "webp", b"RIFF\x00\x00\x00\x00WEBPfake", attributes=attributes)
+        return self._user_file_message(
+            user_id,
+            entry,
+            None,
+            first_name=first_name,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            reply_to=reply_to,
         )
 
     def user_presses(
@@ -2118,6 +2508,22 @@ class FakeBotApi:
         """The parameters of every call of ``method``."""
         with self._lock:
             return [params for name, params in self.calls if name == method]
+
+    def callback_answer(self, update_id: int) -> AnsweredCallback | None:
+        """The answerCallbackQuery to a press (its update_id): the popup the user saw; None if unanswered."""
+        with self._lock:
+            return next((a for a in self.answered_callbacks if a.update_id == update_id), None)
+
+    async def wait_for_callback_answer(self, update_id: int, timeout: float = 5.0) -> AnsweredCallback:
+        """Wait until the bot answered the press queued as ``update_id``; give the answer."""
+        await self.wait_until(
+            lambda: self.callback_answer(update_id) is not None,
+            timeout,
+            what=f"an answerCallbackQuery to update {update_id}",
+        )
+        answer = self.callback_answer(update_id)
+        assert answer is not None
+        return answer
 
     def mark(self) -> None:
         """Make wait_for_messages and wait_for_calls count from now: "the next N messages"."""

@@ -14,7 +14,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageId,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError
 from telegram.ext import (
@@ -37,6 +45,8 @@ from tests.fakes.telegram_api import (
 
 TOKEN = "123456:ABC-fake_token"
 USER = 42
+WORKER = 77  # a social worker, in the staff group
+GROUP = -1001234567890
 KEYBOARD = InlineKeyboardMarkup(
     [[InlineKeyboardButton("Oui", callback_data="yes"), InlineKeyboardButton("Non", callback_data="no")]]
 )
@@ -457,6 +467,289 @@ async def test_json_and_form_requests_are_both_understood(api: FakeBotApi) -> No
     assert as_query.json()["result"]["text"] == "query"
     assert [params["text"] for params in api.calls_to("sendMessage")] == ["json", "123", "query"]
     assert api.calls_to("sendMessage")[0]["chat_id"] == USER
+
+
+# --------------------------------------------------------------------------- media relay and copies
+
+
+def messages_of(updates: tuple[Update, ...]) -> list[Message]:
+    messages = [update.message for update in updates]
+    assert all(message is not None for message in messages)
+    return [message for message in messages if message is not None]
+
+
+async def test_user_media_are_relayed_by_file_id(api: FakeBotApi, bot: Bot) -> None:
+    api.add_group(GROUP, chat_type="supergroup")
+    api.user_sends_voice(USER, duration=6)
+    api.user_sends_audio(USER, title="Entretien", performer="Samira")
+    api.user_sends_video(USER, caption="ma vidéo", width=640, height=360)
+    api.user_sends_video_note(USER, length=240)
+    api.user_sends_sticker(USER, emoji="🙏")
+    voice, audio, video, note, sticker = messages_of(await bot.get_updates())
+    assert voice.voice and audio.audio and video.video and note.video_note and sticker.sticker
+    assert (audio.audio.title, audio.audio.performer, audio.audio.file_name) == (
+        "Entretien",
+        "Samira",
+        "enregistrement.mp3",
+    )
+    assert (video.video.width, video.video.height, video.caption) == (640, 360, "ma vidéo")
+    assert note.video_note.length == 240
+
+    sent_voice = await bot.send_voice(
+        GROUP,
+        voice.voice.file_id,
+        caption="<b>Samira</b> : message vocal",
+        parse_mode=ParseMode.HTML,
+        reply_markup=KEYBOARD,
+    )
+    assert sent_voice.voice is not None and sent_voice.voice.file_id == voice.voice.file_id
+    assert sent_voice.voice.mime_type == "audio/ogg"
+    assert sent_voice.caption == "Samira : message vocal"
+    assert sent_voice.reply_markup == KEYBOARD
+    sent_audio = await bot.send_audio(GROUP, audio.audio.file_id, caption="audio")
+    assert sent_audio.audio is not None and sent_audio.audio.title == "Entretien"
+    sent_video = await bot.send_video(GROUP, video.video.file_id, reply_parameters=ReplyParameters(1))
+    assert sent_video.video is not None and sent_video.video.width == 640
+    sent_note = await bot.send_video_note(GROUP, note.video_note.file_id)
+    assert sent_note.video_note is not None and sent_note.video_note.length == 240
+    sent_sticker = await bot.send_sticker(GROUP, sticker.sticker.file_id, reply_markup=KEYBOARD)
+    assert sent_sticker.sticker is not None and sent_sticker.sticker.emoji == "🙏"
+
+    recorded = api.sent_messages(GROUP)
+    assert [m.method for m in recorded] == [
+        "sendVoice",
+        "sendAudio",
+        "sendVideo",
+        "sendVideoNote",
+        "sendSticker",
+    ]
+    assert [m.file.kind if m.file else None for m in recorded] == [
+        "voice",
+        "audio",
+        "video",
+        "video_note",
+        "sticker",
+    ]
+    relayed_voice = recorded[0]
+    assert relayed_voice.voice is not None and relayed_voice.voice.file_id == voice.voice.file_id
+    assert relayed_voice.voice.attributes == {"duration": 6}
+    assert relayed_voice.text == "<b>Samira</b> : message vocal"
+    assert relayed_voice.rendered_text == "Samira : message vocal"
+    assert relayed_voice.callback_data == ["yes", "no"]
+    assert api.calls_to("sendVoice")[0]["voice"] == voice.voice.file_id
+    assert recorded[2].reply_to_message_id == 1
+    assert recorded[4].callback_data == ["yes", "no"]
+    assert relayed_voice.describe() == (
+        f"#1 to {GROUP}: <sendVoice voice> '<b>Samira</b> : message vocal' buttons=['yes', 'no']"
+    )
+    assert not api.errors
+
+
+async def test_media_uploads_are_recorded_downloadable_and_sendable_again(api: FakeBotApi, bot: Bot) -> None:
+    api.add_user(USER)
+    voice = await bot.send_voice(USER, b"OggS-bot-voice", duration=3, caption="Réponse de Marc")
+    audio = await bot.send_audio(
+        USER, b"ID3-bot-audio", filename="consignes.mp3", performer="CISP", title="Consignes"
+    )
+    video = await bot.send_video(USER, b"mp4-video", filename="visite.mp4", width=640, height=360)
+    note = await bot.send_video_note(USER, b"mp4-round", length=240)
+    sticker = await bot.send_sticker(USER, b"RIFF-webp", emoji="👋")
+
+    assert voice.voice is not None and voice.voice.mime_type == "audio/ogg"
+    assert voice.caption == "Réponse de Marc"
+    assert audio.audio is not None and (audio.audio.title, audio.audio.file_name) == (
+        "Consignes",
+        "consignes.mp3",
+    )
+    assert audio.audio.mime_type == "audio/mpeg"
+    assert video.video is not None and (video.video.width, video.video.height) == (640, 360)
+    assert note.video_note is not None and note.video_note.length == 240
+    assert sticker.sticker is not None and sticker.sticker.emoji == "👋"
+
+    recorded_voice, recorded_audio, *_ = api.sent_messages(USER)
+    assert recorded_voice.voice is not None and recorded_voice.voice.content == b"OggS-bot-voice"
+    assert recorded_voice.voice.attributes == {"duration": 3}
+    assert recorded_audio.audio is not None and recorded_audio.audio.filename == "consignes.mp3"
+    file = await bot.get_file(voice.voice.file_id)
+    assert file.file_path is not None and file.file_path.startswith(f"{api.base_file_url}{TOKEN}/voice/")
+    assert bytes(await file.download_as_bytearray()) == b"OggS-bot-voice"
+
+    again = await bot.send_voice(USER, voice.voice.file_id)
+    assert again.voice is not None and again.voice.file_unique_id == voice.voice.file_unique_id
+    assert again.caption is None
+    assert api.calls_to("sendVoice")[1]["voice"] == voice.voice.file_id
+
+
+async def test_unknown_and_mismatched_file_ids_are_refused_like_telegram(api: FakeBotApi, bot: Bot) -> None:
+    api.user_sends_photo(USER)
+    api.user_sends_voice(USER)
+    photo, voice = messages_of(await bot.get_updates())
+    assert voice.voice is not None
+
+    with pytest.raises(BadRequest, match="Wrong file identifier/http url specified"):
+        await bot.send_voice(USER, "AwACAgQAAxkBAAIunknown")
+    with pytest.raises(BadRequest, match="Can't use file of type photo as voicenote"):
+        await bot.send_voice(USER, photo.photo[-1].file_id)
+    with pytest.raises(BadRequest, match="Can't use file of type voicenote as photo"):
+        await bot.send_photo(USER, voice.voice.file_id)
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{api.base_url}{TOKEN}/sendSticker", data={"chat_id": str(USER)})
+    assert response.status_code == 400
+    # python-telegram-bot lower-cases the descriptions it raises: the fake's own words are in api.errors.
+    assert [e.description for e in api.errors] == [
+        "Bad Request: wrong file identifier/HTTP URL specified",
+        "Bad Request: can't use file of type Photo as VoiceNote",
+        "Bad Request: can't use file of type VoiceNote as Photo",
+        "Bad Request: there is no sticker in the request",
+    ]
+    assert api.sent_messages(USER) == []
+
+    # Voice notes, audio, documents... are all documents to Telegram: the file_id crosses, and the
+    # message still shows a voice note.
+    as_document = await bot.send_document(USER, voice.voice.file_id)
+    assert as_document.voice is not None and as_document.document is None
+    [recorded] = api.sent_messages(USER)
+    assert recorded.method == "sendDocument"
+    assert recorded.voice is not None and recorded.voice.file_id == voice.voice.file_id
+
+
+async def test_copy_message_copies_the_content_only(api: FakeBotApi, bot: Bot) -> None:
+    api.add_group(GROUP, chat_type="supergroup")
+    photo_update = api.user_sends_photo(USER, caption="mon attestation")
+    text_update = api.user_sends(USER, "/aide j'ai une question")
+    voice_update = api.user_sends_voice(USER)
+    photo_id, text_id, voice_id = (
+        api.update(u)["message"]["message_id"] for u in (photo_update, text_update, voice_update)
+    )
+    photo_file_id = api.update(photo_update)["message"]["photo"][-1]["file_id"]
+
+    copied = await bot.copy_message(GROUP, USER, photo_id, reply_markup=KEYBOARD)
+    assert isinstance(copied, MessageId)
+    photo_copy = api.message(GROUP, copied.message_id)
+    assert (photo_copy.method, photo_copy.copied_from) == ("copyMessage", (USER, photo_id))
+    assert photo_copy.photo is not None and photo_copy.photo.file_id == photo_file_id
+    assert photo_copy.rendered_text == "mon attestation"
+    assert photo_copy.callback_data == ["yes", "no"]
+    assert photo_copy.describe().endswith("<copyMessage photo> 'mon attestation' buttons=['yes', 'no']")
+
+    # A text message keeps its text and entities: a caption means nothing to it.
+    text_copy = api.message(GROUP, (await bot.copy_message(GROUP, USER, text_id, caption="x")).message_id)
+    assert text_copy.file is None and text_copy.rendered_text == "/aide j'ai une question"
+    assert text_copy.entities == [{"type": "bot_command", "offset": 0, "length": 5}]
+    # A new caption replaces the original one, an empty one removes it.
+    voice_copy = api.message(
+        GROUP,
+        (
+            await bot.copy_message(
+                GROUP, USER, voice_id, caption="De <b>Samira</b>", parse_mode=ParseMode.HTML
+            )
+        ).message_id,
+    )
+    assert voice_copy.voice is not None and voice_copy.rendered_text == "De Samira"
+    assert voice_copy.entities == [{"type": "bold", "offset": 3, "length": 6}]
+    bare = api.message(GROUP, (await bot.copy_message(GROUP, USER, photo_id, caption="")).message_id)
+    assert bare.photo is not None and bare.rendered_text is None
+    # A bot message is copied too, the original keyboard left behind.
+    reminder = await bot.send_message(
+        USER, "<b>Rappel</b> demain", parse_mode=ParseMode.HTML, reply_markup=KEYBOARD
+    )
+    reminder_copy = api.message(GROUP, (await bot.copy_message(GROUP, USER, reminder.message_id)).message_id)
+    assert reminder_copy.rendered_text == "Rappel demain"
+    assert reminder_copy.entities == [{"type": "bold", "offset": 0, "length": 6}]
+    assert reminder_copy.reply_markup is None
+
+    # What the group sees, in a reply to the copy: the photo, with no link to the original.
+    reply_update = api.user_sends(
+        WORKER, "Je regarde", chat_id=GROUP, chat_type="supergroup", reply_to=copied.message_id
+    )
+    shown = api.update(reply_update)["message"]["reply_to_message"]
+    assert shown["photo"][-1]["file_id"] == photo_file_id
+    assert shown["caption"] == "mon attestation"
+    assert "forward_origin" not in shown and shown["from"]["is_bot"]
+
+    with pytest.raises(BadRequest, match="Message to copy not found"):
+        await bot.copy_message(GROUP, USER, 999)
+    assert await bot.delete_message(USER, photo_id)
+    with pytest.raises(BadRequest, match="Message to copy not found"):
+        await bot.copy_message(GROUP, USER, photo_id)
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.copy_message(GROUP, 31337, text_id)
+    api.block_bot(USER)
+    with pytest.raises(Forbidden, match="blocked by the user"):
+        await bot.copy_message(USER, GROUP, copied.message_id)
+
+
+async def test_a_group_press_reply_edit_and_popup(api: FakeBotApi, bot: Bot) -> None:
+    api.add_group(GROUP, title="Assistants sociaux", chat_type="supergroup")
+    ticket = await bot.send_message(GROUP, "Samira demande à être rappelée", reply_markup=KEYBOARD)
+
+    pressed = api.user_presses(WORKER, api.message(GROUP, ticket.message_id), "yes", first_name="Marc")
+    [update] = await bot.get_updates()
+    query = update.callback_query
+    assert query is not None and query.data == "yes"
+    assert query.from_user.id == WORKER and query.from_user.first_name == "Marc"
+    assert isinstance(query.message, Message)
+    assert (query.message.chat.id, query.message.chat.type, query.message.message_id) == (
+        GROUP,
+        "supergroup",
+        ticket.message_id,
+    )
+    assert api.callback_answer(pressed) is None
+    await bot.answer_callback_query(query.id, text="Vous prenez la demande", show_alert=True)
+    answer = await api.wait_for_callback_answer(pressed)
+    assert (answer.text, answer.show_alert) == ("Vous prenez la demande", True)
+
+    edited = await bot.edit_message_text(
+        "Pris en charge par Marc", chat_id=GROUP, message_id=ticket.message_id
+    )
+    assert isinstance(edited, Message) and edited.chat.type == "supergroup"
+    assert api.message(GROUP, ticket.message_id).text_history == [
+        "Samira demande à être rappelée",
+        "Pris en charge par Marc",
+    ]
+
+    # The worker answers in the group, replying to the ticket: by text, then by voice.
+    api.user_sends(
+        WORKER,
+        "Je l'appelle demain",
+        chat_id=GROUP,
+        chat_type="supergroup",
+        reply_to=ticket.message_id,
+        first_name="Marc",
+    )
+    api.user_sends_voice(
+        WORKER,
+        chat_id=GROUP,
+        chat_type="supergroup",
+        reply_to=api.message(GROUP, ticket.message_id),
+        first_name="Marc",
+    )
+    text_reply, voice_reply = messages_of(await bot.get_updates(offset=update.update_id + 1))
+    for reply in (text_reply, voice_reply):
+        replied = reply.reply_to_message
+        assert replied is not None and replied.message_id == ticket.message_id
+        assert replied.from_user is not None and replied.from_user.is_bot
+        assert replied.text == "Pris en charge par Marc"
+        assert reply.chat.id == GROUP and reply.from_user is not None and reply.from_user.id == WORKER
+    assert voice_reply.voice is not None
+
+    # The bot relays the voice note to the trainee.
+    api.add_user(USER)
+    relayed = await bot.copy_message(USER, GROUP, voice_reply.message_id)
+    relayed_voice = api.message(USER, relayed.message_id).voice
+    assert relayed_voice is not None and relayed_voice.file_id == voice_reply.voice.file_id
+
+    # A reply_to_message never holds a reply_to_message of its own, as on Telegram.
+    thanks = await bot.send_message(GROUP, "Merci", reply_parameters=ReplyParameters(text_reply.message_id))
+    assert thanks.reply_to_message is not None and thanks.reply_to_message.text == "Je l'appelle demain"
+    nested = api.user_sends(
+        WORKER, "De rien", chat_id=GROUP, chat_type="supergroup", reply_to=thanks.message_id
+    )
+    shown = api.update(nested)["message"]["reply_to_message"]
+    assert shown["text"] == "Merci" and "reply_to_message" not in shown
+    with pytest.raises(ValueError, match="no message 999"):
+        api.user_sends(WORKER, "?", chat_id=GROUP, chat_type="supergroup", reply_to=999)
+    assert not api.errors
 
 
 # --------------------------------------------------------------------------- webhook mode
