@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
+from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
+from bot.features import handoff
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
-from bot.storage.db import make_engine, make_session_factory, upgrade_database
+from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,28 @@ class App:
     session_factory: sessionmaker[Session]
     conversation: Conversation
     faq_watcher: FaqWatcher
+    outbox: Outbox
 
     def start(self) -> None:
         """Start the background work: watching the FAQ files."""
         self.faq_watcher.start()
+
+    def run_jobs(self) -> bool:
+        """Run the periodic jobs once: escalate unclaimed requests, post the day's summary.
+
+        Each job in its own transaction: a summary lost to a race with another process (it is posted
+        once a day) does not undo the escalations. Return whether pushes were written.
+        """
+        services = self.conversation.services
+        pushed = False
+        for job in (handoff.escalate_unclaimed, handoff.summarise_day):
+            try:
+                with unit_of_work(self.session_factory) as session:
+                    job(session, self.settings, services.office_hours, services.clock.now())
+                    pushed = pushed or bool(session.info.get(PUSHED))
+            except Exception:
+                log.exception("periodic job %s failed; it runs again at the next tick", job.__name__)
+        return pushed
 
     def close(self) -> None:
         """Stop the background work and release the database connections."""
@@ -95,4 +115,4 @@ def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     conversation = Conversation(session_factory, services)
     conversation.purge_expired_data()
     watcher = FaqWatcher(faq_service, settings.faq_reload_seconds)
-    return App(settings, engine, session_factory, conversation, watcher)
+    return App(settings, engine, session_factory, conversation, watcher, Outbox(session_factory, clock))

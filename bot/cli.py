@@ -19,6 +19,7 @@ from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.messages import IncomingMessage, Reply
+from bot.core.outbox import Dispatcher
 from bot.core.text import clean_text
 from bot.faq import FaqError, check_faq
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
@@ -78,13 +79,28 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
     """Parler avec le bot dans le terminal."""
     app = _build(_settings(ctx))
     channel = ConsoleChannel(user_id=user, user_name=display_name)
+    # What others send this person (a social worker's answer, an alert for staff) is printed as it
+    # comes: run `cisp-bot chat --user claire` in another terminal to answer as staff.
+    dispatcher = Dispatcher(app.outbox, {channel.name: channel}, recipient=user, poll_seconds=1.0)
 
     async def on_message(message: IncomingMessage) -> list[Reply]:
-        return await asyncio.to_thread(app.conversation.handle, message)
+        replies = await asyncio.to_thread(app.conversation.handle, message)
+        await dispatcher.dispatch_once()  # pushes for this very person come right after the answer
+        return replies
+
+    async def session() -> None:
+        await dispatcher.dispatch_once()  # what arrived while this person was away, first
+        stop = asyncio.Event()
+        pushes = asyncio.create_task(dispatcher.run(stop))
+        try:
+            await channel.start(on_message)
+        finally:
+            stop.set()
+            await pushes
 
     app.start()
     try:
-        asyncio.run(channel.start(on_message))
+        asyncio.run(session())
     except KeyboardInterrupt:
         click.echo()
     finally:
@@ -289,3 +305,27 @@ def staff_list(ctx: click.Context) -> None:
         members = [(m.first_name, m.role, m.channel, m.external_id) for m in list_staff(session)]
     for name, role, channel, external_id in members:
         click.echo(f"{name}\t{role}\t{channel} {external_id}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Une ligne JSON (liste d'objets).")
+@click.pass_context
+def tickets(ctx: click.Context, as_json: bool) -> None:
+    """Lister les demandes ouvertes (« Parler à quelqu'un »), les plus anciennes d'abord."""
+    from bot.features.handoff import open_tickets, ticket_record
+
+    with _database(ctx) as session:
+        records = [ticket_record(ticket) for ticket in open_tickets(session)]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("Aucune demande ouverte.")
+        return
+    for record in records:
+        who = f"suivie par {record['worker']}" if record["worker"] else "en attente"
+        subject = f" « {record['subject']} »" if record["subject"] else ""
+        click.echo(
+            f"n°{record['id']}\t{record['opened_at'][:16].replace('T', ' ')}\t{record['trainee']}"
+            f" ({record['channel']})\t{who}{subject}"
+        )

@@ -88,6 +88,37 @@ class Settings(BaseSettings):
         description="Folder for what the bot keeps besides the database: a copy of the last valid FAQ",
     )
     log_level: str = Field(default="WARNING", description="Python logging level")
+    office_hours: str = Field(
+        default="lun-jeu 09:00-12:00 13:00-16:30; ven 09:00-12:00",
+        description="When the social workers answer, Brussels time (Belgian public holidays are closed)",
+    )
+    centre_closures: str = Field(
+        default="",
+        description="Extra closed days, comma-separated: 2026-12-24, 2026-12-28..2026-12-31",
+    )
+    handoff_escalation_minutes: int = Field(
+        default=30, ge=1, description="Office-hours minutes before an unclaimed request alerts again"
+    )
+    ticket_retention_days: int = Field(
+        default=30, ge=1, description="Days a closed request to a person (and its messages) is kept"
+    )
+
+    @field_validator("office_hours")
+    @classmethod
+    def _readable_office_hours(cls, value: str) -> str:
+        # Checked at start, not when a trainee first asks for a person.
+        from bot.features.office_hours import parse_office_hours
+
+        parse_office_hours(value)
+        return value
+
+    @field_validator("centre_closures")
+    @classmethod
+    def _readable_closures(cls, value: str) -> str:
+        from bot.features.office_hours import parse_closed_dates
+
+        parse_closed_dates(value)
+        return value
 
     @field_validator("filieres")
     @classmethod

@@ -19,9 +19,13 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import create_web_app
 from bot.core.messages import IncomingMessage, Reply
+from bot.core.outbox import Dispatcher
 from bot.faq import FaqError
 
 log = logging.getLogger(__name__)
+
+# How often the periodic jobs (escalations, the day's summary) look for work.
+JOBS_INTERVAL_SECONDS = 60.0
 
 
 class NothingToServe(Exception):
@@ -90,6 +94,12 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         future.add_done_callback(_log_failure)
 
     app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)
+    # Pushes (relays, alerts) leave through the outbox: woken by each conversation turn that wrote
+    # one, and polling for those written by the periodic jobs or by another process.
+    dispatcher = Dispatcher(app.outbox, {telegram.name: telegram})
+    app.conversation.on_push = dispatcher.wake
+    background_stop = asyncio.Event()
+    background: list[asyncio.Task[None]] = []
     server: _Server | None = None
     server_task: asyncio.Task[None] | None = None
     app.start()
@@ -118,9 +128,18 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             ) from error
         if app.conversation.services.faq.last_error is not None:
             alert_staff_of_faq_error(app.conversation.services.faq.last_error)
+        background.append(asyncio.create_task(dispatcher.run(background_stop)))
+        background.append(asyncio.create_task(_run_jobs(app, dispatcher, background_stop)))
         await stop.wait()
         log.info("stopping")
     finally:
+        background_stop.set()
+        # What the dispatcher is sending finishes; what it has not taken stays in the outbox for the
+        # next start.
+        for task in background:
+            with contextlib.suppress(Exception):
+                await task
+        app.conversation.on_push = None
         await telegram.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
@@ -128,3 +147,12 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 await server_task
         app.conversation.services.faq.on_reload_failure.remove(alert_staff_of_faq_error)
         app.close()
+
+
+async def _run_jobs(app: App, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+    """Run the periodic jobs every JOBS_INTERVAL_SECONDS until stop is set."""
+    while not stop.is_set():
+        if await asyncio.to_thread(app.run_jobs):
+            dispatcher.wake()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=JOBS_INTERVAL_SECONDS)

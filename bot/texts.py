@@ -5,8 +5,9 @@ Kept in one place so that wording can be reviewed (and later translated) without
 
 from __future__ import annotations
 
-# Raise when the consent text changes what is kept; 2: unanswered questions are kept for the admins.
-CONSENT_VERSION = 2
+# Raise when the consent text changes what is kept; 2: unanswered questions are kept for the admins;
+# 3: the messages of a request to talk to a person are kept until it is closed, and then for a while.
+CONSENT_VERSION = 3
 
 # Buttons (at most 20 characters: WhatsApp reply buttons cut longer titles).
 BUTTON_ASK = "Poser une question"
@@ -22,6 +23,17 @@ BUTTON_FILIERE_UNKNOWN = "Autre / ne sais pas"
 BUTTON_FORGET_YES = "Oui, tout effacer"
 BUTTON_FORGET_NO = "Non, garder"
 BUTTON_INTRODUCE = "Me présenter"
+BUTTON_SKIP = "Passer"
+BUTTON_BACK_TO_BOT = "Retour au robot"
+BUTTON_CANCEL_REQUEST = "Annuler ma demande"
+BUTTON_REPLY = "Répondre"
+BUTTON_HELPED_YES = "👍 Oui"
+BUTTON_HELPED_NO = "👎 Non"
+# Staff buttons (Telegram shows longer titles).
+BUTTON_CLAIM = "✋ Je prends"
+BUTTON_CLOSE = "✔️ Terminé"
+BUTTON_DRAFT = "📝 En faire une fiche FAQ"
+BUTTON_TICKETS = "📋 Demandes ouvertes"
 
 WELCOME = "👋 Bonjour ! Je suis le robot d'aide de {centre}."
 WELCOME_WHAT = "Je réponds à vos questions sur l'ordinateur prêté, l'e-mail, le CV et la recherche d'emploi."
@@ -39,9 +51,12 @@ CONSENT_DETAILS = (
     "• le numéro de votre compte dans l'application (pour vous répondre) ;\n"
     "• la date de votre accord et celle de votre dernier message (pas son texte) ;\n"
     "• si vous voulez des rappels, la langue des réponses, et l'étape où vous êtes dans la conversation ;\n"
-    "• les questions que je n'ai pas comprises, pendant {miss_retention}.\n"
+    "• les questions que je n'ai pas comprises, pendant {miss_retention} ;\n"
+    "• si vous demandez à parler à quelqu'un : les messages de cette demande, jusqu'à {ticket_retention} "
+    "après sa fin.\n"
     "Pourquoi : pour vous appeler par votre prénom et vous donner les bonnes infos.\n"
-    "Qui peut le voir : l'équipe du centre qui s'occupe de ce robot (les questions, sans votre nom).\n"
+    "Qui peut le voir : l'équipe du centre qui s'occupe de ce robot (les questions, sans votre nom), "
+    "et la personne qui répond à votre demande.\n"
     "Combien de temps : tout est effacé après {retention} sans message.\n"
     "Voir vos données : /mesdonnees. Tout effacer : /oublier."
 )
@@ -71,7 +86,6 @@ ASK_QUESTION = "✏️ Écrivez votre question en quelques mots."
 
 NOT_YET_BOOKING = "📅 Prendre rendez-vous dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
 NOT_YET_SESSIONS = "🗓️ Voir vos séances dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
-NOT_YET_PERSON = "🙋 Parler à quelqu'un dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
 MEANWHILE_CONTACT = "En attendant, adressez-vous à {contact}."
 NOT_YET_SESSIONS_MEANWHILE = "En attendant, votre formateur ou votre formatrice vous donne l'horaire."
 
@@ -105,7 +119,9 @@ ATTACHMENT = {
     "location": "📍 Je ne peux pas utiliser une position. Écrivez votre question, s'il vous plaît.",
     "contact": "📇 Je ne garde pas les contacts envoyés. Écrivez votre question, s'il vous plaît.",
 }
+ATTACHMENT_NOT_PASSED = "(Une pièce jointe ({kind}) n'a pas pu être transmise ici : demandez-la autrement.)"
 ATTACHMENT_OTHER = "Je ne peux lire que le texte. Écrivez votre question, s'il vous plaît."
+STAFF_ONLY = "Réservé à l'équipe du centre."
 UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour voir ce que je sais faire."
 STALE_BUTTON = "Ce bouton n'est plus valable."
 INTERNAL_ERROR = (
@@ -116,6 +132,7 @@ MY_DATA_NONE = "Je ne garde rien sur vous."
 MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
 MY_DATA_FOOTER = (
     "Je ne garde pas vos autres messages. Les questions non comprises sont effacées après {miss_retention}. "
+    "Une demande à une personne est effacée {ticket_retention} après sa fin. "
     "Tout est effacé après {retention} sans message. Pour tout effacer maintenant : /oublier"
 )
 FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus vous reconnaître."
@@ -140,6 +157,69 @@ FAQ_RELOAD_FAILED = (
     "⚠️ Les fichiers FAQ modifiés ont des erreurs. Le bot continue avec l'ancienne version.\n{problems}"
 )
 NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Appuyez sur « Me présenter »."
+
+# Talking to a person (trainee side).
+HANDOFF_NEEDS_ACCOUNT = (
+    "🙋 Pour vous mettre en contact avec une personne, je dois garder votre prénom et vos messages. "
+    "Appuyez sur « Me présenter »."
+)
+HANDOFF_OR_CALL = "Vous pouvez aussi vous adresser à {contact}."
+HANDOFF_ASK_SUBJECT = "🙋 D'accord. En une phrase, c'est à quel sujet ?"
+HANDOFF_ASK_SUBJECT_NEXT = "Vous pouvez aussi appuyer sur « Passer »."
+HANDOFF_OPENED = "✅ C'est noté, {name}. Votre demande est transmise à l'équipe."
+HANDOFF_OPEN_NOW = "Le bureau est ouvert : une personne vous répond ici dès que possible."
+HANDOFF_CLOSED_NOW = "Le bureau est fermé. Une personne vous répondra ici dès {when}."
+HANDOFF_NO_HOURS = "Une personne vous répondra ici dès que possible."
+HANDOFF_WRITE_HERE = (
+    "Écrivez ici ce que vous voulez dire : je le transmets. Ces messages sont gardés jusqu'à "
+    "{ticket_retention} après la fin de la demande."
+)
+HANDOFF_ALREADY_OPEN = "🙋 Votre demande est déjà transmise. Écrivez votre message ici : je le transmets."
+HANDOFF_RELAYED = "✓ Transmis."
+HANDOFF_BACK = "D'accord. Votre demande reste ouverte : la réponse arrivera ici."
+HANDOFF_CANCELLED = "Votre demande est annulée."
+HANDOFF_TAKEN = "🙋 {worker} a pris votre demande. Vous allez recevoir sa réponse ici."
+HANDOFF_FROM_WORKER = "💬 {worker} : {text}"
+HANDOFF_FROM_WORKER_FILE = "💬 {worker} vous envoie ceci :"
+HANDOFF_CLOSED_BY_WORKER = "✔️ {worker} a terminé la conversation."
+HANDOFF_FEEDBACK_QUESTION = "Est-ce que cette aide vous a servi ?"
+HANDOFF_FEEDBACK_THANKS = "Merci pour votre avis ! 🙏"
+HANDOFF_NOT_OPEN = "Cette demande est terminée."
+HANDOFF_STAFF_SELF = "Vous faites partie de l'équipe 🙂 Les demandes des stagiaires : /tickets"
+
+# Talking to a person (staff side).
+TICKET_ALERT = "🙋 Demande n°{id} : {name}{filiere}, sur {channel}.\nOuverte {opened}."
+TICKET_ALERT_SUBJECT = "Sujet : « {subject} »"
+TICKET_ALERT_CONTEXT = "Ses dernières questions au robot :"
+TICKET_ALERT_HOW = "Pour répondre : « Je prends », puis écrivez-moi en privé, ou répondez à ce message."
+TICKET_NEW_MESSAGE = "💬 Demande n°{id} ({name}), nouveau message en attente : {text}"
+TICKET_TRAINEE_SAYS = "💬 {name} (n°{id}) : {text}"
+TICKET_TRAINEE_FILE = "📎 {name} (n°{id}) envoie ceci :"
+TICKET_CLAIMED = "✋ {worker} prend la demande n°{id} ({name})."
+TICKET_CLAIMED_MARK = "✋ Prise par {worker}."
+TICKET_YOURS = (
+    "Vous suivez la demande n°{id} de {name}{filiere}. Écrivez-moi ici : je transmets à {name}, "
+    "signé de votre prénom. Quand c'est fini : « Terminé »."
+)
+TICKET_ALREADY_TAKEN = "La demande n°{id} est déjà suivie par {worker}."
+TICKET_NOT_OPEN = "La demande n°{id} est terminée."
+TICKET_UNKNOWN = "Je ne trouve pas cette demande."
+TICKET_SENT = "✓ Envoyé à {name}."
+TICKET_NONE_FOLLOWED = "Vous ne suivez aucune demande en ce moment. Les demandes ouvertes : /tickets"
+TICKET_CLOSED_STAFF = "✔️ Demande n°{id} terminée."
+TICKET_CLOSED_GROUP = "✔️ Demande n°{id} ({name}) terminée par {worker}."
+TICKET_CANCELLED_BY_TRAINEE = "↩️ {name} a annulé la demande n°{id}."
+TICKET_ESCALATED = "⏰ La demande n°{id} ({name}) attend depuis {minutes} minutes de bureau. Qui la prend ?"
+TICKET_LIST_EMPTY = "📋 Aucune demande ouverte."
+TICKET_LIST_TITLE = "📋 Demandes ouvertes :"
+TICKET_LIST_LINE = "• n°{id} · {name}{filiere} · {channel} · depuis {opened} · {who}"
+TICKET_WAITING = "en attente"
+TICKET_FOLLOWED_BY = "suivie par {worker}"
+TICKET_DAY_SUMMARY = "📋 Fin de journée : {count} demande(s) encore ouverte(s)."
+TICKET_DAY_SUMMARY_NONE = "📋 Fin de journée : aucune demande ouverte. 👍"
+TICKET_DRAFT_WRITTEN = "📝 Brouillon écrit : {path}. Un·e admin le relit avant de le publier."
+TICKET_DRAFT_EMPTY = "Il n'y a pas de réponse à transformer en fiche dans cette demande."
+TICKET_FOLLOW = "Vous écrivez maintenant à {name} (demande n°{id})."
 
 
 def retention_text(days: int) -> str:

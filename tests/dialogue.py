@@ -10,7 +10,8 @@
     ''')
 
 `> text` sends text, or presses the button of the last answer whose title is exactly text (as the
-console does); `> [raw payload]` sends a raw (possibly forged) payload; `> (voice)` an attachment.
+console does); `> [raw payload]` sends a raw (possibly forged) payload; `> (voice)` an attachment;
+`> (received)` takes what others pushed to this user (a relay, an alert) from the outbox.
 `< fragment` expects a reply containing fragment, after the previously matched one.
 `[A] [B]` expects exactly these buttons, in order, over all replies of the last answer.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.core.conversation import Conversation
 from bot.core.messages import Button, IncomingMessage, Reply
+from bot.core.outbox import Outbox
 
 
 @dataclass
@@ -69,6 +71,23 @@ class Chat:
             IncomingMessage(self.channel, self.user_id, button_id=payload, user_name=self.user_name)
         )
 
+    def received(self) -> list[Reply]:
+        """Take what was pushed to this user (relays, alerts) from the outbox, as a dispatcher does."""
+        outbox = Outbox(self.conversation.session_factory, self.conversation.services.clock)
+        replies: list[Reply] = []
+        for item in outbox.take([self.channel], recipient=self.user_id, limit=100):
+            replies.extend(item.replies)
+            if item.attachment is not None:
+                replies.append(Reply(f"({item.attachment.kind} {item.attachment.ref})"))
+            outbox.sent(item, [])
+        self.transcript.append("(received)")
+        for reply in replies:
+            self.transcript.append(f"< {reply.text}")
+            if reply.buttons:
+                self.transcript.append(" ".join(f"[{button.title}]" for button in reply.buttons))
+        self.last = replies
+        return replies
+
     def attach(self, kind: str) -> list[Reply]:
         self.transcript.append(f"> ({kind})")
         return self._send(IncomingMessage(self.channel, self.user_id, attachment=kind))
@@ -113,6 +132,8 @@ class Chat:
     def _play(self, sent: str) -> None:
         if sent.startswith("[") and sent.endswith("]"):
             self.press_payload(sent[1:-1])
+        elif sent == "(received)":
+            self.received()
         elif sent.startswith("(") and sent.endswith(")"):
             self.attach(sent[1:-1])
         elif any(button.title == sent for button in self.buttons):

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from bot.channels.base import MessageHandler, numbered_buttons
 from bot.core.messages import Button, IncomingMessage, Reply
+from bot.core.outbox import Push
 from bot.core.text import fold
 
 BOT_PREFIX = "🤖 "
@@ -91,6 +92,16 @@ class ConsoleChannel:
     async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
         """Print pushed messages (the console has only one user)."""
         self._render(replies)
+
+    async def push(self, item: Push) -> list[str]:
+        """Print an outbox push addressed to this console's user (a relay, an alert)."""
+        replies = list(item.replies)
+        if item.attachment is not None:
+            replies.append(Reply(f"[pièce jointe : {item.attachment.kind}]"))
+        if self.interactive:
+            self._write("\n")
+        self._render(replies)
+        return []
 
     async def stop(self) -> None:
         """Stop reading after the current line."""

@@ -32,6 +32,7 @@ from bot.channels.base import MessageHandler
 from bot.config import Settings
 from bot.core.conversation import STAFF_COMMANDS
 from bot.core.messages import IncomingMessage, Reply
+from bot.core.outbox import Push
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,17 @@ def _command(text: str | None) -> str | None:
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].casefold() if len(text) > 1 else None
 
 
+def attachment_ref(message: Message) -> str | None:
+    """Return "<kind>:<file_id>" of a message's file, so that it can be sent on without a download."""
+    if message.photo:
+        return f"photo:{message.photo[-1].file_id}"  # the largest size
+    for kind in ("voice", "audio", "video_note", "document", "video", "animation", "sticker"):
+        media = getattr(message, kind)
+        if media is not None:
+            return f"{kind}:{media.file_id}"
+    return None
+
+
 def attachment_kind(message: Message) -> str | None:
     """Name what a message carries besides text, in the conversation's words."""
     if message.voice or message.audio or message.video_note:
@@ -262,14 +274,18 @@ class TelegramChannel:
         delivery = f"{self._bot_id}:{update.update_id}"
         query = update.callback_query
         if query is not None:
-            if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-                return None  # buttons are only ever sent in private chats
+            chat = update.effective_chat
+            if chat is None or (
+                chat.type != ChatType.PRIVATE and chat.id != self.settings.telegram_staff_chat_id
+            ):
+                return None  # buttons are only sent in private chats and in the staff group
             return IncomingMessage(
                 CHANNEL,
                 str(query.from_user.id),
                 button_id=query.data or "",
                 user_name=query.from_user.first_name,
                 delivery_id=delivery,
+                chat_id=None if chat.type == ChatType.PRIVATE else str(chat.id),
             )
         message = update.message
         if message is None or message.from_user is None or message.from_user.is_bot:
@@ -283,12 +299,22 @@ class TelegramChannel:
             if len(self._albums) > ALBUM_MEMORY:
                 self._albums.clear()
             self._albums[chat.id] = message.media_group_id
-        # In groups the bot only serves staff commands, in the staff group; it ignores the chatter, and
-        # never starts a trainee's dialogue there (its answers would be read by everyone).
-        if chat.type != ChatType.PRIVATE and not (
-            chat.id == self.settings.telegram_staff_chat_id and _command(text) in STAFF_COMMANDS
-        ):
-            return None
+        # In groups the bot only serves the staff group: staff commands, and replies to its own messages
+        # (a worker answering a ticket alert). It ignores the chatter, and never starts a trainee's
+        # dialogue there (its answers would be read by everyone).
+        reply_to = None
+        if chat.type != ChatType.PRIVATE:
+            if chat.id != self.settings.telegram_staff_chat_id:
+                return None
+            replied = message.reply_to_message
+            if (
+                replied is not None
+                and replied.from_user is not None
+                and str(replied.from_user.id) == self._bot_id
+            ):
+                reply_to = f"{chat.id}:{replied.message_id}"
+            elif _command(text) not in STAFF_COMMANDS:
+                return None
         return IncomingMessage(
             CHANNEL,
             str(message.from_user.id),
@@ -296,12 +322,19 @@ class TelegramChannel:
             attachment=attachment_kind(message),
             user_name=message.from_user.first_name,
             delivery_id=delivery,
+            attachment_ref=attachment_ref(message),
+            chat_id=None if chat.type == ChatType.PRIVATE else str(chat.id),
+            reply_to=reply_to,
         )
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = self.incoming(update)
         chat = update.effective_chat
-        if update.callback_query is not None:
+        if update.callback_query is not None and message is not None and message.chat_id is not None:
+            # A button of the staff group ("Je prends"): its keyboard stays until the claim is decided
+            # (the winner's claim rewrites the alert); another worker's tap gets an answer, not silence.
+            await self._answer_query(update)
+        elif update.callback_query is not None:
             fresh = await self._settle_pressed_button(update)
             if message is not None and not fresh:
                 # Its keyboard was already gone: a second tap on a button already handled.
@@ -314,14 +347,20 @@ class TelegramChannel:
             replies = [Reply(reply.text) for reply in replies]  # no buttons in groups
         await self._deliver(chat.id, replies)
 
-    async def _settle_pressed_button(self, update: Update) -> bool:
-        """Stop the spinner and take the keyboard away; return False when it was already taken away."""
+    async def _answer_query(self, update: Update) -> None:
+        """Stop the button's spinner."""
         query = update.callback_query
         assert query is not None
         try:
             await query.answer()
         except TelegramError as error:
             log.info("callback query not answered: %s", error)
+
+    async def _settle_pressed_button(self, update: Update) -> bool:
+        """Stop the spinner and take the keyboard away; return False when it was already taken away."""
+        query = update.callback_query
+        assert query is not None
+        await self._answer_query(update)
         if query.message is None or not isinstance(query.message, Message):
             return True
         if not query.message.reply_markup:
@@ -368,6 +407,76 @@ class TelegramChannel:
                 if lock is not None and not lock.locked():
                     del self._push_locks[stale]
 
+    async def push(self, item: Push) -> list[str]:
+        """Deliver an outbox push: rewrite a message, or send replies (paced) then a passed-on file."""
+        chat_id = int(item.recipient)
+        if item.edit is not None:
+            await self._edit(item)
+            return []
+        refs: list[str] = []
+        async with self._push_locks[chat_id]:
+            messages = self._messages(item.replies)
+            for piece, markup in messages:
+                await self._pace(chat_id)
+                sent = await self._send_with_retries(chat_id, piece, markup)
+                if sent is not None:
+                    refs.append(f"{sent.chat_id}:{sent.message_id}")
+            if item.attachment is not None:
+                await self._pace(chat_id)
+                await self._send_attachment(chat_id, item)
+        return refs
+
+    async def _pace(self, chat_id: int) -> None:
+        wait = self._last_push.get(chat_id, 0.0) + PUSH_INTERVAL_SECONDS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_push[chat_id] = time.monotonic()
+
+    async def _edit(self, item: Push) -> None:
+        assert item.edit is not None
+        chat_text, _, message_text = item.edit.partition(":")
+        reply = item.replies[-1] if item.replies else Reply("")
+        try:
+            await self.application.bot.edit_message_text(
+                html.escape(split_text(reply.text)[0], quote=False),
+                chat_id=int(chat_text),
+                message_id=int(message_text),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply),
+            )
+        except BadRequest as error:
+            # Too old to edit, deleted, or already as wanted: the change was shown another way too.
+            log.info("message not rewritten: %s", error)
+
+    async def _send_attachment(self, chat_id: int, item: Push) -> None:
+        attachment = item.attachment
+        assert attachment is not None
+        kind, _, file_id = attachment.ref.partition(":")
+        senders = {
+            "photo": self.application.bot.send_photo,
+            "voice": self.application.bot.send_voice,
+            "audio": self.application.bot.send_audio,
+            "video_note": self.application.bot.send_video_note,
+            "document": self.application.bot.send_document,
+            "video": self.application.bot.send_video,
+            "animation": self.application.bot.send_animation,
+            "sticker": self.application.bot.send_sticker,
+        }
+        send = senders.get(kind)
+        if attachment.channel != CHANNEL or send is None or not file_id:
+            # A file from another platform cannot be sent on by reference: say where it is.
+            note = texts.ATTACHMENT_NOT_PASSED.format(kind=attachment.kind)
+            await self._send_with_retries(chat_id, html.escape(note, quote=False), None)
+            return
+        try:
+            await send(chat_id, file_id)
+        except Forbidden:
+            log.warning("chat %s blocked the bot; file not delivered", chat_id)
+        except BadRequest as error:
+            log.warning("file not passed on: %s", error)
+            note = texts.ATTACHMENT_NOT_PASSED.format(kind=attachment.kind)
+            await self._send_with_retries(chat_id, html.escape(note, quote=False), None)
+
     async def alert_staff(self, text: str) -> bool:
         """Post an alert in the staff group; return whether there is one to post to."""
         chat_id = self.settings.telegram_staff_chat_id
@@ -392,21 +501,22 @@ class TelegramChannel:
                 messages.append((html.escape(piece, quote=False), markup))
         return messages
 
-    async def _send_with_retries(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    async def _send_with_retries(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Message | None:
         """Send one message; wait out flood limits (never drop), retry network errors with backoff."""
         network_failures = 0
         while True:
             try:
-                await self.application.bot.send_message(
+                return await self.application.bot.send_message(
                     chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
                 )
-                return
             except RetryAfter as error:
                 delay = error.retry_after
                 seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
                 if self._stopping and seconds > STOPPING_PATIENCE_SECONDS:
                     log.error("stopping: message to chat %s not sent (flood limit, %.0f s)", chat_id, seconds)
-                    return
+                    return None
                 log.warning("Telegram flood limit: waiting %.0f s before sending again", seconds)
                 await asyncio.sleep(seconds)
             except ChatMigrated as error:
@@ -415,14 +525,14 @@ class TelegramChannel:
             except Forbidden:
                 # The person blocked the bot: nothing will ever get through.
                 log.warning("chat %s blocked the bot; message not delivered", chat_id)
-                return
+                return None
             except BadRequest:
                 log.exception("Telegram refused a message to chat %s", chat_id)
                 if text != self._fallback_text:
                     # Never silence: the person gets a plain message rather than nothing.
                     text, markup = self._fallback_text, None
                     continue
-                return
+                return None
             except NetworkError:
                 # A timed-out request may still have reached Telegram: a retry can then show the
                 # message twice, which is better than losing it.

@@ -17,11 +17,12 @@ from sqlalchemy.sql.expression import Executable
 
 from bot import texts
 from bot.core.messages import IncomingMessage, Reply
+from bot.core.outbox import PUSHED
 from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
 from bot.core.turn import Services, State, Turn
-from bot.features import faq, language, menu, onboarding, privacy, staff
+from bot.features import faq, handoff, language, menu, onboarding, privacy, staff
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.db import unit_of_work
@@ -52,12 +53,13 @@ BUTTON_STEPS: dict[Action, Callable[[Turn, str], list[Reply]]] = {
     Action.NAME: onboarding.on_name_button,
     Action.FILIERE: onboarding.on_filiere,
     Action.LANGUAGE: language.on_language,
+    Action.TICKET: handoff.on_button,
 }
 # What may interrupt onboarding without ending it: looking at or erasing one's data, help.
 ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
 )
-STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps"})
+STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps", "tickets"})
 # Retention counts in days: the last message's time needs no more precision than this, which spares an
 # UPDATE on most messages.
 LAST_SEEN_PRECISION = timedelta(hours=1)
@@ -65,6 +67,13 @@ LAST_SEEN_PRECISION = timedelta(hours=1)
 DELIVERY_MEMORY = timedelta(days=7)
 # How often expired data is erased while the bot runs (also once at start).
 PURGE_INTERVAL = timedelta(hours=6)
+
+
+def _command_name(text: str) -> str:
+    """Return the command of a text starting with "/" ("/Stats@cisp_bot now" -> "stats")."""
+    word = text[1:].partition(" ")[0]
+    # Telegram appends the bot's name in groups: /start@cisp_bot.
+    return word.split("@", 1)[0].casefold()
 
 
 @functools.cache
@@ -107,9 +116,16 @@ class Conversation:
     def __init__(self, session_factory: sessionmaker[Session], services: Services) -> None:
         self._session_factory = session_factory
         self.services = services
+        # Called after a commit that wrote pushes (the runner wakes its outbox dispatcher).
+        self.on_push: Callable[[], None] | None = None
         self._purge_lock = threading.Lock()
         self._next_purge: datetime | None = None
         self._throttle = Throttle(services.settings.throttle_messages_per_minute)
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """Return the factory of the sessions this conversation works in."""
+        return self._session_factory
 
     def handle(self, message: IncomingMessage) -> list[Reply]:
         """Return the replies to one message; never raise, never lose what was stored.
@@ -149,6 +165,7 @@ class Conversation:
             with unit_of_work(self._session_factory) as session:
                 privacy.purge_inactive(session, now, settings.data_retention_days)
                 privacy.purge_old_misses(session, now, settings.faq_miss_retention_days)
+                handoff.purge_closed(session, now, settings.ticket_retention_days)
                 session.execute(
                     delete(ProcessedDelivery).where(ProcessedDelivery.processed_at < now - DELIVERY_MEMORY)
                 )
@@ -178,6 +195,9 @@ class Conversation:
             ):
                 turn.user.last_seen_at = now
             admin_id = user.id if user is not None and user.role == Role.ADMIN.value else None
+            pushed = bool(session.info.get(PUSHED))
+        if pushed and self.on_push is not None:
+            self.on_push()
         # After the commit: a notice must not be counted as told for a message that was rolled back.
         notice = self.services.faq.error_notice_for(admin_id) if admin_id is not None else None
         return [Reply(notice), *replies] if notice else replies
@@ -195,12 +215,20 @@ class Conversation:
 
     def _route(self, turn: Turn) -> list[Reply]:
         message = turn.message
+        if message.chat_id is not None:
+            return self._in_staff_group(turn)
         if message.button_id is not None:
             payload = parse(message.button_id)
             if payload is None:
                 log.info("stale or forged button payload (%s)", message.channel)
                 return [Reply(texts.STALE_BUTTON), *onboarding.resume(turn)]
             return self._on_button(turn, payload)
+        if turn.state is State.IN_TICKET and not turn.text.startswith("/"):
+            relayed = handoff.trainee_message(turn)
+            if relayed:
+                return relayed  # else the ticket was closed meanwhile: the bot answers as usual
+        if turn.state is State.STAFF_TICKET and not turn.text.startswith("/"):
+            return handoff.staff_message(turn)
         if message.attachment and not turn.text:
             reply = texts.ATTACHMENT.get(message.attachment, texts.ATTACHMENT_OTHER)
             return [Reply(reply, (menu.PERSON_BUTTON, menu.MENU_BUTTON))]
@@ -209,6 +237,27 @@ class Conversation:
         if turn.text.startswith("/"):
             return self._on_command(turn)
         return self._on_text(turn)
+
+    def _in_staff_group(self, turn: Turn) -> list[Reply]:
+        """Serve the staff group: staff commands, "Je prends", and replies to ticket alerts. Nothing else."""
+        message = turn.message
+        if turn.text.startswith("/"):
+            # Only staff commands: a dialogue started here would be read by everyone.
+            if _command_name(turn.text) not in STAFF_COMMANDS:
+                return []
+            return self._on_command(turn)  # refused and logged there for anyone but staff
+        if not turn.is_staff:
+            # A trainee in the staff group, pressing a staff button or replying to an alert.
+            staff.refuse(turn, "group")
+            return [Reply(texts.STAFF_ONLY)] if message.button_id else []
+        if message.button_id is not None:
+            payload = parse(message.button_id)
+            if payload is None or payload.action is not Action.TICKET:
+                return []
+            return handoff.on_button(turn, payload.argument)
+        if message.reply_to is not None:
+            return handoff.reply_in_group(turn, message.reply_to)
+        return []
 
     def _on_button(self, turn: Turn, payload: Payload) -> list[Reply]:
         if payload.action is Action.GO:
@@ -227,12 +276,18 @@ class Conversation:
             return menu.ask_question(turn)
         if target == "help":
             return menu.show_help(turn)
+        if target == "person":
+            return handoff.start(turn)
+        if target == "tickets":
+            if not turn.is_staff:
+                staff.refuse(turn, "tickets")
+                return [Reply(texts.STALE_BUTTON), *menu.show_menu(turn)]
+            return handoff.list_tickets(turn)
         return menu.not_built_yet(turn, target)
 
     def _on_command(self, turn: Turn) -> list[Reply]:
-        word, _, rest = turn.text[1:].partition(" ")
-        # Telegram appends the bot's name in groups: /start@cisp_bot.
-        name = word.split("@", 1)[0].casefold()
+        name = _command_name(turn.text)
+        rest = turn.text[1:].partition(" ")[2]
         if name in STAFF_COMMANDS:
             if not turn.is_staff:
                 staff.refuse(turn, name)
@@ -245,6 +300,8 @@ class Conversation:
                 return staff.stats(turn)
             if name == "gaps":
                 return staff.gaps(turn)
+            if name == "tickets":
+                return handoff.list_tickets(turn)
             return [Reply(staff.STAFF_HELP)]
         step = COMMANDS.get(name)
         if step is None:
@@ -259,6 +316,8 @@ class Conversation:
             return onboarding.receive_name(turn)
         if state is State.ASK_FILIERE:
             return onboarding.receive_filiere_text(turn)
+        if state is State.HANDOFF_SUBJECT:
+            return handoff.receive_subject(turn)
         if state is State.CONFIRM_FORGET:
             answer = privacy.typed_forget_answer(turn.text)
             if answer is not None:
@@ -285,5 +344,7 @@ class Conversation:
             return menu.show_help(turn)
         if intent is Intent.MENU:
             return menu.show_menu(turn)
-        target = {Intent.PERSON: "person", Intent.BOOK: "book", Intent.SESSIONS: "sessions"}[intent]
+        if intent is Intent.PERSON:
+            return handoff.start(turn)
+        target = {Intent.BOOK: "book", Intent.SESSIONS: "sessions"}[intent]
         return menu.not_built_yet(turn, target)

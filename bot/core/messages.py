@@ -34,6 +34,12 @@ class IncomingMessage:
     user_name: str | None = None
     # The platform's id of this delivery (Telegram update_id): a redelivered one is handled only once.
     delivery_id: str | None = None
+    # The platform's reference of the attached file (Telegram file_id), to pass it on to a person.
+    attachment_ref: str | None = None
+    # The group chat the message came from (the staff group); None for a private chat.
+    chat_id: str | None = None
+    # The bot message this one replies to ("<chat>:<message id>"): a worker answering a ticket alert.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

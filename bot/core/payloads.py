@@ -26,9 +26,10 @@ class Action(StrEnum):
     FAQ = "faq"  # an FAQ entry id
     FORGET = "forget"  # yes, no
     LANGUAGE = "lang"  # fr, nl, en
+    TICKET = "tk"  # a request to talk to a person: skip, back, cancel, claim.<id>, fb.<id>.up...
 
 
-GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start")
+GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start", "tickets")
 
 _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
     Action.GO: re.compile("|".join(GO_TARGETS)),
@@ -38,6 +39,9 @@ _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
     Action.FAQ: re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}"),
     Action.FORGET: re.compile("yes|no"),
     Action.LANGUAGE: re.compile("fr|nl|en"),
+    Action.TICKET: re.compile(
+        r"skip|back|cancel|(?:claim|close|draft|follow|reply)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
+    ),
 }
 
 

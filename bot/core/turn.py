@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ from bot.storage.models import ConversationState, User
 
 if TYPE_CHECKING:
     from bot.features.faq import FaqService
+    from bot.features.office_hours import OfficeHours
 
 
 class State(StrEnum):
@@ -26,6 +28,10 @@ class State(StrEnum):
     IDLE = "idle"
     ASKING = "asking"
     CONFIRM_FORGET = "confirm_forget"
+    # Talking to a person: the trainee gives a subject, then writes to the ticket; the worker answers.
+    HANDOFF_SUBJECT = "handoff_subject"
+    IN_TICKET = "in_ticket"
+    STAFF_TICKET = "staff_ticket"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,13 @@ class Services:
     settings: Settings
     faq: FaqService
     clock: Clock
+
+    @functools.cached_property
+    def office_hours(self) -> OfficeHours | None:
+        """Return the centre's office hours (holidays and closures included), or None when unset."""
+        from bot.features.office_hours import office_hours_from_settings
+
+        return office_hours_from_settings(self.settings)
 
 
 @dataclass

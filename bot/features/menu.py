@@ -69,7 +69,7 @@ def not_built_yet(turn: Turn, target: str) -> list[Reply]:
         return [Reply(texts.NOT_YET_BOOKING), Reply(contact, (MENU_BUTTON,))]
     if target == "sessions":
         return [Reply(texts.NOT_YET_SESSIONS), Reply(texts.NOT_YET_SESSIONS_MEANWHILE, (MENU_BUTTON,))]
-    return [Reply(texts.NOT_YET_PERSON), Reply(contact, (MENU_BUTTON,))]
+    return [Reply(texts.STALE_BUTTON), Reply(contact, (MENU_BUTTON,))]
 
 
 def show_help(turn: Turn) -> list[Reply]:

@@ -64,7 +64,9 @@ def on_consent(turn: Turn, choice: str) -> list[Reply]:
         return [Reply(texts.CONSENT_ALREADY), *resume(turn)]
     if choice == "info":
         details = texts.CONSENT_DETAILS.format(
-            retention=_retention(turn), miss_retention=_miss_retention(turn)
+            retention=_retention(turn),
+            miss_retention=_miss_retention(turn),
+            ticket_retention=texts.retention_text(turn.services.settings.ticket_retention_days),
         )
         return [Reply(details, consent_buttons())]
     if choice == "no":

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, object_session
 
 from bot import texts
 from bot.core.clock import local_date_text
@@ -22,7 +22,7 @@ from bot.core.payloads import Action, pack
 from bot.core.text import fold
 from bot.core.turn import State, Turn
 from bot.features.menu import MENU_BUTTON, main_menu, needs_account
-from bot.storage.models import FaqMiss, Role, User
+from bot.storage.models import FaqMiss, OutboxMessage, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,14 @@ _STATE_LABELS = {
     State.IDLE.value: "menu principal",
     State.ASKING.value: "vous alliez poser une question",
     State.CONFIRM_FORGET.value: "vous alliez tout effacer",
+    State.HANDOFF_SUBJECT.value: "vous alliez dire le sujet de votre demande",
+    State.IN_TICKET.value: "vous écrivez à une personne de l'équipe",
+    State.STAFF_TICKET.value: "vous répondez à une demande",
 }
+_TICKET_STATUS = {"open": "en cours", "closed": "terminée"}
+_CLOSED_BY = {"staff": "par l'équipe", "trainee": "par vous", "expired": "automatiquement"}
+_FEEDBACK = {"up": "👍 ça m'a aidé", "down": "👎 ça ne m'a pas aidé"}
+_ATTACHMENTS = {"voice": "un message vocal", "photo": "une photo", "document": "un fichier"}
 
 
 def _date(value: Any) -> str:
@@ -78,13 +85,63 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         ),
         "suggested": ("Propositions", lambda shown: shown or "aucune"),
     },
+    # One line per request to talk to a person, then one per message of it.
+    "tickets": {
+        "opened_at": ("Demande à une personne, le", _date),
+        "subject": ("Sujet", _text),
+        "status": ("État", lambda status: _TICKET_STATUS.get(status, status)),
+        "claimed_at": ("Prise en charge le", _date),
+        "escalated_at": ("Rappelée à l'équipe le", _date),
+        "closed_at": ("Terminée le", _date),
+        "closed_by": ("Terminée", lambda who: _CLOSED_BY.get(who, "(non)") if who else "(non)"),
+        "feedback": ("Votre avis", lambda verdict: _FEEDBACK.get(verdict, "(pas donné)")),
+    },
+    "ticket_messages": {
+        "sent_at": ("Message du", _date),
+        "author": ("De", lambda author: "vous" if author == "trainee" else "l'équipe"),
+        "text": ("Texte", lambda text: f"« {text} »" if text else "(aucun)"),
+        "attachment": ("Pièce jointe", lambda kind: _ATTACHMENTS.get(kind, kind) if kind else "aucune"),
+    },
+    # A message about you waiting to be sent (a few seconds, unless the application is unreachable).
+    "outbox": {
+        "created_at": ("Message en attente d'envoi, depuis le", _date),
+        "payload": ("Contenu", lambda payload: _pending_text(payload)),
+    },
 }
 # Keys that only link rows together; they mean nothing to the person.
 INTERNAL_COLUMNS = frozenset(
-    {"users.id", "conversation_states.user_id", "faq_misses.id", "faq_misses.user_id"}
+    {
+        "users.id",
+        "conversation_states.user_id",
+        "faq_misses.id",
+        "faq_misses.user_id",
+        "tickets.id",
+        "tickets.trainee_id",
+        # Which staff member took it, and where the staff were alerted: the staff's side, not the
+        # trainee's data (the worker's first name is in the messages the trainee received).
+        "tickets.claimed_by_id",
+        "tickets.alert_ref",
+        "ticket_messages.id",
+        "ticket_messages.ticket_id",
+        "ticket_messages.staff_id",
+        "ticket_messages.attachment_ref",
+        "outbox.id",
+        "outbox.channel",
+        "outbox.recipient",
+        "outbox.not_before",
+        "outbox.attempts",
+        "outbox.leased_until",
+        "outbox.user_id",
+        "outbox.ticket_id",
+    }
 )
 PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
-NON_PERSONAL_TABLES = frozenset({"alembic_version", "processed_deliveries"})
+NON_PERSONAL_TABLES = frozenset({"alembic_version", "processed_deliveries", "job_runs"})
+
+
+def _pending_text(payload: dict[str, Any]) -> str:
+    texts_waiting = [reply.get("text", "") for reply in payload.get("replies", ())]
+    return " / ".join(f"« {text[:80]} »" for text in texts_waiting if text) or "(fichier)"
 
 
 def _state_details(data: dict[str, Any]) -> str:
@@ -111,6 +168,12 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
             if column == "data" and not value:
                 continue
             lines.append(f"• {label} : {show(value)}")
+    for ticket in sorted(user.tickets, key=lambda ticket: ticket.opened_at):
+        lines.append("• " + " ; ".join(_row_parts("tickets", ticket)))
+        for message in ticket.messages:
+            lines.append("   – " + " ; ".join(_row_parts("ticket_messages", message)))
+    for pending in _pending_pushes(user):
+        lines.append("• " + " ; ".join(_row_parts("outbox", pending)))
     for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
         parts = []
         for column, (label, show) in SHOWN_COLUMNS["faq_misses"].items():
@@ -120,6 +183,19 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
             parts.append(f"{label} : {show(value)}")
         lines.append("• " + " ; ".join(parts))
     return lines
+
+
+def _row_parts(table: str, row: object) -> list[str]:
+    return [
+        f"{label} : {show(getattr(row, column))}" for column, (label, show) in SHOWN_COLUMNS[table].items()
+    ]
+
+
+def _pending_pushes(user: User) -> list[OutboxMessage]:
+    session = object_session(user)
+    if session is None or user.id is None:
+        return []
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id)))
 
 
 def show_my_data(turn: Turn) -> list[Reply]:
@@ -135,7 +211,10 @@ def show_my_data(turn: Turn) -> list[Reply]:
 
     body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user, entry_label)])
     miss_retention = texts.retention_text(turn.services.settings.faq_miss_retention_days)
-    footer = texts.MY_DATA_FOOTER.format(retention=retention, miss_retention=miss_retention)
+    ticket_retention = texts.retention_text(turn.services.settings.ticket_retention_days)
+    footer = texts.MY_DATA_FOOTER.format(
+        retention=retention, miss_retention=miss_retention, ticket_retention=ticket_retention
+    )
     return [Reply(body), Reply(footer, (MENU_BUTTON,))]
 
 

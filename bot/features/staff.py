@@ -13,7 +13,7 @@ from bot.core.turn import Turn
 from bot.faq import FaqError
 from bot.features.gaps import find_gaps
 from bot.features.understand import understand
-from bot.storage.models import FaqMiss, Role, User
+from bot.storage.models import FaqMiss, Role, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,8 @@ STAFF_HELP = (
     "/test <question> : ce que le bot répondrait, avec les scores\n"
     "/stats : les chiffres de la semaine\n"
     "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
-    "/recharger : relire les fichiers FAQ (les erreurs sont affichées, l'ancienne FAQ reste en place)"
+    "/recharger : relire les fichiers FAQ (les erreurs sont affichées, l'ancienne FAQ reste en place)\n"
+    "/tickets : les demandes « Parler à quelqu'un » ouvertes"
 )
 
 
@@ -71,10 +72,14 @@ def stats(turn: Turn) -> list[Reply]:
         session.scalar(select(func.count()).select_from(FaqMiss).where(FaqMiss.asked_at >= week_ago)) or 0
     )
     faq = turn.services.faq
+    opened = select(func.count()).select_from(Ticket).where(Ticket.opened_at >= week_ago)
+    requests = session.scalar(opened) or 0
+    still_open = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "open")) or 0
     lines = [
         "📊 Les 7 derniers jours :",
         f"Stagiaires inscrits : {total} (nouveaux : {new}, actifs : {active})",
         f"Questions sans bonne réponse : {misses} (détail : /gaps)",
+        f"Demandes à une personne : {requests} (encore ouvertes : {still_open}, détail : /tickets)",
         f"FAQ : {len(faq.base)} questions"
         + (" ⚠️ la dernière modification a des erreurs" if faq.last_error else ""),
     ]

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -91,6 +91,12 @@ class User(Base):
     faq_misses: Mapped[list[FaqMiss]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+    tickets: Mapped[list[Ticket]] = relationship(
+        back_populates="trainee",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        foreign_keys="Ticket.trainee_id",
+    )
 
     @property
     def role_enum(self) -> Role:
@@ -144,3 +150,107 @@ class ProcessedDelivery(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class TicketStatus(StrEnum):
+    """Where a request to talk to a person stands."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Ticket(Base):
+    """A trainee's request to talk to a person of the centre, from opening to closing.
+
+    Belongs to the trainee (erased with them). The social worker who took it is a link that survives
+    neither their removal (set to NULL) nor the trainee's erasure (the ticket goes).
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # One open ticket per trainee, enforced by the database: two taps racing open one ticket.
+        Index(
+            "uq_tickets_open_per_trainee",
+            "trainee_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(8), default=TicketStatus.OPEN.value, index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(8))  # "staff", "trainee" or "expired"
+    feedback: Mapped[str | None] = mapped_column(String(4))  # "up" or "down"
+    # Where the staff alert was posted ("<chat id>:<message id>"): replies to it reach the ticket.
+    alert_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    trainee: Mapped[User] = relationship(back_populates="tickets", foreign_keys=[trainee_id])
+    worker: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TicketMessage.id",
+    )
+
+
+class TicketMessage(Base):
+    """One message of a ticket: from the trainee, or from the social worker to the trainee."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(8))  # "trainee" or "staff"
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(String(4096))
+    attachment: Mapped[str | None] = mapped_column(String(16))  # "voice", "photo", "document"...
+    # The platform's reference of the file (Telegram file_id): it can be sent again without a copy here.
+    attachment_ref: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class OutboxMessage(Base):
+    """A message to push outside a conversation turn (relay, alert, reminder), sent by the dispatcher.
+
+    Written in the same transaction as what caused it, so a push is never lost to a crash and never
+    sent for a change that was rolled back; deleted once sent. Linked to the person it is about, so
+    that /oublier erases what is still waiting.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(64))
+    # {"replies": [{"text": ..., "buttons": [[id, title], ...]}], "attachment": ..., "edit": ...}
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Not sent before this instant: a failed send waits before the next try.
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A dispatcher that took the row holds it until then; after that (it crashed), another may take it.
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # A staff alert for this ticket: where it was posted is written back on the ticket.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+
+
+class JobRun(Base):
+    """A periodic job done for one period ("daily-summary", "2026-11-25"): done once, by one process."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -56,6 +57,31 @@ def test_demo_is_idempotent(tmp_path: Path) -> None:
     assert "déjà là : Admin" in second.stdout
     listed = run(["staff", "list"], tmp_path)
     assert listed.stdout.count("\n") == 3
+
+
+def test_two_terminals_a_trainee_and_a_social_worker(tmp_path: Path) -> None:
+    assert run(["demo"], tmp_path).returncode == 0
+    trainee = run(
+        ["chat", "--user", "samira"],
+        tmp_path,
+        stdin="/start\n1\nSamira\n2\nParler à quelqu'un\nmon ordinateur est cassé\n",
+    )
+    assert "Votre demande est transmise à l'équipe." in trainee.stdout, trainee.stdout
+    listed = run(["tickets", "--json"], tmp_path)
+    [ticket] = json.loads(listed.stdout)
+    assert ticket["trainee"] == "Samira" and ticket["status"] == "waiting" and ticket["worker"] is None
+    assert ticket["subject"] == "mon ordinateur est cassé"
+    assert ticket["opened_at"][-6:] in ("+01:00", "+02:00")  # Brussels time, with its offset
+    worker = run(["chat", "--user", "claire"], tmp_path, stdin="1\nBonjour Samira, passez au bureau 2.\n")
+    assert "Demande n°1 : Samira (Horticulture), sur le terminal." in worker.stdout, worker.stdout
+    assert "Vous suivez la demande n°1 de Samira" in worker.stdout
+    assert "✓ Envoyé à Samira." in worker.stdout
+    assert "suivie par Claire" in run(["tickets"], tmp_path).stdout
+    back = run(["chat", "--user", "samira"], tmp_path, stdin="merci !\n")
+    out = back.stdout
+    relayed = out.index("💬 Claire : Bonjour Samira, passez au bureau 2.")
+    assert out.index("Claire a pris votre demande.") < relayed
+    assert "✓ Transmis." in out
 
 
 def test_faq_check_on_the_shipped_faq(tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_faq_question_wins_over_a_similar_intent(conversation: Conversation) -> 
         > mon horaire
         < Votre horaire est affiché à l'accueil.
         > je veux parler à l'assistante sociale
-        < Parler à quelqu'un dans le bot, ce n'est pas encore possible
+        < En une phrase, c'est à quel sujet ?
+        > Menu
         > comment contacter mon conseiller forem
         < Je ne suis pas sûr
     """)

@@ -70,8 +70,9 @@ def test_declining_stores_nothing_and_still_answers(
         > jarrive pa a me conecter au wifi
         < Cliquez sur l'icône du Wi-Fi
         > Parler à quelqu'un
-        < Parler à quelqu'un dans le bot, ce n'est pas encore possible
-        < l'accueil (081 00 00 00)
+        < je dois garder votre prénom et vos messages
+        < Vous pouvez aussi vous adresser à l'accueil (081 00 00 00).
+        [Me présenter] [Menu]
         > Menu
         < je dois d'abord vous connaître
         [Poser une question] [Parler à quelqu'un] [Me présenter]
@@ -94,10 +95,6 @@ def test_menu_items_not_built_yet_say_so(conversation: Conversation) -> None:
         > Menu
         > Mes séances
         < pas encore possible
-        > Menu
-        > Parler à quelqu'un
-        < pas encore possible
-        < l'accueil (081 00 00 00)
     """)
 
 

@@ -56,11 +56,18 @@ def test_every_column_of_personal_tables_is_shown_or_internal() -> None:
 
 def test_personal_tables_are_erased_with_the_user() -> None:
     for table_name in PERSONAL_TABLES - {"users"}:
-        links = [
-            fk for fk in Base.metadata.tables[table_name].foreign_keys if fk.column.table.name == "users"
+        table = Base.metadata.tables[table_name]
+        # The row belongs to a person: a cascade from users, directly or through another personal table.
+        owners = [
+            fk
+            for fk in table.foreign_keys
+            if fk.ondelete == "CASCADE" and fk.column.table.name in PERSONAL_TABLES
         ]
-        assert links, f"{table_name} must reference users.id so /oublier can erase it"
-        assert all(fk.ondelete == "CASCADE" for fk in links), f"{table_name}: ON DELETE CASCADE needed"
+        assert owners, f"{table_name} must be erased with its owner (ON DELETE CASCADE) so /oublier can"
+        # Other links to people (the social worker of a ticket) must not keep a row alive nor block
+        # erasing them.
+        others = [fk for fk in table.foreign_keys if fk.column.table.name == "users" and fk not in owners]
+        assert all(fk.ondelete == "SET NULL" for fk in others), f"{table_name}: ON DELETE SET NULL needed"
 
 
 def test_forget_erases_every_row_after_confirmation(
