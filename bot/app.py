@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +15,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
-from bot.features import handoff
+from bot.features import booking, handoff
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
@@ -45,14 +47,22 @@ class App:
         once a day) does not undo the escalations. Return whether pushes were written.
         """
         services = self.conversation.services
+        settings, hours = self.settings, services.office_hours
+        workers = services.availability.refresh()
+        jobs: dict[str, Callable[[Session, datetime], object]] = {
+            "escalations": lambda session, now: handoff.escalate_unclaimed(session, settings, hours, now),
+            "day summary": lambda session, now: handoff.summarise_day(session, settings, hours, now),
+            "reminders": lambda session, now: booking.send_due_reminders(session, settings, workers, now),
+            "agendas": lambda session, now: booking.send_agendas(session, settings, workers, hours, now),
+        }
         pushed = False
-        for job in (handoff.escalate_unclaimed, handoff.summarise_day):
+        for name, job in jobs.items():
             try:
                 with unit_of_work(self.session_factory) as session:
-                    job(session, self.settings, services.office_hours, services.clock.now())
+                    job(session, services.clock.now())
                     pushed = pushed or bool(session.info.get(PUSHED))
             except Exception:
-                log.exception("periodic job %s failed; it runs again at the next tick", job.__name__)
+                log.exception("periodic job %s failed; it runs again at the next tick", name)
         return pushed
 
     def close(self) -> None:

@@ -329,3 +329,184 @@ def tickets(ctx: click.Context, as_json: bool) -> None:
             f"n°{record['id']}\t{record['opened_at'][:16].replace('T', ' ')}\t{record['trainee']}"
             f" ({record['channel']})\t{who}{subject}"
         )
+
+
+@main.command()
+@click.option("--date", "day", help="Un jour (AAAA-MM-JJ) ; par défaut, les rendez-vous à venir.")
+@click.option("--worker", help="Seulement cette personne (son id dans le fichier des disponibilités).")
+@click.option("--json", "as_json", is_flag=True, help="Une ligne JSON (liste d'objets).")
+@click.option("--ics", "as_ics", is_flag=True, help="Un fichier agenda (.ics) sur la sortie standard.")
+@click.pass_context
+def appointments(
+    ctx: click.Context, day: str | None, worker: str | None, as_json: bool, as_ics: bool
+) -> None:
+    """Lister les rendez-vous (à venir, ou d'un jour), en texte, en JSON ou en agenda .ics."""
+    from datetime import date, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from bot.core.clock import BRUSSELS
+    from bot.features.availability import load_availability
+    from bot.features.booking import appointment_record
+    from bot.features.calendar import CalendarEvent, calendar_file
+    from bot.storage.models import Appointment, AppointmentStatus
+
+    settings = _settings(ctx)
+    try:
+        availability = load_availability(settings.availability_file)
+    except Exception as error:  # an invalid file still lets the appointments be listed, by id
+        click.echo(f"(Le fichier des disponibilités a des erreurs : {error})", err=True)
+        from bot.features.availability import Availability
+
+        availability = Availability(workers=())
+    now = SystemClock().now()
+    query = select(Appointment).order_by(Appointment.starts_at)
+    if day is not None:
+        try:
+            first = date.fromisoformat(day)
+        except ValueError:
+            click.echo(f"Date illisible : {day} (attendu : AAAA-MM-JJ)", err=True)
+            sys.exit(1)
+        start = datetime.combine(first, datetime.min.time(), tzinfo=BRUSSELS)
+        query = query.where(Appointment.starts_at >= start, Appointment.starts_at < start + timedelta(days=1))
+    else:
+        query = query.where(
+            Appointment.starts_at >= now - timedelta(hours=12),
+            Appointment.status == AppointmentStatus.BOOKED.value,
+        )
+    if worker is not None:
+        query = query.where(Appointment.worker_id == worker)
+    with _database(ctx) as session:
+        rows = list(session.scalars(query))
+        records = [appointment_record(appointment, availability) for appointment in rows]
+        events = [
+            CalendarEvent(
+                uid=f"rdv-{appointment.id}@cisp-bot",
+                starts_at=appointment.starts_at,
+                ends_at=appointment.ends_at,
+                summary=f"{record['trainee']} : {appointment.reason}",
+                description=f"Avec {record['worker']}",
+            )
+            for appointment, record in zip(rows, records, strict=True)
+            if appointment.status == AppointmentStatus.BOOKED.value
+        ]
+    if as_ics:
+        name = f"Rendez-vous {worker}" if worker else "Rendez-vous"
+        sys.stdout.buffer.write(calendar_file(events, now, name=name))
+        return
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("Aucun rendez-vous.")
+        return
+    for record in records:
+        starts = str(record["starts_at"])[:16].replace("T", " ")
+        click.echo(
+            f"{starts}\t{record['worker']}\t{record['trainee']}\t{record['reason']}\t{record['status']}"
+        )
+
+
+@main.group()
+def availability() -> None:
+    """Les disponibilités des assistant·es social·es (AVAILABILITY_FILE)."""
+
+
+@availability.command("check")
+@click.option("--file", "path", type=click.Path(path_type=Path), help="Par défaut : AVAILABILITY_FILE.")
+@click.pass_context
+def availability_check(ctx: click.Context, path: Path | None) -> None:
+    """Vérifier le fichier des disponibilités : une ligne par problème, code 1 s'il y en a."""
+    from bot.features.availability import check_availability
+
+    target = path or _settings(ctx).availability_file
+    problems = check_availability(target)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        sys.exit(1)
+    click.echo(f"{target} : OK")
+
+
+@availability.command("show")
+@click.option("--worker", help="Seulement cette personne.")
+@click.option("--days", default=7, show_default=True, help="Combien de jours à partir d'aujourd'hui.")
+@click.pass_context
+def availability_show(ctx: click.Context, worker: str | None, days: int) -> None:
+    """Montrer les moments encore libres (jours fériés, congés et rendez-vous déjà pris enlevés)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from bot.core.clock import BRUSSELS
+    from bot.features.availability import load_availability
+    from bot.features.office_hours import WEEKDAY_ABBREVIATIONS
+    from bot.storage.models import Appointment, AppointmentStatus, DayOff
+
+    settings = _settings(ctx)
+    loaded = load_availability(settings.availability_file)
+    now = SystemClock().now()
+    with _database(ctx) as session:
+        booked = {
+            (worker_id, starts_at)
+            for worker_id, starts_at in session.execute(
+                select(Appointment.worker_id, Appointment.starts_at).where(
+                    Appointment.status == AppointmentStatus.BOOKED.value
+                )
+            )
+        }
+        days_off = list(session.execute(select(DayOff.worker_id, DayOff.day)).tuples())
+    slots = loaded.free_slots(
+        now,
+        booked=booked,
+        worker_id=worker,
+        min_notice=timedelta(hours=settings.appointment_min_notice_hours),
+        horizon=timedelta(days=days),
+        extra_days_off=days_off,
+    )
+    if not slots:
+        click.echo("Aucun moment libre.")
+    for slot in slots:
+        local = slot.starts_at.astimezone(BRUSSELS)
+        click.echo(f"{WEEKDAY_ABBREVIATIONS[local.weekday()]} {local:%d/%m %H:%M}\t{slot.worker_id}")
+
+
+@availability.command("off")
+@click.argument("worker")
+@click.argument("first")
+@click.option("--until", help="Dernier jour d'une période (AAAA-MM-JJ).")
+@click.option("--remove", is_flag=True, help="Enlever ce congé.")
+@click.pass_context
+def availability_off(ctx: click.Context, worker: str, first: str, until: str | None, remove: bool) -> None:
+    """Ajouter (ou enlever) un jour de congé : cisp-bot availability off claire 2026-12-24 [--until ...]."""
+    from datetime import date, timedelta
+
+    from bot.features.availability import load_availability
+    from bot.storage.models import DayOff
+
+    settings = _settings(ctx)
+    if load_availability(settings.availability_file).worker(worker) is None:
+        click.echo(f"Personne inconnue dans {settings.availability_file} : {worker}", err=True)
+        sys.exit(1)
+    try:
+        start = date.fromisoformat(first)
+        end = date.fromisoformat(until) if until else start
+    except ValueError:
+        click.echo("Date illisible (attendu : AAAA-MM-JJ)", err=True)
+        sys.exit(1)
+    if end < start or (end - start).days > 366:
+        click.echo("La période doit aller du premier au dernier jour, un an au plus.", err=True)
+        sys.exit(1)
+    changed = 0
+    with _database(ctx) as session:
+        day = start
+        while day <= end:
+            existing = session.get(DayOff, (worker, day))
+            if remove and existing is not None:
+                session.delete(existing)
+                changed += 1
+            elif not remove and existing is None:
+                session.add(DayOff(worker_id=worker, day=day))
+                changed += 1
+            day += timedelta(days=1)
+    click.echo(f"{worker} : {changed} jour(s) {'enlevé(s)' if remove else 'de congé ajouté(s)'}.")

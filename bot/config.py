@@ -102,6 +102,26 @@ class Settings(BaseSettings):
     ticket_retention_days: int = Field(
         default=30, ge=1, description="Days a closed request to a person (and its messages) is kept"
     )
+    availability_file: Path = Field(
+        default=Path("disponibilites.yaml"),
+        description="The social workers' weekly availability, edited by admins (reloaded when it changes)",
+    )
+    appointment_reasons: str = Field(
+        default="Problème d'ordinateur;Recherche d'emploi;Papiers administratifs;Question personnelle",
+        description="The reasons a trainee picks from when booking, separated by ';'",
+    )
+    appointment_min_notice_hours: float = Field(
+        default=2, ge=0, description="No appointment can be booked sooner than this"
+    )
+    appointment_horizon_days: int = Field(
+        default=21, ge=1, le=120, description="How far ahead appointments can be booked"
+    )
+    appointment_cancel_notice_hours: float = Field(
+        default=2, ge=0, description="Trainees can cancel or move an appointment up to this long before"
+    )
+    appointment_reminder_hours: str = Field(
+        default="24,2", description="Reminders before an appointment, in hours, comma-separated"
+    )
 
     @field_validator("office_hours")
     @classmethod
@@ -118,6 +138,28 @@ class Settings(BaseSettings):
         from bot.features.office_hours import parse_closed_dates
 
         parse_closed_dates(value)
+        return value
+
+    @field_validator("appointment_reasons")
+    @classmethod
+    def _valid_reasons(cls, value: str) -> str:
+        names = [part.strip() for part in value.split(";") if part.strip()]
+        if not names or len(names) > MAX_FILIERES:
+            raise ValueError(f"APPOINTMENT_REASONS needs 1 to {MAX_FILIERES} reasons separated by ';'")
+        too_long = [name for name in names if len(name) > MAX_FILIERE_CHARS]
+        if too_long:
+            raise ValueError(f"APPOINTMENT_REASONS over {MAX_FILIERE_CHARS} characters: {too_long}")
+        return value
+
+    @field_validator("appointment_reminder_hours")
+    @classmethod
+    def _valid_reminders(cls, value: str) -> str:
+        try:
+            hours = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError as error:
+            raise ValueError("APPOINTMENT_REMINDER_HOURS: hours separated by commas, e.g. 24,2") from error
+        if any(hour <= 0 or hour > 24 * 14 for hour in hours):
+            raise ValueError("APPOINTMENT_REMINDER_HOURS: each between 0 and 336 hours")
         return value
 
     @field_validator("filieres")
@@ -176,6 +218,17 @@ class Settings(BaseSettings):
         token = self.telegram_bot_token.get_secret_value().encode()
         # Telegram accepts 1-256 characters among A-Z a-z 0-9 _ -: a hex digest fits.
         return hmac.new(token, b"cisp-bot webhook", hashlib.sha256).hexdigest()
+
+    @property
+    def reason_names(self) -> list[str]:
+        """Return the appointment reasons, in order."""
+        return [part.strip() for part in self.appointment_reasons.split(";") if part.strip()]
+
+    @property
+    def reminder_hours(self) -> list[float]:
+        """Return the reminder delays before an appointment, in hours, longest first."""
+        hours = {float(part) for part in self.appointment_reminder_hours.split(",") if part.strip()}
+        return sorted(hours, reverse=True)
 
     @property
     def filiere_names(self) -> list[str]:

@@ -84,6 +84,8 @@ def settings(tmp_path: Path) -> Settings:
         centre_contact="l'accueil (081 00 00 00)",
         # The frozen clock never moves: dialogues would hit the flood limit. test_throttle sets its own.
         throttle_messages_per_minute=10_000,
+        # No appointments unless a test writes its own availability file (the shipped one is for the demo).
+        availability_file=tmp_path / "disponibilites.yaml",
     )
 
 

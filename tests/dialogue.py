@@ -13,7 +13,8 @@
 console does); `> [raw payload]` sends a raw (possibly forged) payload; `> (voice)` an attachment;
 `> (received)` takes what others pushed to this user (a relay, an alert) from the outbox.
 `< fragment` expects a reply containing fragment, after the previously matched one.
-`[A] [B]` expects exactly these buttons, in order, over all replies of the last answer.
+`[A] [B]` expects exactly these buttons, in order, over all replies of the last answer (a long list may
+go on over the next lines).
 """
 
 from __future__ import annotations
@@ -111,10 +112,18 @@ class Chat:
     def script(self, dialogue: str) -> None:
         """Play a dialogue written as in the module docstring."""
         pending: list[str] = []
+        # Buttons may continue on the next lines: consecutive button lines are one expectation.
+        buttons: list[str] | None = None
         for raw_line in textwrap.dedent(dialogue).strip().splitlines():
             line = raw_line.strip()
             if not line:
                 continue
+            if line.startswith("["):
+                buttons = (buttons or []) + re.findall(r"\[([^\]]+)\]", line)
+                continue
+            if buttons is not None:
+                self.expect_buttons(*buttons)
+                buttons = None
             if line.startswith("> "):
                 if pending:
                     self.expect(*pending)
@@ -122,10 +131,10 @@ class Chat:
                 self._play(line[2:])
             elif line.startswith("< "):
                 pending.append(line[2:])
-            elif line.startswith("["):
-                self.expect_buttons(*re.findall(r"\[([^\]]+)\]", line))
             else:
                 raise ValueError(f"unreadable dialogue line: {line!r}")
+        if buttons is not None:
+            self.expect_buttons(*buttons)
         if pending:
             self.expect(*pending)
 

@@ -112,6 +112,8 @@ class ConsoleChannel:
         number = 1
         for reply in replies:
             self._write(BOT_PREFIX + reply.text.replace("\n", "\n   ") + "\n")
+            if reply.document is not None:
+                self._write(f"   📎 {reply.document.filename} (fichier joint)\n")
             for line in numbered_buttons(reply.buttons, first_number=number):
                 self._write(line + "\n")
             number += len(reply.buttons)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -424,6 +424,9 @@ class TelegramChannel:
             if item.attachment is not None:
                 await self._pace(chat_id)
                 await self._send_attachment(chat_id, item)
+            if any(reply.document is not None for reply in item.replies):
+                await self._pace(chat_id)
+                await self._send_documents(chat_id, item.replies)
         return refs
 
     async def _pace(self, chat_id: int) -> None:
@@ -489,6 +492,22 @@ class TelegramChannel:
     async def _deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
         for piece, markup in self._messages(replies):
             await self._send_with_retries(chat_id, piece, markup)
+        await self._send_documents(chat_id, replies)
+
+    async def _send_documents(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        """Send the files of the replies (an .ics), after their texts."""
+        for reply in replies:
+            document = reply.document
+            if document is None:
+                continue
+            try:
+                await self.application.bot.send_document(
+                    chat_id, InputFile(document.content, filename=document.filename)
+                )
+            except Forbidden:
+                log.warning("chat %s blocked the bot; file not delivered", chat_id)
+            except BadRequest:
+                log.exception("Telegram refused a file to chat %s", chat_id)
 
     @staticmethod
     def _messages(replies: Sequence[Reply]) -> list[tuple[str, InlineKeyboardMarkup | None]]:

@@ -22,7 +22,7 @@ from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
 from bot.core.turn import Services, State, Turn
-from bot.features import faq, handoff, language, menu, onboarding, privacy, staff
+from bot.features import booking, faq, handoff, language, menu, onboarding, privacy, staff
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.db import unit_of_work
@@ -54,12 +54,13 @@ BUTTON_STEPS: dict[Action, Callable[[Turn, str], list[Reply]]] = {
     Action.FILIERE: onboarding.on_filiere,
     Action.LANGUAGE: language.on_language,
     Action.TICKET: handoff.on_button,
+    Action.BOOK: booking.on_button,
 }
 # What may interrupt onboarding without ending it: looking at or erasing one's data, help.
 ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
 )
-STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps", "tickets"})
+STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps", "tickets", "rdv"})
 # Retention counts in days: the last message's time needs no more precision than this, which spares an
 # UPDATE on most messages.
 LAST_SEEN_PRECISION = timedelta(hours=1)
@@ -278,6 +279,8 @@ class Conversation:
             return menu.show_help(turn)
         if target == "person":
             return handoff.start(turn)
+        if target == "book":
+            return booking.start(turn)
         if target == "tickets":
             if not turn.is_staff:
                 staff.refuse(turn, "tickets")
@@ -302,6 +305,8 @@ class Conversation:
                 return staff.gaps(turn)
             if name == "tickets":
                 return handoff.list_tickets(turn)
+            if name == "rdv":
+                return booking.staff_upcoming(turn)
             return [Reply(staff.STAFF_HELP)]
         step = COMMANDS.get(name)
         if step is None:
@@ -318,6 +323,10 @@ class Conversation:
             return onboarding.receive_filiere_text(turn)
         if state is State.HANDOFF_SUBJECT:
             return handoff.receive_subject(turn)
+        if state is State.BOOK_PHONE:
+            return booking.receive_phone(turn)
+        if state is State.STAFF_CANCEL:
+            return booking.staff_cancel_message(turn)
         if state is State.CONFIRM_FORGET:
             answer = privacy.typed_forget_answer(turn.text)
             if answer is not None:
@@ -346,5 +355,6 @@ class Conversation:
             return menu.show_menu(turn)
         if intent is Intent.PERSON:
             return handoff.start(turn)
-        target = {Intent.BOOK: "book", Intent.SESSIONS: "sessions"}[intent]
-        return menu.not_built_yet(turn, target)
+        if intent is Intent.BOOK:
+            return booking.start(turn)
+        return menu.not_built_yet(turn, "sessions")

@@ -43,8 +43,18 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A small file sent with a reply (an appointment's .ics, for the phone's calendar)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to show, with its buttons."""
+    """One message to show, with its buttons (and a file, where the channel can send one)."""
 
     text: str
     buttons: tuple[Button, ...] = ()
+    document: Document | None = None

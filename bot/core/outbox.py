@@ -10,6 +10,7 @@ after MAX_ATTEMPTS it is logged as an error and dropped.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import Collection, Mapping, Sequence
@@ -21,7 +22,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, Document, Reply
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage, Ticket
 
@@ -72,12 +73,7 @@ class PushTarget(Protocol):
 
 
 def _encode(replies: Sequence[Reply], attachment: Attachment | None, edit: str | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "replies": [
-            {"text": reply.text, "buttons": [[button.id, button.title] for button in reply.buttons]}
-            for reply in replies
-        ]
-    }
+    payload: dict[str, Any] = {"replies": [_encode_reply(reply) for reply in replies]}
     if attachment is not None:
         payload["attachment"] = [attachment.kind, attachment.ref, attachment.channel]
     if edit is not None:
@@ -85,12 +81,31 @@ def _encode(replies: Sequence[Reply], attachment: Attachment | None, edit: str |
     return payload
 
 
+def _encode_reply(reply: Reply) -> dict[str, Any]:
+    encoded: dict[str, Any] = {
+        "text": reply.text,
+        "buttons": [[button.id, button.title] for button in reply.buttons],
+    }
+    if reply.document is not None:
+        document = reply.document
+        # JSON holds text: the (small) file travels as base64.
+        content = base64.b64encode(document.content).decode()
+        encoded["document"] = [document.filename, content, document.mime_type]
+    return encoded
+
+
+def _decode_reply(item: dict[str, Any]) -> Reply:
+    buttons = tuple(Button(button_id, title) for button_id, title in item.get("buttons", ()))
+    document = None
+    if item.get("document"):
+        filename, content, mime_type = item["document"]
+        document = Document(filename, base64.b64decode(content), mime_type)
+    return Reply(item["text"], buttons, document)
+
+
 def _decode(row: OutboxMessage) -> Push:
     payload = row.payload
-    replies = tuple(
-        Reply(item["text"], tuple(Button(button_id, title) for button_id, title in item.get("buttons", ())))
-        for item in payload.get("replies", ())
-    )
+    replies = tuple(_decode_reply(item) for item in payload.get("replies", ()))
     attachment = payload.get("attachment")
     return Push(
         id=row.id,

@@ -27,6 +27,7 @@ class Action(StrEnum):
     FORGET = "forget"  # yes, no
     LANGUAGE = "lang"  # fr, nl, en
     TICKET = "tk"  # a request to talk to a person: skip, back, cancel, claim.<id>, fb.<id>.up...
+    BOOK = "bk"  # appointments: reason, worker, slot (minutes since 1970), confirm, cancel, move...
 
 
 GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start", "tickets")
@@ -39,6 +40,12 @@ _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
     Action.FAQ: re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}"),
     Action.FORGET: re.compile("yes|no"),
     Action.LANGUAGE: re.compile("fr|nl|en"),
+    Action.BOOK: re.compile(
+        r"list|new|r\.\d{1,2}\.[0-9a-f]{4}|call\.\d{1,2}"
+        r"|(?:w|m|s|ok)\.\d{1,2}\.[a-z0-9-]{1,30}(?:\.\d{1,10})?"
+        r"|(?:x|xx|mv|here|done|absent|sx)\.\d{1,10}"
+        r"|(?:mvs|mvok|mvm)\.\d{1,10}\.[a-z0-9-]{1,30}\.\d{1,10}"
+    ),
     Action.TICKET: re.compile(
         r"skip|back|cancel|(?:claim|close|draft|follow|reply)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
     ),

@@ -16,6 +16,7 @@ from bot.core.messages import IncomingMessage
 from bot.storage.models import ConversationState, User
 
 if TYPE_CHECKING:
+    from bot.features.booking import AvailabilityService
     from bot.features.faq import FaqService
     from bot.features.office_hours import OfficeHours
 
@@ -32,6 +33,9 @@ class State(StrEnum):
     HANDOFF_SUBJECT = "handoff_subject"
     IN_TICKET = "in_ticket"
     STAFF_TICKET = "staff_ticket"
+    # Appointments: the trainee types the number to call back; the worker types a cancellation message.
+    BOOK_PHONE = "book_phone"
+    STAFF_CANCEL = "staff_cancel"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,13 @@ class Services:
         from bot.features.office_hours import office_hours_from_settings
 
         return office_hours_from_settings(self.settings)
+
+    @functools.cached_property
+    def availability(self) -> AvailabilityService:
+        """Return the social workers' availability (the file, reloaded when it changes)."""
+        from bot.features.booking import AvailabilityService
+
+        return AvailabilityService(self.settings.availability_file)
 
 
 @dataclass

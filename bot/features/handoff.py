@@ -243,6 +243,31 @@ def _open(turn: Turn, subject: str | None) -> list[Reply]:
     ]
 
 
+def open_call_request(turn: Turn, *, phone: str, reason: str) -> list[Reply]:
+    """Ask the staff to call the trainee back (instead of an appointment): a ticket with the number."""
+    assert turn.user is not None
+    user, session, now = turn.user, turn.session, turn.now
+    subject = texts.CALL_REQUEST_SUBJECT.format(reason=reason) if reason else texts.CALL_REQUEST_SUBJECT_ONLY
+    ticket = open_ticket_of(session, user)
+    if ticket is None:
+        ticket = Ticket(
+            trainee_id=user.id, status=TicketStatus.OPEN.value, subject=subject, opened_at=now, phone=phone
+        )
+        session.add(ticket)
+        session.flush()
+        alert = _alert(session, ticket, user, now)
+        _alert_staff(session, turn.services.settings, now, [alert], about=ticket, remember_ref=True)
+        log.info("call-back request %d opened (%s)", ticket.id, user.channel)
+    else:
+        ticket.phone = phone
+        note = texts.CALL_REQUEST_ADDED.format(name=_name(user), id=ticket.id, phone=phone)
+        if ticket.worker is not None:
+            _push_to(session, now, ticket.worker, [Reply(note)], about=ticket)
+        else:
+            _alert_staff(session, turn.services.settings, now, [Reply(note)], about=ticket)
+    return [Reply(_timing(turn), (MENU_BUTTON,))]
+
+
 def _alert(session: Session, ticket: Ticket, trainee: User, now: datetime) -> Reply:
     lines = [
         texts.TICKET_ALERT.format(
@@ -255,6 +280,8 @@ def _alert(session: Session, ticket: Ticket, trainee: User, now: datetime) -> Re
     ]
     if ticket.subject:
         lines.append(texts.TICKET_ALERT_SUBJECT.format(subject=ticket.subject))
+    if ticket.phone:
+        lines.append(texts.TICKET_ALERT_PHONE.format(phone=ticket.phone))
     recent = session.scalars(
         select(FaqMiss.question)
         .where(FaqMiss.user_id == trainee.id, FaqMiss.asked_at >= now - CONTEXT_WINDOW)
@@ -454,6 +481,8 @@ def _follow_replies(turn: Turn, ticket: Ticket, *, set_state: bool = True) -> li
     lines = [texts.TICKET_YOURS.format(id=ticket.id, name=_name(trainee), filiere=_filiere(trainee))]
     if ticket.subject:
         lines.append(texts.TICKET_ALERT_SUBJECT.format(subject=ticket.subject))
+    if ticket.phone:
+        lines.append(texts.TICKET_ALERT_PHONE.format(phone=ticket.phone))
     for message in ticket.messages[-5:]:
         if message.author == "trainee":
             lines.append(f"« {message.text} »" if message.text else f"({message.attachment})")

@@ -65,8 +65,6 @@ def not_built_yet(turn: Turn, target: str) -> list[Reply]:
         return needs_account(turn)
     turn.set_state(State.IDLE)
     contact = texts.MEANWHILE_CONTACT.format(contact=turn.services.settings.centre_contact)
-    if target == "book":
-        return [Reply(texts.NOT_YET_BOOKING), Reply(contact, (MENU_BUTTON,))]
     if target == "sessions":
         return [Reply(texts.NOT_YET_SESSIONS), Reply(texts.NOT_YET_SESSIONS_MEANWHILE, (MENU_BUTTON,))]
     return [Reply(texts.STALE_BUTTON), Reply(contact, (MENU_BUTTON,))]

@@ -59,6 +59,16 @@ _TIME_EXAMPLE = "écrivez par exemple 09:00-12:00"
 _DAYS_EXAMPLE = "écrivez lun, mar, mer, jeu, ven, sam ou dim"
 
 
+class ScheduleTextError(ValueError):
+    """Tell an admin which part of a schedule text is wrong and why, the setting named in the message."""
+
+    def __init__(self, setting: str, part: str, problem: str) -> None:
+        """Keep the part and the problem apart, for files that name the place of the mistake their own way."""
+        self.part = part
+        self.problem = problem
+        super().__init__(f'{setting} : "{part}" : {problem}')
+
+
 @dataclass(frozen=True, order=True)
 class TimeRange:
     """An open period within one day, in Brussels wall-clock time; the end is excluded."""
@@ -117,7 +127,7 @@ class OfficeHours:
 
     def is_closed_day(self, day: date) -> bool:
         """Tell whether the Brussels date day is a public holiday or an extra closed date."""
-        return day in self.closed_dates or day in _belgian_public_holidays(day.year)
+        return day in self.closed_dates or day in belgian_public_holidays(day.year)
 
     def open_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """Return the open periods of the Brussels date day as (start, end) UTC instants, in order."""
@@ -125,8 +135,8 @@ class OfficeHours:
             return []
         periods: list[tuple[datetime, datetime]] = []
         for time_range in self.weekly[day.weekday()]:
-            start = _brussels_instant(day, time_range.start)
-            end = _brussels_instant(day, time_range.end)
+            start = brussels_instant(day, time_range.start)
+            end = brussels_instant(day, time_range.end)
             # A range inside the hour skipped in March lasts no time at all.
             if start < end:
                 periods.append((start, end))
@@ -135,7 +145,7 @@ class OfficeHours:
     def is_open(self, at: datetime) -> bool:
         """Tell whether at falls within an open period."""
         at = as_utc(at)
-        return any(start <= at < end for start, end in self.open_periods(_brussels_date(at)))
+        return any(start <= at < end for start, end in self.open_periods(brussels_date(at)))
 
     def next_opening(self, at: datetime) -> datetime | None:
         """Return the start of the next open period at or after at (at itself if open), None if unknown."""
@@ -151,8 +161,8 @@ class OfficeHours:
         if end <= start:
             return 0.0
         elapsed = timedelta()
-        day = _brussels_date(start)
-        last_day = _brussels_date(end)
+        day = brussels_date(start)
+        last_day = brussels_date(end)
         while day <= last_day:
             for period_start, period_end in self.open_periods(day):
                 overlap = min(period_end, end) - max(period_start, start)
@@ -194,7 +204,7 @@ class OfficeHours:
 
     def _periods_ahead(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Yield the open periods of the Brussels day of at and of the LOOKAHEAD_DAYS that follow."""
-        first_day = _brussels_date(at)
+        first_day = brussels_date(at)
         for offset in range(LOOKAHEAD_DAYS + 1):
             yield from self.open_periods(first_day + timedelta(days=offset))
 
@@ -203,8 +213,7 @@ def parse_office_hours(text: str, closed_dates: Iterable[date] = ()) -> OfficeHo
     """Read a schedule like "lun-jeu 09:00-12:00 13:00-16:30; ven 09:00-12:00"; blank means never open."""
     weekly: list[list[TimeRange]] = [[] for _ in range(7)]
     for group in text.split(";"):
-        # Spaces around "-" and "," are tolerated, and the dash a word processor puts in.
-        group = re.sub(r"\s*([-,–])\s*", r"\1", group.strip()).replace("–", "-")
+        group = _tidy_separators(group)
         if not group:
             continue
         days_text, *range_texts = group.split()
@@ -212,11 +221,18 @@ def parse_office_hours(text: str, closed_dates: Iterable[date] = ()) -> OfficeHo
             raise _setting_error(group, f"il manque les jours ({_DAYS_EXAMPLE} avant les heures)")
         if not range_texts:
             raise _setting_error(group, f"il manque les heures ({_TIME_EXAMPLE})")
-        weekdays = _parse_days(days_text)
-        ranges = [_parse_range(part) for range_text in range_texts for part in range_text.split(",") if part]
+        weekdays = parse_days(days_text)
+        ranges = [
+            parse_time_range(part) for range_text in range_texts for part in range_text.split(",") if part
+        ]
         for weekday in weekdays:
             weekly[weekday].extend(ranges)
     return OfficeHours(tuple(tuple(ranges) for ranges in weekly), frozenset(closed_dates))
+
+
+def parse_time_ranges(text: str) -> list[TimeRange]:
+    """Read ranges like "09:00-12:00 13:00-16:30" or "9h-12h, 13h-16h30", in the order written."""
+    return [parse_time_range(part) for part in re.split(r"[\s,]+", _tidy_separators(text)) if part]
 
 
 def parse_closed_dates(text: str) -> frozenset[date]:
@@ -227,8 +243,8 @@ def parse_closed_dates(text: str) -> frozenset[date]:
         if not part:
             continue
         first_text, dots, last_text = part.partition("..")
-        first = _parse_date(first_text.strip(), part)
-        last = _parse_date(last_text.strip(), part) if dots else first
+        first = parse_date(first_text.strip(), part)
+        last = parse_date(last_text.strip(), part) if dots else first
         if last < first:
             raise _setting_error(part, "la fin doit être après le début", setting=_CLOSURES_NAME)
         # A closure longer than the search horizon is surely a typo in the year.
@@ -253,8 +269,8 @@ def french_time(moment: datetime) -> str:
 
 def french_day_and_time(moment: datetime, now: datetime) -> str:
     """Say moment in simple French as seen from now: "aujourd'hui à 13 h", "lundi 30 novembre à 9 h"."""
-    day = _brussels_date(as_utc(moment))
-    today = _brussels_date(as_utc(now))
+    day = brussels_date(as_utc(moment))
+    today = brussels_date(as_utc(now))
     if day == today:
         day_text = "aujourd'hui"
     elif day == today + timedelta(days=1):
@@ -269,7 +285,7 @@ def french_day_and_time(moment: datetime, now: datetime) -> str:
 
 
 @functools.cache
-def _belgian_public_holidays(year: int) -> frozenset[date]:
+def belgian_public_holidays(year: int) -> frozenset[date]:
     """Return the Belgian public holidays of year, built the first time that year is asked for."""
     # Imported here: the package takes tens of milliseconds to load and only this needs it.
     import holidays
@@ -277,12 +293,12 @@ def _belgian_public_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("BE", years=year))
 
 
-def _brussels_date(moment: datetime) -> date:
+def brussels_date(moment: datetime) -> date:
     """Return the Brussels calendar date of the UTC instant moment."""
     return moment.astimezone(BRUSSELS).date()
 
 
-def _brussels_instant(day: date, wall_time: time) -> datetime:
+def brussels_instant(day: date, wall_time: time) -> datetime:
     """Return the first UTC instant when Brussels clocks show wall_time on day.
 
     Between 02:00 and 03:00 on the March change there is no such instant: the answer is then the
@@ -307,7 +323,12 @@ def _brussels_instant(day: date, wall_time: time) -> datetime:
     return before_jump + timedelta(seconds=late_enough)
 
 
-def _parse_days(text: str) -> list[int]:
+def _tidy_separators(text: str) -> str:
+    """Remove the spaces around "-" and "," and turn the dash a word processor puts in into "-"."""
+    return re.sub(r"\s*([-,–])\s*", r"\1", text.strip()).replace("–", "-")
+
+
+def parse_days(text: str) -> list[int]:
     """Read "lun-ven", "lun,mer" or "sam" into weekday numbers, Monday being 0."""
     weekdays: set[int] = set()
     for part in text.lower().split(","):
@@ -331,7 +352,7 @@ def _parse_day(text: str, context: str) -> int:
     return number
 
 
-def _parse_range(text: str) -> TimeRange:
+def parse_time_range(text: str) -> TimeRange:
     """Read "09:00-12:00" (or "9h-12h", "9h30-12h") into a TimeRange."""
     start_text, dash, end_text = text.partition("-")
     if not dash:
@@ -350,8 +371,8 @@ def _parse_time(text: str, context: str) -> time:
     return time(hour, minute)
 
 
-def _parse_date(text: str, context: str) -> date:
-    """Read "2026-12-24" or "24/12/2026"; context is the part shown when it is wrong."""
+def parse_date(text: str, context: str | None = None) -> date:
+    """Read "2026-12-24" or "24/12/2026"; context is the part shown when it is wrong (text itself if None)."""
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(text)
         if match is not None:
@@ -359,9 +380,11 @@ def _parse_date(text: str, context: str) -> date:
                 return date(int(match["year"]), int(match["month"]), int(match["day"]))
             except ValueError:
                 break
-    raise _setting_error(context, f"date invalide ({_DATE_EXAMPLE})", setting=_CLOSURES_NAME)
+    raise _setting_error(
+        text if context is None else context, f"date invalide ({_DATE_EXAMPLE})", setting=_CLOSURES_NAME
+    )
 
 
-def _setting_error(part: str, problem: str, setting: str = _SETTING_NAME) -> ValueError:
+def _setting_error(part: str, problem: str, setting: str = _SETTING_NAME) -> ScheduleTextError:
     """Build the error an admin sees, naming the setting and the part of it that is wrong."""
-    return ValueError(f'{setting} : "{part}" : {problem}')
+    return ScheduleTextError(setting, part, problem)

@@ -16,13 +16,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, object_session
 
 from bot import texts
-from bot.core.clock import local_date_text
+from bot.core.clock import BRUSSELS, as_utc, local_date_text
 from bot.core.messages import Button, Reply
 from bot.core.payloads import Action, pack
 from bot.core.text import fold
 from bot.core.turn import State, Turn
 from bot.features.menu import MENU_BUTTON, main_menu, needs_account
-from bot.storage.models import FaqMiss, OutboxMessage, Role, User
+from bot.storage.models import Appointment, FaqMiss, OutboxMessage, Reminder, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,19 @@ _TICKET_STATUS = {"open": "en cours", "closed": "terminée"}
 _CLOSED_BY = {"staff": "par l'équipe", "trainee": "par vous", "expired": "automatiquement"}
 _FEEDBACK = {"up": "👍 ça m'a aidé", "down": "👎 ça ne m'a pas aidé"}
 _ATTACHMENTS = {"voice": "un message vocal", "photo": "une photo", "document": "un fichier"}
+_CANCELLED_BY = {"trainee": "par vous", "staff": "par l'équipe"}
+_APPOINTMENT_STATUS = {"booked": "prévu", "cancelled": "annulé", "done": "fait", "no_show": "absent·e"}
 
 
 def _date(value: Any) -> str:
     return local_date_text(value) if isinstance(value, datetime) else "(non)"
+
+
+def _date_time(value: Any) -> str:
+    if not isinstance(value, datetime):
+        return "(non)"
+    local = as_utc(value).astimezone(BRUSSELS)
+    return f"{local:%d/%m/%Y} à {local.hour} h {local.minute:02d}"
 
 
 def _text(value: Any) -> str:
@@ -95,6 +104,24 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "closed_at": ("Terminée le", _date),
         "closed_by": ("Terminée", lambda who: _CLOSED_BY.get(who, "(non)") if who else "(non)"),
         "feedback": ("Votre avis", lambda verdict: _FEEDBACK.get(verdict, "(pas donné)")),
+        "phone": ("Numéro pour vous rappeler", _text),
+    },
+    # One line per appointment, then its reminders.
+    "appointments": {
+        "starts_at": ("Rendez-vous le", _date_time),
+        "ends_at": ("Fin", _date_time),
+        "worker_id": ("Avec", str),
+        "reason": ("Motif", str),
+        "status": ("État", lambda status: _APPOINTMENT_STATUS.get(status, status)),
+        "booked_at": ("Réservé le", _date),
+        "confirmed_at": ("« Je serai là » le", _date),
+        "cancelled_at": ("Annulé le", _date),
+        "cancelled_by": ("Annulé", lambda who: _CANCELLED_BY.get(who, "(non)")),
+    },
+    "reminders": {
+        "kind": ("Rappel", lambda kind: f"{kind} avant"),
+        "due_at": ("Prévu le", _date_time),
+        "sent_at": ("Envoyé le", _date),
     },
     "ticket_messages": {
         "sent_at": ("Message du", _date),
@@ -133,10 +160,17 @@ INTERNAL_COLUMNS = frozenset(
         "outbox.leased_until",
         "outbox.user_id",
         "outbox.ticket_id",
+        "appointments.id",
+        "appointments.trainee_id",
+        "appointments.moved_from_id",
+        "reminders.id",
+        "reminders.user_id",
+        "reminders.appointment_id",
     }
 )
 PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
-NON_PERSONAL_TABLES = frozenset({"alembic_version", "processed_deliveries", "job_runs"})
+# days_off: the social workers' schedule, not the trainees'.
+NON_PERSONAL_TABLES = frozenset({"alembic_version", "processed_deliveries", "job_runs", "days_off"})
 
 
 def _pending_text(payload: dict[str, Any]) -> str:
@@ -172,6 +206,10 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
         lines.append("• " + " ; ".join(_row_parts("tickets", ticket)))
         for message in ticket.messages:
             lines.append("   – " + " ; ".join(_row_parts("ticket_messages", message)))
+    for appointment in sorted(user.appointments, key=lambda appointment: appointment.starts_at):
+        lines.append("• " + " ; ".join(_row_parts("appointments", appointment)))
+        for reminder in _reminders_of(appointment):
+            lines.append("   – " + " ; ".join(_row_parts("reminders", reminder)))
     for pending in _pending_pushes(user):
         lines.append("• " + " ; ".join(_row_parts("outbox", pending)))
     for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
@@ -189,6 +227,13 @@ def _row_parts(table: str, row: object) -> list[str]:
     return [
         f"{label} : {show(getattr(row, column))}" for column, (label, show) in SHOWN_COLUMNS[table].items()
     ]
+
+
+def _reminders_of(appointment: Appointment) -> list[Reminder]:
+    session = object_session(appointment)
+    if session is None:
+        return []
+    return list(session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)))
 
 
 def _pending_pushes(user: User) -> list[OutboxMessage]:

@@ -6,11 +6,22 @@ and /oublier stay true as tables are added.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -96,6 +107,9 @@ class User(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         foreign_keys="Ticket.trainee_id",
+    )
+    appointments: Mapped[list[Appointment]] = relationship(
+        back_populates="trainee", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -191,6 +205,8 @@ class Ticket(Base):
     feedback: Mapped[str | None] = mapped_column(String(4))  # "up" or "down"
     # Where the staff alert was posted ("<chat id>:<message id>"): replies to it reach the ticket.
     alert_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A request to be called back (instead of an appointment): the number the trainee gave for it.
+    phone: Mapped[str | None] = mapped_column(String(32))
 
     trainee: Mapped[User] = relationship(back_populates="tickets", foreign_keys=[trainee_id])
     worker: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
@@ -254,3 +270,77 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(40), primary_key=True)
     period: Mapped[str] = mapped_column(String(40), primary_key=True)
     done_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class AppointmentStatus(StrEnum):
+    """Where an appointment stands."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    DONE = "done"
+    NO_SHOW = "no_show"
+
+
+class Appointment(Base):
+    """A trainee's appointment with a social worker (the worker is an id of the availability file)."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        # No double booking, ever: the database refuses a second active booking of one worker's slot,
+        # whatever the code above it does. Cancelled ones leave the index: the slot is free at once.
+        Index(
+            "uq_appointments_active_slot",
+            "worker_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    worker_id: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(10), default=AppointmentStatus.BOOKED.value, index=True)
+    booked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "Je serai là" pressed on a reminder.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(8))  # "trainee" or "staff"
+    # The appointment this one replaces (moved by the trainee).
+    moved_from_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+
+    trainee: Mapped[User] = relationship(back_populates="appointments")
+
+
+class Reminder(Base):
+    """A message due at a given time (24 h before an appointment...), sent exactly once.
+
+    A periodic job takes the due rows (locked, so two processes never take the same), checks they still
+    apply (appointment still booked, reminders not paused) and writes the push and ``sent_at`` in one
+    transaction.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("appointment_id", "kind", name="uq_reminders_appointment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "24h", "2h"...
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DayOff(Base):
+    """A social worker's day off added with `cisp-bot availability off` (the file has the others)."""
+
+    __tablename__ = "days_off"
+
+    worker_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

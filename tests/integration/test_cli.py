@@ -84,6 +84,41 @@ def test_two_terminals_a_trainee_and_a_social_worker(tmp_path: Path) -> None:
     assert "✓ Transmis." in out
 
 
+def test_booking_in_the_terminal_then_the_appointments_command(tmp_path: Path) -> None:
+    availability = str(ROOT / "disponibilites.yaml")
+    assert run(["demo"], tmp_path, AVAILABILITY_FILE=availability).returncode == 0
+    checked = run(["availability", "check"], tmp_path, AVAILABILITY_FILE=availability)
+    assert checked.returncode == 0, checked.stdout
+    script = "/start\n1\nSamira\n2\nPrendre rendez-vous\n1\n1\n1\n1\n"
+    chat = run(["chat", "--user", "samira"], tmp_path, stdin=script, AVAILABILITY_FILE=availability)
+    assert "✅ C'est réservé" in chat.stdout, chat.stdout
+    assert "📎 rendez-vous.ics" in chat.stdout
+    listed = run(["appointments", "--json"], tmp_path, AVAILABILITY_FILE=availability)
+    [appointment] = json.loads(listed.stdout)
+    assert appointment["worker"] == "Claire" and appointment["trainee"] == "Samira"
+    assert appointment["status"] == "booked" and appointment["starts_at"][-6:] in ("+01:00", "+02:00")
+    agenda = run(["appointments", "--ics", "--worker", "claire"], tmp_path, AVAILABILITY_FILE=availability)
+    assert (
+        agenda.stdout.startswith("BEGIN:VCALENDAR")
+        and "SUMMARY:Samira : Problème d'ordinateur" in agenda.stdout
+    )
+    worker = run(["chat", "--user", "claire"], tmp_path, stdin="/rdv\n", AVAILABILITY_FILE=availability)
+    assert "Nouveau rendez-vous : Samira (Horticulture)" in worker.stdout
+    assert "Vos prochains rendez-vous" in worker.stdout
+    off = run(["availability", "off", "claire", "2030-01-02"], tmp_path, AVAILABILITY_FILE=availability)
+    assert off.returncode == 0 and "1 jour(s) de congé ajouté(s)" in off.stdout
+    unknown = run(["availability", "off", "zorro", "2030-01-02"], tmp_path, AVAILABILITY_FILE=availability)
+    assert unknown.returncode == 1 and "zorro" in unknown.stderr
+
+
+def test_availability_check_names_file_line_and_worker(tmp_path: Path) -> None:
+    broken = tmp_path / "dispo.yaml"
+    broken.write_text("- id: claire\n  name: Claire\n  weekley:\n    mar: [09:00-12:00]\n", encoding="utf-8")
+    result = run(["availability", "check", "--file", str(broken)], tmp_path)
+    assert result.returncode == 1
+    assert "dispo.yaml" in result.stdout and "3" in result.stdout and "weekly" in result.stdout
+
+
 def test_faq_check_on_the_shipped_faq(tmp_path: Path) -> None:
     result = run(["faq", "check", "--faq-dir", str(SHIPPED_FAQ)], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

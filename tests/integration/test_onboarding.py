@@ -89,8 +89,7 @@ def test_menu_items_not_built_yet_say_so(conversation: Conversation) -> None:
     chat = onboarded(conversation, "karim")
     chat.script("""
         > Prendre rendez-vous
-        < pas encore possible
-        < l'accueil (081 00 00 00)
+        < Les rendez-vous ne sont pas encore ouverts dans le bot. Adressez-vous à l'accueil (081 00 00 00).
         [Menu]
         > Menu
         > Mes séances
