@@ -15,7 +15,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
-from bot.features import booking, handoff
+from bot.features import booking, handoff, sessions
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
@@ -54,6 +54,7 @@ class App:
             "day summary": lambda session, now: handoff.summarise_day(session, settings, hours, now),
             "reminders": lambda session, now: booking.send_due_reminders(session, settings, workers, now),
             "agendas": lambda session, now: booking.send_agendas(session, settings, workers, hours, now),
+            "session reminders": lambda session, now: sessions.send_session_reminders(session, settings, now),
         }
         pushed = False
         for name, job in jobs.items():

@@ -140,7 +140,7 @@ def demo(ctx: click.Context) -> None:
     app = _build(_settings(ctx))
     try:
         with unit_of_work(app.session_factory) as session:
-            lines = load_demo(session, SystemClock().now())
+            lines = load_demo(session, SystemClock().now(), app.settings)
     finally:
         app.close()
     click.echo(f"Base : {app.settings.database_url}")
@@ -510,3 +510,104 @@ def availability_off(ctx: click.Context, worker: str, first: str, until: str | N
                 changed += 1
             day += timedelta(days=1)
     click.echo(f"{worker} : {changed} jour(s) {'enlevé(s)' if remove else 'de congé ajouté(s)'}.")
+
+
+@main.group()
+def sessions() -> None:
+    """Les séances des modules de formation (import, liste, inscriptions)."""
+
+
+@sessions.command("import")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Vérifier et montrer ce qui changerait, sans rien écrire.")
+@click.pass_context
+def sessions_import(ctx: click.Context, path: Path, dry_run: bool) -> None:
+    """Charger un fichier de séances (CSV ou YAML), tout ou rien, sans doublon si on relance."""
+    from bot.features.session_file import SessionFileError, read_sessions
+    from bot.features.sessions import import_sessions
+
+    settings = _settings(ctx)
+    try:
+        rows = read_sessions(path, settings.filiere_names)
+    except SessionFileError as error:
+        for problem in error.problems:
+            click.echo(str(problem))
+        click.echo(f"Rien n'a été importé : {len(error.problems)} problème(s).", err=True)
+        sys.exit(1)
+
+    class _DryRun(Exception):
+        pass
+
+    try:
+        with _database(ctx) as session:
+            report = import_sessions(session, rows, settings, SystemClock().now())
+            if dry_run:
+                raise _DryRun  # rolls the transaction back
+    except _DryRun:
+        pass
+    verb = "changerait" if dry_run else "a changé"
+    click.echo(
+        f"{len(rows)} séance(s) lue(s) ; l'import {verb} : {report.created} nouvelle(s), {report.moved} "
+        f"déplacée(s), {report.cancelled} annulée(s), {report.updated} modifiée(s), {report.unchanged} "
+        f"inchangée(s) ; {report.told} stagiaire(s) prévenu(s)."
+    )
+
+
+@sessions.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Une ligne JSON (liste d'objets).")
+@click.option("--all", "include_past", is_flag=True, help="Aussi les séances passées.")
+@click.pass_context
+def sessions_list(ctx: click.Context, as_json: bool, include_past: bool) -> None:
+    """Lister les séances à venir."""
+    from sqlalchemy import select
+
+    from bot.features.sessions import session_record
+    from bot.storage.models import TrainingSession
+
+    query = select(TrainingSession).order_by(TrainingSession.starts_at)
+    if not include_past:
+        query = query.where(TrainingSession.ends_at > SystemClock().now())
+    with _database(ctx) as session:
+        records = [session_record(training) for training in session.scalars(query)]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("Aucune séance.")
+    for record in records:
+        names = record["filieres"]
+        filieres = names if isinstance(names, str) else ", ".join(str(name) for name in names)  # type: ignore[attr-defined]
+        state = " (annulée)" if record["cancelled"] else ""
+        click.echo(
+            f"{str(record['starts_at'])[:16].replace('T', ' ')}\t{record['module']}{state}\t{record['place']}"
+            f"\t{filieres}"
+        )
+
+
+@sessions.command("enrol")
+@click.option(
+    "--user",
+    "user_ref",
+    required=True,
+    help="Le compte du ou de la stagiaire : telegram:<id>, console:<nom>.",
+)
+@click.option("--session", "key", required=True, help="La séance (sa clé : voir sessions list --json).")
+@click.pass_context
+def sessions_enrol(ctx: click.Context, user_ref: str, key: str) -> None:
+    """Inscrire un·e stagiaire à une séance, en plus de celles de sa filière."""
+    from sqlalchemy import select
+
+    from bot.features.sessions import enrol
+    from bot.storage.models import TrainingSession, User
+
+    channel, _, external_id = user_ref.partition(":")
+    with _database(ctx) as session:
+        user = session.scalars(
+            select(User).where(User.channel == channel, User.external_id == external_id)
+        ).one_or_none()
+        training = session.scalars(select(TrainingSession).where(TrainingSession.key == key)).one_or_none()
+        if user is None or training is None:
+            click.echo("Compte ou séance inconnu(e).", err=True)
+            sys.exit(1)
+        created = enrol(session, user, training, SystemClock().now())
+    click.echo("Inscrit·e." if created else "Déjà inscrit·e.")

@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     appointment_cancel_notice_hours: float = Field(
         default=2, ge=0, description="Trainees can cancel or move an appointment up to this long before"
     )
+    session_reminders: str = Field(
+        default="veille 18:00, 1h",
+        description="Reminders of module sessions: 'veille HH:MM' (the day before) and/or 'Nh' before",
+    )
+    session_reminder_grace_hours: float = Field(
+        default=6, gt=0, description="A reminder missed while the bot was down is still sent this late"
+    )
     appointment_reminder_hours: str = Field(
         default="24,2", description="Reminders before an appointment, in hours, comma-separated"
     )
@@ -149,6 +156,14 @@ class Settings(BaseSettings):
         too_long = [name for name in names if len(name) > MAX_FILIERE_CHARS]
         if too_long:
             raise ValueError(f"APPOINTMENT_REASONS over {MAX_FILIERE_CHARS} characters: {too_long}")
+        return value
+
+    @field_validator("session_reminders")
+    @classmethod
+    def _readable_session_reminders(cls, value: str) -> str:
+        from bot.features.sessions import reminder_times
+
+        reminder_times(value)
         return value
 
     @field_validator("appointment_reminder_hours")

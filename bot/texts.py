@@ -84,9 +84,6 @@ GREETING_REPLY = "Bonjour {name} ! 👋"
 THANKS_REPLY = "Avec plaisir ! 😊"
 ASK_QUESTION = "✏️ Écrivez votre question en quelques mots."
 
-NOT_YET_SESSIONS = "🗓️ Voir vos séances dans le bot, ce n'est pas encore possible. Ça arrive bientôt."
-MEANWHILE_CONTACT = "En attendant, adressez-vous à {contact}."
-NOT_YET_SESSIONS_MEANWHILE = "En attendant, votre formateur ou votre formatrice vous donne l'horaire."
 
 FAQ_SUGGEST = "🤔 Je ne suis pas sûr d'avoir compris. C'est une de ces questions ?"
 FAQ_FALLBACK = "😕 Je n'ai pas compris votre question."
@@ -300,3 +297,31 @@ STAFF_MARKED_DONE = "✅ Noté : {name} est venu·e."
 STAFF_MARKED_ABSENT = "❌ Noté : {name} n'est pas venu·e."
 STAFF_ASK_CANCEL_MESSAGE = "Écrivez le message pour {name} : il partira avec l'annulation."
 STAFF_CANCELLED = "🚫 Rendez-vous annulé ; {name} est prévenu·e."
+
+
+# Module sessions.
+BUTTON_WILL_BE_ABSENT = "Je serai absent·e"
+BUTTON_JOIN_VIDEO = "Rejoindre la visio ?"
+SESSIONS_TITLE = "🗓️ Vos prochaines séances :"
+SESSIONS_NONE = (
+    "🗓️ Vous n'avez pas de séance prévue dans le bot. Votre formateur ou votre formatrice vous donne "
+    "l'horaire."
+)
+SESSION_LINE = "• {when} : {module}, {place}"
+SESSION_VIDEO = "en visio"
+SESSION_VIDEO_LINK = "en visio : {link}"
+SESSION_REMINDER = "🗓️ Rappel : {module}, {when}, {place}."
+SESSION_MOVED = "🔁 Changement : la séance {module} de {old} est déplacée. Nouvelle date : {when}, {place}."
+SESSION_CANCELLED = "❌ La séance {module} de {when} est annulée."
+SESSION_THANKS_PRESENT = "Merci, c'est noté ! À bientôt. 👋"
+SESSION_ASK_REASON = (
+    "D'accord. Vous voulez dire pourquoi ? Écrivez-le en quelques mots, ou appuyez sur « Passer »."
+)
+SESSION_THANKS_ABSENT = "C'est noté. L'équipe est prévenue. Prenez soin de vous."
+SESSION_NOT_FOUND = "Je ne trouve plus cette séance."
+SESSION_HOW_TO_JOIN = (
+    "💻 Pour rejoindre la visio : ouvrez ce lien quelques minutes avant, sur l'ordinateur ou le téléphone.\n"
+    "{link}\n"
+    "Autorisez le micro et la caméra quand on vous le demande. Si ça ne marche pas, parlez à quelqu'un."
+)
+SESSION_ABSENCE_STAFF = "🗓️ {name} sera absent·e à la séance {module} de {when}{trainer}.{reason}"

@@ -22,7 +22,7 @@ from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
 from bot.core.turn import Services, State, Turn
-from bot.features import booking, faq, handoff, language, menu, onboarding, privacy, staff
+from bot.features import booking, faq, handoff, language, menu, onboarding, privacy, sessions, staff
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.db import unit_of_work
@@ -55,6 +55,7 @@ BUTTON_STEPS: dict[Action, Callable[[Turn, str], list[Reply]]] = {
     Action.LANGUAGE: language.on_language,
     Action.TICKET: handoff.on_button,
     Action.BOOK: booking.on_button,
+    Action.SESSION: sessions.on_button,
 }
 # What may interrupt onboarding without ending it: looking at or erasing one's data, help.
 ALLOWED_DURING_ONBOARDING = frozenset(
@@ -281,12 +282,14 @@ class Conversation:
             return handoff.start(turn)
         if target == "book":
             return booking.start(turn)
+        if target == "sessions":
+            return sessions.show_my_sessions(turn)
         if target == "tickets":
             if not turn.is_staff:
                 staff.refuse(turn, "tickets")
                 return [Reply(texts.STALE_BUTTON), *menu.show_menu(turn)]
             return handoff.list_tickets(turn)
-        return menu.not_built_yet(turn, target)
+        return [Reply(texts.STALE_BUTTON), *menu.show_menu(turn)]
 
     def _on_command(self, turn: Turn) -> list[Reply]:
         name = _command_name(turn.text)
@@ -327,6 +330,8 @@ class Conversation:
             return booking.receive_phone(turn)
         if state is State.STAFF_CANCEL:
             return booking.staff_cancel_message(turn)
+        if state is State.SESSION_ABSENCE:
+            return sessions.receive_absence_reason(turn)
         if state is State.CONFIRM_FORGET:
             answer = privacy.typed_forget_answer(turn.text)
             if answer is not None:
@@ -357,4 +362,4 @@ class Conversation:
             return handoff.start(turn)
         if intent is Intent.BOOK:
             return booking.start(turn)
-        return menu.not_built_yet(turn, "sessions")
+        return sessions.show_my_sessions(turn)

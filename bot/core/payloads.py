@@ -28,6 +28,7 @@ class Action(StrEnum):
     LANGUAGE = "lang"  # fr, nl, en
     TICKET = "tk"  # a request to talk to a person: skip, back, cancel, claim.<id>, fb.<id>.up...
     BOOK = "bk"  # appointments: reason, worker, slot (minutes since 1970), confirm, cancel, move...
+    SESSION = "ss"  # module sessions: here.<id>, absent.<id>, video.<id>, skip
 
 
 GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start", "tickets")
@@ -46,6 +47,7 @@ _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
         r"|(?:x|xx|mv|here|done|absent|sx)\.\d{1,10}"
         r"|(?:mvs|mvok|mvm)\.\d{1,10}\.[a-z0-9-]{1,30}\.\d{1,10}"
     ),
+    Action.SESSION: re.compile(r"skip|(?:here|absent|video)\.\d{1,10}"),
     Action.TICKET: re.compile(
         r"skip|back|cancel|(?:claim|close|draft|follow|reply)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
     ),

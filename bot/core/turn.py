@@ -36,6 +36,8 @@ class State(StrEnum):
     # Appointments: the trainee types the number to call back; the worker types a cancellation message.
     BOOK_PHONE = "book_phone"
     STAFF_CANCEL = "staff_cancel"
+    # Module sessions: the trainee may say why they will be absent.
+    SESSION_ABSENCE = "session_absence"
 
 
 @dataclass(frozen=True)

@@ -59,17 +59,6 @@ def needs_account(turn: Turn) -> list[Reply]:
     return [Reply(texts.NEEDS_ACCOUNT, (INTRODUCE_BUTTON, MENU_BUTTON))]
 
 
-def not_built_yet(turn: Turn, target: str) -> list[Reply]:
-    """Say plainly that this capability is coming, and who to turn to meanwhile."""
-    if target in ("book", "sessions") and turn.user is None:
-        return needs_account(turn)
-    turn.set_state(State.IDLE)
-    contact = texts.MEANWHILE_CONTACT.format(contact=turn.services.settings.centre_contact)
-    if target == "sessions":
-        return [Reply(texts.NOT_YET_SESSIONS), Reply(texts.NOT_YET_SESSIONS_MEANWHILE, (MENU_BUTTON,))]
-    return [Reply(texts.STALE_BUTTON), Reply(contact, (MENU_BUTTON,))]
-
-
 def show_help(turn: Turn) -> list[Reply]:
     """Explain what the bot can do and list the commands."""
     help_text = texts.HELP.format(contact=turn.services.settings.centre_contact)

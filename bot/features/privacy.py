@@ -22,7 +22,16 @@ from bot.core.payloads import Action, pack
 from bot.core.text import fold
 from bot.core.turn import State, Turn
 from bot.features.menu import MENU_BUTTON, main_menu, needs_account
-from bot.storage.models import Appointment, FaqMiss, OutboxMessage, Reminder, Role, User
+from bot.storage.models import (
+    Appointment,
+    Enrolment,
+    FaqMiss,
+    OutboxMessage,
+    Reminder,
+    Role,
+    SessionAnswer,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,7 @@ _TICKET_STATUS = {"open": "en cours", "closed": "terminée"}
 _CLOSED_BY = {"staff": "par l'équipe", "trainee": "par vous", "expired": "automatiquement"}
 _FEEDBACK = {"up": "👍 ça m'a aidé", "down": "👎 ça ne m'a pas aidé"}
 _ATTACHMENTS = {"voice": "un message vocal", "photo": "une photo", "document": "un fichier"}
+_ANSWERS = {"present": "je serai là", "absent": "je serai absent·e"}
 _CANCELLED_BY = {"trainee": "par vous", "staff": "par l'équipe"}
 _APPOINTMENT_STATUS = {"booked": "prévu", "cancelled": "annulé", "done": "fait", "no_show": "absent·e"}
 
@@ -76,6 +86,7 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "consented_at": ("Accord donné le", _date),
         "consent_version": ("Version du texte d'accord", lambda version: str(version or "-")),
         "notifications_paused": ("Rappels", lambda paused: "arrêtés" if paused else "actifs"),
+        "unreachable_at": ("Messages impossibles à vous envoyer depuis le", _date),
         "created_at": ("Compte créé le", _date),
         "last_seen_at": ("Dernier message le", _date),
     },
@@ -119,7 +130,7 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "cancelled_by": ("Annulé", lambda who: _CANCELLED_BY.get(who, "(non)")),
     },
     "reminders": {
-        "kind": ("Rappel", lambda kind: f"{kind} avant"),
+        "kind": ("Rappel", lambda kind: f"{kind.partition('@')[0]} avant"),
         "due_at": ("Prévu le", _date_time),
         "sent_at": ("Envoyé le", _date),
     },
@@ -128,6 +139,13 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "author": ("De", lambda author: "vous" if author == "trainee" else "l'équipe"),
         "text": ("Texte", lambda text: f"« {text} »" if text else "(aucun)"),
         "attachment": ("Pièce jointe", lambda kind: _ATTACHMENTS.get(kind, kind) if kind else "aucune"),
+    },
+    # Module sessions you are enrolled in by name, and what you answered to their reminders.
+    "enrolments": {"enrolled_at": ("Inscrit·e à une séance le", _date)},
+    "session_answers": {
+        "answer": ("Réponse à un rappel de séance", lambda answer: _ANSWERS.get(answer, answer)),
+        "reason": ("Raison", _text),
+        "answered_at": ("Le", _date),
     },
     # A message about you waiting to be sent (a few seconds, unless the application is unreachable).
     "outbox": {
@@ -166,11 +184,18 @@ INTERNAL_COLUMNS = frozenset(
         "reminders.id",
         "reminders.user_id",
         "reminders.appointment_id",
+        "reminders.session_id",
+        "enrolments.user_id",
+        "enrolments.session_id",
+        "session_answers.user_id",
+        "session_answers.session_id",
     }
 )
 PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
 # days_off: the social workers' schedule, not the trainees'.
-NON_PERSONAL_TABLES = frozenset({"alembic_version", "processed_deliveries", "job_runs", "days_off"})
+NON_PERSONAL_TABLES = frozenset(
+    {"alembic_version", "processed_deliveries", "job_runs", "days_off", "training_sessions"}
+)
 
 
 def _pending_text(payload: dict[str, Any]) -> str:
@@ -210,6 +235,13 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
         lines.append("• " + " ; ".join(_row_parts("appointments", appointment)))
         for reminder in _reminders_of(appointment):
             lines.append("   – " + " ; ".join(_row_parts("reminders", reminder)))
+    for enrolment in _rows_of(user, Enrolment):
+        lines.append("• " + " ; ".join(_row_parts("enrolments", enrolment)))
+    for answer in _rows_of(user, SessionAnswer):
+        lines.append("• " + " ; ".join(_row_parts("session_answers", answer)))
+    for reminder in _rows_of(user, Reminder):
+        if reminder.session_id is not None:
+            lines.append("• " + " ; ".join(_row_parts("reminders", reminder)))
     for pending in _pending_pushes(user):
         lines.append("• " + " ; ".join(_row_parts("outbox", pending)))
     for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
@@ -234,6 +266,13 @@ def _reminders_of(appointment: Appointment) -> list[Reminder]:
     if session is None:
         return []
     return list(session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)))
+
+
+def _rows_of(user: User, model: type[Any]) -> list[Any]:
+    session = object_session(user)
+    if session is None or user.id is None:
+        return []
+    return list(session.scalars(select(model).where(model.user_id == user.id)))
 
 
 def _pending_pushes(user: User) -> list[OutboxMessage]:

@@ -93,6 +93,8 @@ class User(Base):
     # Which consent text was accepted (texts.CONSENT_VERSION): what it allowed us to keep.
     consent_version: Mapped[int | None] = mapped_column(Integer)
     notifications_paused: Mapped[bool] = mapped_column(default=False)
+    # When a push failed for good (blocked the bot, chat gone): staff see it; a message from them clears it.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -317,22 +319,31 @@ class Appointment(Base):
 
 
 class Reminder(Base):
-    """A message due at a given time (24 h before an appointment...), sent exactly once.
+    """A reminder of an appointment or of a module session, sent exactly once.
 
-    A periodic job takes the due rows (locked, so two processes never take the same), checks they still
-    apply (appointment still booked, reminders not paused) and writes the push and ``sent_at`` in one
+    Appointments: the row is written at booking with its due time; a periodic job takes the due rows
+    (locked, so two processes never take the same), checks they still apply and writes the push and
+    ``sent_at`` in one transaction. Sessions: the job inserts the row when the reminder is due, and only
+    the process whose insert succeeds (the unique constraint decides) writes the push, in the same
     transaction.
     """
 
     __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("appointment_id", "kind", name="uq_reminders_appointment_id"),)
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "kind", name="uq_reminders_appointment_id"),
+        UniqueConstraint("session_id", "user_id", "kind", name="uq_reminders_session_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # "24h", "2h"...
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="CASCADE"), index=True
+    )
+    # "24h", "2h" (appointments); "veille@<start>", "1h@<start>" (sessions: a moved session is new)
+    kind: Mapped[str] = mapped_column(String(48))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -344,3 +355,49 @@ class DayOff(Base):
 
     worker_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class TrainingSession(Base):
+    """A session of a training module, imported from the admins' file (`cisp-bot sessions import`)."""
+
+    __tablename__ = "training_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The file's id column, or module + local start: what makes a re-import update instead of duplicate.
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    module: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    place: Mapped[str] = mapped_column(String(300))
+    is_video: Mapped[bool] = mapped_column(default=False)
+    trainer: Mapped[str | None] = mapped_column(String(80))
+    # The filières enrolled, as names (";"-joined); "*" means every trainee.
+    filieres: Mapped[str] = mapped_column(String(600))
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Enrolment(Base):
+    """A trainee enrolled in one session by name (`cisp-bot sessions enrol`), besides their filière's."""
+
+    __tablename__ = "enrolments"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SessionAnswer(Base):
+    """What a trainee answered to a session reminder: there, or absent (with an optional reason)."""
+
+    __tablename__ = "session_answers"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    answer: Mapped[str] = mapped_column(String(8))  # "present" or "absent"
+    reason: Mapped[str | None] = mapped_column(String(300))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime)

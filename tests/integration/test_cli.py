@@ -119,6 +119,38 @@ def test_availability_check_names_file_line_and_worker(tmp_path: Path) -> None:
     assert "dispo.yaml" in result.stdout and "3" in result.stdout and "weekly" in result.stdout
 
 
+def test_sessions_import_list_and_my_sessions(tmp_path: Path) -> None:
+    csv = tmp_path / "sessions.csv"
+    csv.write_text(
+        "module,starts_at,duration_minutes,place,filieres,trainer\n"
+        "Utiliser l'ordinateur,2030-01-08 09:00,180,Salle 3,Horticulture;Bâtiment,Nadia\n"
+        "Créer son e-mail,2030-01-09 13:30,120,https://visio.example.org/email,toutes,Nadia\n",
+        encoding="utf-8",
+    )
+    first = run(["sessions", "import", str(csv)], tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "2 nouvelle(s)" in first.stdout
+    again = run(["sessions", "import", str(csv)], tmp_path)
+    assert "0 nouvelle(s)" in again.stdout and "2 inchangée(s)" in again.stdout
+    listed = json.loads(run(["sessions", "list", "--json"], tmp_path).stdout)
+    assert [item["module"] for item in listed] == ["Utiliser l'ordinateur", "Créer son e-mail"]
+    assert listed[0]["starts_at"] == "2030-01-08T09:00:00+01:00" and listed[1]["video"] is True
+    script = "/start\n1\nSamira\n2\nMes séances\n"
+    chat = run(["chat", "--user", "samira"], tmp_path, stdin=script)
+    assert "Utiliser l'ordinateur, Salle 3" in chat.stdout and "Créer son e-mail, en visio" in chat.stdout
+    broken = tmp_path / "broken.csv"
+    broken.write_text(
+        "module,starts_at,duration_minutes,place,filieres,trainer\n"
+        "CV,2030-01-10 09:00,60,Salle 3,Horticulture,Nadia\n"
+        "CV,2030-13-10 09:00,60,Salle 3,Horticultur,Nadia\n",
+        encoding="utf-8",
+    )
+    refused = run(["sessions", "import", str(broken)], tmp_path)
+    assert refused.returncode == 1 and "broken.csv, ligne 3" in refused.stdout
+    assert "Rien n'a été importé" in refused.stderr
+    assert len(json.loads(run(["sessions", "list", "--json"], tmp_path).stdout)) == 2  # all or nothing
+
+
 def test_faq_check_on_the_shipped_faq(tmp_path: Path) -> None:
     result = run(["faq", "check", "--faq-dir", str(SHIPPED_FAQ)], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

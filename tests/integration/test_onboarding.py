@@ -85,7 +85,7 @@ def test_declining_stores_nothing_and_still_answers(
         assert session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_menu_items_not_built_yet_say_so(conversation: Conversation) -> None:
+def test_menu_items_with_nothing_configured_say_so(conversation: Conversation) -> None:
     chat = onboarded(conversation, "karim")
     chat.script("""
         > Prendre rendez-vous
@@ -93,7 +93,8 @@ def test_menu_items_not_built_yet_say_so(conversation: Conversation) -> None:
         [Menu]
         > Menu
         > Mes séances
-        < pas encore possible
+        < Vous n'avez pas de séance prévue dans le bot. Votre formateur ou votre formatrice vous donne
+        [Menu]
     """)
 
 
