@@ -10,9 +10,11 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.error import InvalidToken
 
 from bot.app import App
@@ -102,6 +104,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     background: list[asyncio.Task[None]] = []
     server: _Server | None = None
     server_task: asyncio.Task[None] | None = None
+    scheduler: AsyncIOScheduler | None = None
     app.start()
     try:
         if webhook:
@@ -129,10 +132,13 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         if app.conversation.services.faq.last_error is not None:
             alert_staff_of_faq_error(app.conversation.services.faq.last_error)
         background.append(asyncio.create_task(dispatcher.run(background_stop)))
-        background.append(asyncio.create_task(_run_jobs(app, dispatcher, background_stop)))
+        scheduler = _start_scheduler(app, dispatcher)
         await stop.wait()
         log.info("stopping")
     finally:
+        if scheduler is not None:
+            # A job already running finishes in its thread; its pushes stay in the outbox if unsent.
+            scheduler.shutdown(wait=False)
         background_stop.set()
         # What the dispatcher is sending finishes; what it has not taken stays in the outbox for the
         # next start.
@@ -149,10 +155,26 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         app.close()
 
 
-async def _run_jobs(app: App, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
-    """Run the periodic jobs every JOBS_INTERVAL_SECONDS until stop is set."""
-    while not stop.is_set():
+def _start_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
+    """Run the periodic jobs (escalations, summaries, reminders, agendas) now, then every interval.
+
+    APScheduler only says when to look: what is due and what was sent is in the database (the reminders
+    and outbox tables), so nothing is lost with its in-memory job store at a restart.
+    """
+
+    async def tick() -> None:
         if await asyncio.to_thread(app.run_jobs):
             dispatcher.wake()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=JOBS_INTERVAL_SECONDS)
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=JOBS_INTERVAL_SECONDS,
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    scheduler.start()
+    return scheduler

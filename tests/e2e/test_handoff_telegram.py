@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -201,3 +202,13 @@ async def test_a_trainee_in_the_staff_group_is_refused(centre: Centre) -> None:
     factory = make_session_factory(centre.engine)
     with factory() as session:
         assert session.scalars(select(Ticket.claimed_by_id)).one() is None
+
+
+async def test_the_scheduler_escalates_an_unclaimed_ticket(centre: Centre) -> None:
+    api = centre.api
+    await open_ticket(api)
+    # 31 minutes of office hours later; the restarted bot's scheduler runs the jobs at once.
+    centre.clock.advance(timedelta(minutes=31))
+    await centre.restart()
+    escalated = await wait_for(api, STAFF_GROUP, text_has("attend depuis 30 minutes de bureau"))
+    assert [b["text"] for b in escalated.buttons] == ["✋ Je prends"]
