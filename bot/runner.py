@@ -163,8 +163,13 @@ def _start_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     """
 
     async def tick() -> None:
-        if await asyncio.to_thread(app.run_jobs):
-            dispatcher.wake()
+        try:
+            if await asyncio.to_thread(app.run_jobs):
+                dispatcher.wake()
+        except asyncio.CancelledError:
+            # Stopping mid-job: its thread finishes (or rolls back) its transaction by itself, and what
+            # is still due is found again at the next start. Nothing to report.
+            return
 
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
