@@ -7,8 +7,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -83,18 +84,20 @@ def _record_delivery(dialect: str) -> Executable:
     """Return the statement that records a delivery unless it is there: built once, executed often.
 
     One statement, and the database decides: of two handlers of the same delivery, racing in two
-    processes, exactly one inserts the row.
+    processes, exactly one inserts the row. On the table, not the mapped class: the ORM's bulk-insert
+    layer would double the statement's cost, for a row that is never loaded as an object.
     """
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    table = cast(Table, ProcessedDelivery.__table__)
     return (
-        insert(ProcessedDelivery)
+        insert(table)
         .values(
             channel=bindparam("channel"),
             delivery_id=bindparam("delivery_id"),
             processed_at=bindparam("processed_at"),
         )
         .on_conflict_do_nothing()
-        .returning(ProcessedDelivery.delivery_id)
+        .returning(table.c.delivery_id)
     )
 
 

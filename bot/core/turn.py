@@ -6,9 +6,11 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.config import Settings
 from bot.core.clock import Clock
@@ -38,6 +40,18 @@ class State(StrEnum):
     STAFF_CANCEL = "staff_cancel"
     # Module sessions: the trainee may say why they will be absent.
     SESSION_ABSENCE = "session_absence"
+
+
+_STATES = cast(Table, ConversationState.__table__)
+_WRITE_STATE = (
+    update(_STATES)
+    .where(_STATES.c.user_id == bindparam("row_user_id"))
+    .values(
+        state=bindparam("new_state"),
+        data=bindparam("new_data", type_=_STATES.c.data.type),
+        updated_at=bindparam("new_at", type_=_STATES.c.updated_at.type),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -97,9 +111,26 @@ class Turn:
             self.user.conversation = ConversationState(state=state.value, data=data, updated_at=self.now)
         elif current.state != state.value or current.data != data:
             # Unchanged, it is not written again: most messages leave the state as it was.
-            current.state = state.value
-            current.data = data
-            current.updated_at = self.now
+            # One cached UPDATE, at once: the ORM's flush of the same change would cost more than all the
+            # other statements of the message. The object is told that it holds what is stored. Inside a
+            # savepoint the ORM writes it, so that rolling back to the savepoint also restores the object.
+            if inspect(current).persistent and not self.session.in_nested_transaction():
+                self.session.execute(
+                    _WRITE_STATE,
+                    {
+                        "row_user_id": current.user_id,
+                        "new_state": state.value,
+                        "new_data": data,
+                        "new_at": self.now,
+                    },
+                )
+                set_committed_value(current, "state", state.value)
+                set_committed_value(current, "data", data)
+                set_committed_value(current, "updated_at", self.now)
+            else:
+                current.state = state.value
+                current.data = data
+                current.updated_at = self.now
 
     @property
     def onboarding(self) -> bool:

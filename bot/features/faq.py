@@ -9,6 +9,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+
+from sqlalchemy import Table, insert
 
 from bot import texts
 from bot.core.messages import Button, Reply
@@ -32,6 +35,8 @@ MISSES_CONSENT_VERSION = 2
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Four digits or more, possibly split by spaces, dots, dashes or slashes: 0470 12 34 56, 85.07.30-033.61.
 _LONG_NUMBER = re.compile(r"\+?\d(?:[\d .\-/]{2,}\d)")
+_MISSES = cast(Table, FaqMiss.__table__)
+_INSERT_MISS = insert(_MISSES).returning(_MISSES.c.id)
 
 
 @dataclass(frozen=True)
@@ -202,36 +207,39 @@ def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
 
 def decision_replies(turn: Turn, decision: Decision) -> list[Reply]:
     """Return what to say for an FAQ decision: the answer, suggestions, or an honest fallback."""
-    turn.set_state(State.IDLE, **_state_data(turn))
     if decision.kind is DecisionKind.ANSWER and decision.entry is not None:
+        turn.set_state(State.IDLE, **_state_data(turn))
         return entry_replies(turn, decision.entry)
     if decision.kind is DecisionKind.SUGGEST and decision.suggestions:
-        miss = _record_miss(turn, decision)
-        if miss is not None:
-            turn.set_state(State.IDLE, **_state_data(turn, miss=miss.id))
+        miss_id = _record_miss(turn, decision)
+        # The question stays pending with its suggestions: choosing one of them erases it.
+        turn.set_state(State.IDLE, **_state_data(turn, **({} if miss_id is None else {"miss": miss_id})))
         buttons = [entry_button(entry) for entry in decision.suggestions[:3]]
         return [Reply(texts.FAQ_SUGGEST, (*buttons, PERSON_BUTTON, MENU_BUTTON))]
+    turn.set_state(State.IDLE, **_state_data(turn))
     _record_miss(turn, decision)
     return [Reply(texts.FAQ_FALLBACK), Reply(texts.FAQ_FALLBACK_NEXT, (PERSON_BUTTON, MENU_BUTTON))]
 
 
-def _record_miss(turn: Turn, decision: Decision) -> FaqMiss | None:
-    """Keep an unanswered question for the gaps report, if the trainee's consent covers it."""
+def _record_miss(turn: Turn, decision: Decision) -> int | None:
+    """Keep an unanswered question for the gaps report, if the trainee's consent covers it; return its id."""
     user = turn.user
     if user is None or turn.is_staff or (user.consent_version or 0) < MISSES_CONSENT_VERSION:
         return None
     if not tokens(turn.text):
         return None  # "???", "ok": nothing for the admins to learn
-    miss = FaqMiss(
-        user=user,
-        asked_at=turn.now,
-        question=mask_personal_details(turn.text)[:MAX_MISS_CHARS],
-        outcome=decision.kind.value,
-        suggested=" ".join(entry.id for entry in decision.suggestions),
-    )
-    turn.session.add(miss)
-    turn.session.flush()
-    return miss
+    if user.id is None:
+        turn.session.flush()  # a person added in this very transaction: their id first
+    values = {
+        "user_id": user.id,
+        "asked_at": turn.now,
+        "question": mask_personal_details(turn.text)[:MAX_MISS_CHARS],
+        "outcome": decision.kind.value,
+        "suggested": " ".join(entry.id for entry in decision.suggestions),
+    }
+    # A Core statement rather than session.add() and a flush: the row is never used as an object in
+    # this transaction, and the ORM's flush would cost more than the rest of the message.
+    return turn.session.execute(_INSERT_MISS, values).scalar_one()
 
 
 def mask_personal_details(text: str) -> str:
