@@ -26,6 +26,10 @@ a photo's file_id is refused where another kind is expected and the other way ro
 other kinds (all "documents" to Telegram) cross freely and stay what they are: a voice note's file_id
 sent with sendAudio gives a voice message.
 
+Flood limits: ``FakeBotApi(max_messages_per_second=30)`` accepts at most 30 messages (sendMessage,
+send* of files, copyMessage) in any one second and answers the others with Telegram's 429
+"Too Many Requests: retry after 1"; :attr:`FakeBotApi.flood_refusals` counts them. Off by default.
+
 Deliberate simplifications: no inline mode, channels, payments or business features; media are
 recorded, not inspected (durations and sizes of uploads come from the parameters, or are 0); the
 MarkdownV2 check is a strict subset of Telegram's parser; lengths are counted in code points.
@@ -128,6 +132,20 @@ ERR_OTHER_POLLER = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
 ENTITY_ERROR_PREFIX = "Bad Request: can't parse entities: "
+#: The methods that post a message, which the optional overall limit (``max_messages_per_second``) counts.
+MESSAGE_SENDING_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendVoice",
+        "sendAudio",
+        "sendVideo",
+        "sendVideoNote",
+        "sendSticker",
+        "copyMessage",
+    }
+)
 
 _BAD_GATEWAY_HTML = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -978,13 +996,19 @@ class FakeBotApi:
         bot_first_name: str = "CISP",
         host: str = "127.0.0.1",
         latency: float = 0.0,
+        max_messages_per_second: float | None = None,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError("the fake Bot API only listens on loopback addresses")
+        if max_messages_per_second is not None and max_messages_per_second <= 0:
+            raise ValueError("max_messages_per_second must be positive")
         self.token = token
         # Seconds added before answering each call other than getUpdates: the round trip to Telegram's
         # servers, which a local fake does not have (benchmarks use it; tests keep 0).
         self.latency = latency
+        # Telegram's overall flood limit (30 messages/s for a bot), off by default: at most this many
+        # messages accepted in any one second; beyond, Telegram's 429 with retry_after.
+        self.max_messages_per_second = max_messages_per_second
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         prefix = token.split(":", 1)[0]
@@ -1012,11 +1036,15 @@ class FakeBotApi:
         self._failures: dict[str, deque[_Failure]] = {}
         self._mark_messages = 0
         self._mark_calls = 0
+        # Arrival times (time.monotonic) of the messages accepted within the last second.
+        self._accepted_sends: deque[float] = deque()
 
         #: Every call as (method, params); files appear as UploadedFile values.
         self.calls: list[tuple[str, JSONDict]] = []
         #: Every call answered with an error (injected ones included).
         self.errors: list[ApiErrorRecord] = []
+        #: How many sends the overall limit (``max_messages_per_second``) answered with 429.
+        self.flood_refusals = 0
         self.answered_callbacks: list[AnsweredCallback] = []
         #: (chat_id, action) for every sendChatAction.
         self.chat_actions: list[tuple[int, str]] = []
@@ -1194,6 +1222,12 @@ class FakeBotApi:
             failure = queue.popleft() if queue else None
         if failure is not None:
             return self._failure_response(method, params, failure)
+        if method in MESSAGE_SENDING_METHODS and (retry_after := self._over_flood_limit()) is not None:
+            return self._record_error(
+                method,
+                params,
+                _ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}),
+            )
         handler = self._handlers.get(method)
         if handler is None:
             return self._record_error(method, params, _ApiError(404, "Not Found"))
@@ -1208,6 +1242,27 @@ class FakeBotApi:
             bug = _ApiError(500, f"Internal Server Error: fake Bot API bug: {exc!r}")
             return self._record_error(method, params, bug)
         return JSONResponse({"ok": True, "result": result})
+
+    def _over_flood_limit(self) -> int | None:
+        """Count a send against the overall limit; give the seconds to wait if it is refused, else None.
+
+        A sliding window: a send is accepted when fewer than ``max_messages_per_second`` were accepted
+        in the second before it. Refused sends do not count (they post nothing).
+        """
+        limit = self.max_messages_per_second
+        if limit is None:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            window = self._accepted_sends
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) < limit:
+                window.append(now)
+                return None
+            self.flood_refusals += 1
+            # Room comes back within the second; Telegram's retry_after counts whole seconds, at least 1.
+            return 1
 
     async def _download(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:

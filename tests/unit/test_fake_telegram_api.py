@@ -24,7 +24,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -157,6 +165,35 @@ async def test_a_429_is_retried_after_retry_after_then_succeeds(api: FakeBotApi)
     [error] = api.errors
     assert (error.method, error.error_code) == ("sendMessage", 429)
     assert waited >= 1.0
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_an_overall_flood_limit_refuses_sends_beyond_it_with_429() -> None:
+    async with FakeBotApi(token=TOKEN, max_messages_per_second=3) as api:
+        api.add_user(USER)
+        async with bot_builder(api, TOKEN).build() as app:
+            await asyncio.gather(*(app.bot.send_message(USER, f"n°{number}") for number in range(3)))
+            with pytest.raises(RetryAfter, match="Retry in 1 seconds"):
+                await app.bot.send_message(USER, "de trop")
+            async with httpx.AsyncClient() as client:
+                answer = await client.post(
+                    f"{api.base_url}{TOKEN}/sendMessage", data={"chat_id": USER, "text": "?"}
+                )
+            assert answer.status_code == 429
+            assert answer.json() == {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+            # Only messages count: other methods are served.
+            assert (await app.bot.get_chat(USER)).id == USER
+            await asyncio.sleep(1.0)  # the three accepted sends leave the window
+            await app.bot.send_message(USER, "enfin")
+
+    assert sorted(m.text or "" for m in api.sent_messages(USER)) == ["enfin", "n°0", "n°1", "n°2"]
+    assert api.flood_refusals == 2
+    assert [(e.method, e.error_code) for e in api.errors] == [("sendMessage", 429)] * 2
 
 
 # --------------------------------------------------------------------------- Bot API errors
