@@ -21,7 +21,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Mess
 from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -33,6 +32,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.channels.base import MessageHandler
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_limits import SlidingWindowRateLimiter
 from bot.config import Settings
 from bot.core.conversation import STAFF_COMMANDS
 from bot.core.messages import Button, IncomingMessage, Reply
@@ -111,9 +111,10 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(base_url)
         .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
-        # 30 messages/s overall and 20/min per group, as Telegram asks; RetryAfter is retried below too.
+        # 30 messages/s overall and 20/min per group, as Telegram asks, without bursts; RetryAfter is
+        # retried there, and below too.
         .rate_limiter(
-            AIORateLimiter(
+            SlidingWindowRateLimiter(
                 overall_max_rate=settings.telegram_messages_per_second, group_max_rate=20, max_retries=3
             )
         )

@@ -240,7 +240,7 @@ async def test_staff_group_serves_staff_commands_only(
 async def test_flood_limit_answer_is_waited_out_and_sent(bot: Bot) -> None:
     api = bot.api
     await onboard(api)
-    # Four 429s in a row: more than AIORateLimiter retries by itself; the channel keeps waiting.
+    # Four 429s in a row: more than the rate limiter retries by itself; the channel keeps waiting.
     api.fail_next("sendMessage", error_code=429, retry_after=1, times=4)
     api.user_sends(SAMIRA, "le wifi marche pa")
     answers = await api.wait_for_messages(SAMIRA, 1, timeout=15)
