@@ -36,7 +36,7 @@ from bot.channels.telegram_limits import SlidingWindowRateLimiter
 from bot.config import Settings
 from bot.core.conversation import STAFF_COMMANDS
 from bot.core.messages import Button, IncomingMessage, Reply
-from bot.core.outbox import Push
+from bot.core.outbox import Push, Undeliverable
 
 log = logging.getLogger(__name__)
 
@@ -442,7 +442,7 @@ class TelegramChannel:
             messages = self._messages(item.replies)
             for piece, markup in messages:
                 await self._pace(chat_id)
-                sent = await self._send_with_retries(chat_id, piece, markup)
+                sent = await self._send_with_retries(chat_id, piece, markup, pushing=True)
                 if sent is not None:
                     refs.append(f"{sent.chat_id}:{sent.message_id}")
             if item.attachment is not None:
@@ -545,9 +545,13 @@ class TelegramChannel:
         return messages
 
     async def _send_with_retries(
-        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None, *, pushing: bool = False
     ) -> Sent | None:
-        """Send one message; wait out flood limits (never drop), retry network errors with backoff."""
+        """Send one message; wait out flood limits (never drop), retry network errors with backoff.
+
+        With ``pushing`` (an outbox push), a chat that can never be reached raises Undeliverable, so
+        that the person is marked unreachable rather than tried again forever.
+        """
         network_failures = 0
         while True:
             try:
@@ -574,11 +578,16 @@ class TelegramChannel:
             except ChatMigrated as error:
                 log.error("chat %s became %s: update TELEGRAM_STAFF_CHAT_ID", chat_id, error.new_chat_id)
                 chat_id = error.new_chat_id
-            except Forbidden:
+            except Forbidden as error:
                 # The person blocked the bot: nothing will ever get through.
                 log.warning("chat %s blocked the bot; message not delivered", chat_id)
+                if pushing:
+                    raise Undeliverable(str(error)) from error
                 return None
-            except BadRequest:
+            except BadRequest as error:
+                if pushing and "chat not found" in str(error).lower():
+                    log.warning("chat %s does not exist (any more); message not delivered", chat_id)
+                    raise Undeliverable(str(error)) from error
                 log.exception("Telegram refused a message to chat %s", chat_id)
                 if text != self._fallback_text:
                     # Never silence: the person gets a plain message rather than nothing.

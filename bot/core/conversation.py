@@ -191,6 +191,8 @@ class Conversation:
                 query, {"channel": message.channel, "external_id": message.user_id}
             ).one_or_none()
             now = self.services.clock.now()
+            if user is not None and user.unreachable_at is not None:
+                user.unreachable_at = None  # they write: they can be reached again
             turn = Turn(message, clean_text(message.text), session, user, now, self.services)
             replies = self._route(turn)
             if (

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.clock import Clock
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import unit_of_work
-from bot.storage.models import OutboxMessage, Ticket
+from bot.storage.models import OutboxMessage, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ BATCH_SIZE = 20
 POLL_SECONDS = 2.0
 # Key of Session.info telling that the transaction wrote pushes (the dispatcher is woken after it).
 PUSHED = "outbox_pushed"
+
+
+class Undeliverable(Exception):
+    """The recipient can never be reached (blocked the bot, chat gone): trying again would not help."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,21 @@ class Outbox:
                 session.execute(update(Ticket).where(Ticket.id == item.ticket_id).values(alert_ref=refs[0]))
             session.execute(delete(OutboxMessage).where(OutboxMessage.id == item.id))
 
+    def undeliverable(self, item: Push) -> None:
+        """Drop a push that can never arrive, and mark its recipient unreachable (staff see it)."""
+        now = self._clock.now()
+        with unit_of_work(self._session_factory) as session:
+            # Only the person the push was addressed to: an alert about a trainee sent to a staff chat
+            # that failed says nothing about the trainee.
+            session.execute(
+                update(User)
+                .where(User.channel == item.channel, User.external_id == item.recipient)
+                .values(unreachable_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(delete(OutboxMessage).where(OutboxMessage.id == item.id))
+        log.warning("push %d to %s dropped: the recipient cannot be reached", item.id, item.channel)
+
     def failed(self, item: Push) -> None:
         """Try a failed push again later (waiting longer each time), or give up after MAX_ATTEMPTS."""
         attempts = item.attempts + 1
@@ -268,6 +287,9 @@ class Dispatcher:
             target = self._targets[item.channel]
             try:
                 refs = await target.push(item)
+            except Undeliverable:
+                await asyncio.to_thread(self._outbox.undeliverable, item)
+                continue
             except Exception:
                 log.warning("push %d to %s failed; will try again", item.id, item.channel, exc_info=True)
                 # The chat's later pushes wait too, so that they do not overtake this one.

@@ -789,9 +789,22 @@ def summarise_day(session: Session, settings: Settings, hours: OfficeHours | Non
     if tickets:
         lines = [texts.TICKET_DAY_SUMMARY.format(count=len(tickets))]
         lines += [_list_line(ticket, now) for ticket in tickets]
-        summary = Reply("\n".join(lines))
     else:
-        summary = Reply(texts.TICKET_DAY_SUMMARY_NONE)
+        lines = [texts.TICKET_DAY_SUMMARY_NONE]
+    trainees = select(User).where(User.role == Role.TRAINEE.value)
+    unreachable = session.scalars(trainees.where(User.unreachable_at.is_not(None)).order_by(User.id)).all()
+    if unreachable:
+        lines.append(texts.UNREACHABLE_TITLE)
+        lines += [
+            texts.UNREACHABLE_LINE.format(
+                name=_name(user),
+                filiere=_filiere(user),
+                channel=CHANNEL_LABELS.get(user.channel, user.channel),
+                since=_when(user.unreachable_at, now) if user.unreachable_at else "",
+            )
+            for user in unreachable
+        ]
+    summary = Reply("\n".join(lines))
     group = settings.telegram_staff_chat_id
     if group is not None:
         enqueue(session, now, "telegram", str(group), [summary])

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import App
@@ -27,7 +27,7 @@ from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.runner import serve
 from bot.storage.db import make_session_factory, unit_of_work
-from bot.storage.models import Role, Ticket
+from bot.storage.models import OutboxMessage, Role, Ticket, User
 from bot.storage.staff import add_staff
 from tests.e2e.test_telegram import SAMIRA, STAFF_GROUP, TOKEN, button, onboard, shown
 from tests.fakes.telegram_api import FakeBotApi, SentMessage
@@ -212,3 +212,30 @@ async def test_the_scheduler_escalates_an_unclaimed_ticket(centre: Centre) -> No
     await centre.restart()
     escalated = await wait_for(api, STAFF_GROUP, text_has("attend depuis 30 minutes de bureau"))
     assert [b["text"] for b in escalated.buttons] == ["✋ Je prends"]
+
+
+async def test_a_trainee_who_blocked_the_bot_is_marked_unreachable_not_retried(centre: Centre) -> None:
+    api = centre.api
+    alert = await open_ticket(api)
+    _, claim = button([alert], "✋ Je prends")
+    api.user_presses(CLAIRE, alert, claim, chat_id=STAFF_GROUP, first_name="Claire")
+    await wait_for(api, CLAIRE, text_has("Vous suivez la demande n°1"))
+    await wait_for(api, SAMIRA, text_has("Claire a pris votre demande"))
+    api.block_bot(SAMIRA)
+    api.user_sends(CLAIRE, "Vous êtes toujours là ?", first_name="Claire")
+    await wait_for(api, CLAIRE, text_has("✓ Envoyé à Samira."))
+    factory = make_session_factory(centre.engine)
+
+    def unreachable() -> bool:
+        with factory() as session:
+            user = session.scalars(select(User).where(User.external_id == str(SAMIRA))).one()
+            return user.unreachable_at is not None
+
+    await api.wait_until(unreachable, timeout=15, what="Samira marked unreachable")
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # not retried forever
+    # She unblocks the bot and writes: reachable again.
+    api.block_bot(SAMIRA, blocked=False)
+    api.user_sends(SAMIRA, "oui pardon")
+    await wait_for(api, CLAIRE, text_has("oui pardon"))
+    assert not unreachable()

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.messages import IncomingMessage
-from bot.core.outbox import Outbox
+from bot.core.messages import IncomingMessage, Reply
+from bot.core.outbox import Outbox, enqueue
 from bot.core.turn import Services
 from bot.faq import load_faq
 from bot.features import handoff
@@ -422,3 +422,31 @@ def test_pushes_survive_until_sent(centre: Conversation, session_factory: sessio
     assert again.id == taken.id
     outbox.failed(again)
     assert outbox.take(["console"], recipient="claire") == []  # waits before the next try
+
+
+def test_an_unreachable_trainee_is_in_the_day_summary_until_they_write(
+    centre: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    samira = onboarded(centre, "samira")
+    samira.script("""
+        > Parler à quelqu'un
+        > Passer
+    """)
+    outbox = Outbox(session_factory, clock)
+    Chat(centre, "claire").received()
+    with unit_of_work(session_factory) as session:
+        enqueue(session, clock.now(), "console", "samira", [Reply("test")], user_id=None)
+    [push] = outbox.take(["console"], recipient="samira")
+    outbox.undeliverable(push)  # what the dispatcher does when the platform says "blocked"
+    assert outbox.take(["console"], recipient="samira") == []
+    clock.set(datetime(2026, 11, 24, 15, 31, tzinfo=UTC))  # after closing time
+    with unit_of_work(session_factory) as session:
+        services = centre.services
+        assert handoff.summarise_day(session, services.settings, services.office_hours, clock.now())
+    claire = Chat(centre, "claire")
+    claire.received()
+    assert "Stagiaires que le robot ne peut plus joindre" in claire.text
+    assert "• Samira (Horticulture), sur le terminal, depuis aujourd'hui à 9 h 00" in claire.text
+    samira.send("je suis là")
+    with session_factory() as session:
+        assert session.scalars(select(User.unreachable_at).where(User.external_id == "samira")).one() is None
