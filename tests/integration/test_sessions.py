@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -345,3 +345,30 @@ def test_trainer_absence_goes_to_the_staff(
     admin = Chat(conversation, "admin")
     admin.received()
     assert "Samira sera absent·e à la séance CV" in admin.text and "(Nadia)" in admin.text
+
+
+def test_a_restart_between_claim_and_send_delivers_once(
+    conversation: Conversation,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FrozenClock,
+    tmp_path: Path,
+) -> None:
+    samira = onboarded(conversation, "samira")
+    run_import(
+        session_factory,
+        settings,
+        write_csv(tmp_path, "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n"),
+        clock.now(),
+    )
+    assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == 1
+    # A dispatcher takes the push, then the process dies before sending it.
+    [taken] = Outbox(session_factory, clock).take(["console"], recipient="samira")
+    # Restarted: the reminder job does not write it again; the push waits out its lease, then goes once.
+    assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 1, tzinfo=UTC)) == 0
+    assert samira.received() == []
+    clock.advance(timedelta(minutes=3))
+    delivered = samira.received()
+    assert [reply.text for reply in delivered] == ["🗓️ Rappel : CV, demain à 9 h, Salle 3."]
+    assert samira.received() == []
+    assert taken.id is not None
