@@ -114,9 +114,9 @@ def run(ctx: click.Context) -> None:
     from bot.runner import CannotServe, NothingToServe, serve
 
     settings = _settings(ctx)
-    if settings.telegram_bot_token is None:
+    if settings.telegram_bot_token is None and not settings.whatsapp_configured:
         click.echo(
-            "Aucun canal configuré : mettez TELEGRAM_BOT_TOKEN dans .env (voir README, « Telegram »).\n"
+            "Aucun canal configuré : mettez TELEGRAM_BOT_TOKEN (ou les WHATSAPP_*) dans .env (voir README).\n"
             "Pour essayer sans Telegram : cisp-bot chat",
             err=True,
         )

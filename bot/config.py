@@ -73,6 +73,30 @@ class Settings(BaseSettings):
         default=None,
         description="Secret Telegram sends with each webhook call (default: derived from the token)",
     )
+    whatsapp_token: SecretStr | None = Field(
+        default=None, description="WhatsApp Cloud API access token (a system user's permanent token)"
+    )
+    whatsapp_phone_number_id: str | None = Field(
+        default=None, description="The WhatsApp Business phone number id (not the phone number itself)"
+    )
+    whatsapp_app_secret: SecretStr | None = Field(
+        default=None, description="The Meta app's secret: signs every webhook call (X-Hub-Signature-256)"
+    )
+    whatsapp_verify_token: SecretStr | None = Field(
+        default=None, description="A token of your choice, typed in Meta's webhook settings too"
+    )
+    whatsapp_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0",
+        description="The versioned Graph API base URL; the phone number id and /messages are appended",
+    )
+    whatsapp_template_name: str = Field(
+        default="cisp_message",
+        description="Approved template used outside the 24-hour window, with one body parameter: the text",
+    )
+    whatsapp_template_language: str = Field(default="fr", description="That template's language code")
+    whatsapp_messages_per_second: float = Field(
+        default=80, gt=0, description="WhatsApp's limit per business phone number"
+    )
     host: str = Field(default="127.0.0.1", description="Address the webhook server listens on")
     port: int = Field(default=8080, ge=1, le=65535, description="Port the webhook server listens on")
     telegram_messages_per_second: float = Field(
@@ -199,7 +223,16 @@ class Settings(BaseSettings):
             raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value.upper()
 
-    @field_validator("telegram_bot_token", "telegram_staff_chat_id", "telegram_webhook_secret", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_staff_chat_id",
+        "telegram_webhook_secret",
+        "whatsapp_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `.env.example` lists these with empty values: empty means "not configured".
@@ -233,6 +266,16 @@ class Settings(BaseSettings):
         token = self.telegram_bot_token.get_secret_value().encode()
         # Telegram accepts 1-256 characters among A-Z a-z 0-9 _ -: a hex digest fits.
         return hmac.new(token, b"cisp-bot webhook", hashlib.sha256).hexdigest()
+
+    @property
+    def whatsapp_configured(self) -> bool:
+        """Say whether every WhatsApp setting is there (the channel runs only then)."""
+        return None not in (
+            self.whatsapp_token,
+            self.whatsapp_phone_number_id,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+        )
 
     @property
     def reason_names(self) -> list[str]:

@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +20,9 @@ from telegram.error import InvalidToken
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import create_web_app
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.outbox import Dispatcher
+from bot.core.outbox import Dispatcher, PushTarget
 from bot.faq import FaqError
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ class _Server(uvicorn.Server):
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run the configured channels until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
     settings = app.settings
-    if settings.telegram_bot_token is None:
-        raise NothingToServe("TELEGRAM_BOT_TOKEN")
+    if settings.telegram_bot_token is None and not settings.whatsapp_configured:
+        raise NothingToServe("TELEGRAM_BOT_TOKEN or WHATSAPP_*")
     # The event loop shares the GIL with the threads running conversations; with Python's default
     # 5 ms switch interval it would wait that long behind them for every network event.
     sys.setswitchinterval(0.0005)
@@ -75,7 +76,12 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(signal_number, on_signal)
 
     webhook = settings.public_url is not None
-    telegram = TelegramChannel(settings, webhook=webhook)
+    telegram = TelegramChannel(settings, webhook=webhook) if settings.telegram_bot_token is not None else None
+    whatsapp = (
+        WhatsAppChannel(settings, last_inbound=_last_inbound(app), clock=app.conversation.services.clock)
+        if settings.whatsapp_configured
+        else None
+    )
 
     # The conversation is synchronous: one database transaction per message. On SQLite that is a local
     # file and about a millisecond, and every message needs the single write lock anyway: run it on the
@@ -91,6 +97,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
 
     def alert_staff_of_faq_error(error: FaqError) -> None:
         # Called from the watcher's thread: hand the alert to the event loop.
+        if telegram is None:
+            return  # no staff group without Telegram: the admins see it in /stats and the logs
         alert = "⚠️ FAQ : les fichiers modifiés ont des erreurs. Le bot garde l'ancienne version.\n"
         future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert + error.summary()), loop)
         future.add_done_callback(_log_failure)
@@ -98,7 +106,12 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)
     # Pushes (relays, alerts) leave through the outbox: woken by each conversation turn that wrote
     # one, and polling for those written by the periodic jobs or by another process.
-    dispatcher = Dispatcher(app.outbox, {telegram.name: telegram})
+    targets: dict[str, PushTarget] = {}
+    if telegram is not None:
+        targets[telegram.name] = telegram
+    if whatsapp is not None:
+        targets[whatsapp.name] = whatsapp
+    dispatcher = Dispatcher(app.outbox, targets)
     app.conversation.on_push = dispatcher.wake
     background_stop = asyncio.Event()
     background: list[asyncio.Task[None]] = []
@@ -107,13 +120,16 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     scheduler: AsyncIOScheduler | None = None
     app.start()
     try:
-        if webhook:
+        if whatsapp is not None:
+            await whatsapp.start(on_message)
+        if webhook or whatsapp is not None:
             # Listening first: Telegram is told the address only once something answers there.
             web_app = create_web_app(
                 engine=app.engine,
                 faq=app.conversation.services.faq,
-                telegram_sink=telegram.feed,
+                telegram_sink=telegram.feed if telegram is not None and webhook else None,
                 telegram_secret=settings.webhook_secret,
+                whatsapp=whatsapp,
             )
             config = uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning")
             server = _Server(config)
@@ -124,7 +140,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 await asyncio.sleep(0.05)
             log.info("webhook server listening on %s:%d", settings.host, settings.port)
         try:
-            await telegram.start(on_message)
+            if telegram is not None:
+                await telegram.start(on_message)
         except InvalidToken as error:
             raise CannotServe(
                 "Telegram refuse TELEGRAM_BOT_TOKEN : vérifiez le jeton donné par @BotFather"
@@ -146,7 +163,10 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             with contextlib.suppress(Exception):
                 await task
         app.conversation.on_push = None
-        await telegram.stop()
+        if telegram is not None:
+            await telegram.stop()
+        if whatsapp is not None:
+            await whatsapp.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
             with contextlib.suppress(SystemExit):
@@ -183,3 +203,21 @@ def _start_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     )
     scheduler.start()
     return scheduler
+
+
+def _last_inbound(app: App) -> Callable[[str], Awaitable[datetime | None]]:
+    """Return how the WhatsApp channel learns when a person last wrote (their last_seen_at, to the hour)."""
+    from sqlalchemy import select
+
+    from bot.storage.models import User
+
+    def read(wa_id: str) -> datetime | None:
+        with app.session_factory() as session:
+            return session.scalar(
+                select(User.last_seen_at).where(User.channel == "whatsapp", User.external_id == wa_id)
+            )
+
+    async def last_inbound(wa_id: str) -> datetime | None:
+        return await asyncio.to_thread(read, wa_id)
+
+    return last_inbound

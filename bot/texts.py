@@ -327,3 +327,9 @@ SESSION_HOW_TO_JOIN = (
     "Autorisez le micro et la caméra quand on vous le demande. Si ça ne marche pas, parlez à quelqu'un."
 )
 SESSION_ABSENCE_STAFF = "🗓️ {name} sera absent·e à la séance {module} de {when}{trainer}.{reason}"
+
+
+# WhatsApp's forms of buttons.
+WHATSAPP_CHOOSE = "Choisissez :"
+WHATSAPP_LIST_BUTTON = "Voir les choix"
+WHATSAPP_TYPE_NUMBER = "Répondez avec le numéro de votre choix."

@@ -1,4 +1,4 @@
-"""The ASGI app of webhook mode: Telegram's webhook at /telegram and a health check at /healthz."""
+"""The ASGI app of webhooks: Telegram's at /telegram, WhatsApp's at /whatsapp, a health check at /healthz."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.features.faq import FaqService
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,52 @@ def _ping(engine: Engine) -> None:
 
 
 def create_web_app(
-    *, engine: Engine, faq: FaqService, telegram_sink: UpdateSink | None, telegram_secret: str | None
+    *,
+    engine: Engine,
+    faq: FaqService,
+    telegram_sink: UpdateSink | None,
+    telegram_secret: str | None,
+    whatsapp: WhatsAppChannel | None = None,
 ) -> Starlette:
-    """Build the web app; the Telegram route exists only when the Telegram channel runs."""
+    """Build the web app; each channel's route exists only when that channel runs."""
+
+    async def whatsapp_verify(request: Request) -> Response:
+        assert whatsapp is not None
+        params = request.query_params
+        challenge = whatsapp.verify(
+            params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
+        )
+        if challenge is None:
+            log.warning("WhatsApp webhook verification with a wrong token, refused")
+            return Response("forbidden", status_code=403)
+        return Response(challenge, media_type="text/plain")
+
+    async def whatsapp_webhook(request: Request) -> Response:
+        assert whatsapp is not None
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"ok": False}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"ok": False}, status_code=413)
+        signature = request.headers.get("x-hub-signature-256")
+        # Checked on the raw bytes, before anything is parsed or done: a forged call has no effect.
+        if not signature:
+            log.warning("WhatsApp webhook call without a signature, refused")
+            return JSONResponse({"ok": False}, status_code=401)
+        if not whatsapp.signature_ok(body, signature):
+            log.warning("WhatsApp webhook call with a wrong signature, refused")
+            return JSONResponse({"ok": False}, status_code=403)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return JSONResponse({"ok": False}, status_code=400)
+        if not isinstance(payload, dict):
+            return JSONResponse({"ok": False}, status_code=400)
+        # Answered at once (Meta wants 200 quickly); each message is handled right after, and a message
+        # id already handled is skipped when Meta sends it again.
+        whatsapp.feed(payload)
+        return JSONResponse({"ok": True})
 
     async def telegram_webhook(request: Request) -> Response:
         assert telegram_sink is not None and telegram_secret is not None
@@ -81,4 +125,7 @@ def create_web_app(
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if telegram_sink is not None:
         routes.append(Route("/telegram", telegram_webhook, methods=["POST"]))
+    if whatsapp is not None:
+        routes.append(Route("/whatsapp", whatsapp_verify, methods=["GET"]))
+        routes.append(Route("/whatsapp", whatsapp_webhook, methods=["POST"]))
     return Starlette(routes=routes)

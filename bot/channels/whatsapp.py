@@ -1,0 +1,452 @@
+"""The WhatsApp channel, on the Cloud API: webhook in, Graph API out, each Reply in WhatsApp's own form.
+
+In: Meta posts to /whatsapp (see bot.channels.web): the body is checked against X-Hub-Signature-256,
+answered 200 at once, and each message is handled afterwards, one at a time per person. A message id
+already handled is skipped (Meta delivers at least once; the conversation records message ids).
+
+Out: a text up to 4,096 characters; 1-3 buttons as reply buttons (titles shortened to 20 characters);
+4-10 as a list (rows of 24, descriptions of 72); more as numbered text, a typed number pressing the
+button. Outside the 24-hour window after the person's last message, WhatsApp accepts only approved
+templates: pushes then go as WHATSAPP_TEMPLATE_NAME with the text as its parameter, and a refusal for
+that reason (131047) is never retried as free text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot import texts
+from bot.channels.base import MessageHandler
+from bot.config import Settings
+from bot.core.clock import Clock, SystemClock, as_utc
+from bot.core.messages import Button, IncomingMessage, Reply
+from bot.core.outbox import Push, Undeliverable
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+MAX_TEXT = 4096
+MAX_INTERACTIVE_BODY = 1024
+MAX_BUTTON_TITLE = 20
+MAX_ROW_TITLE = 24
+MAX_ROW_DESCRIPTION = 72
+MAX_REPLY_BUTTONS = 3
+MAX_LIST_ROWS = 10
+MAX_TEMPLATE_PARAMETER = 1024
+# The window is 24 h after the last message; the bot knows that time to the hour (users.last_seen_at).
+WINDOW = timedelta(hours=23)
+# Meta advises about one message every 6 seconds to one person, in bursts: pushes are paced so.
+PUSH_INTERVAL_SECONDS = 6.0
+RETRIES = 5
+# Graph error codes (WhatsApp Cloud API error codes).
+RE_ENGAGEMENT = 131047
+RATE_LIMITED = {4, 80007, 130429, 131048, 131056}
+UNDELIVERABLE = {131026, 131051}
+NUMBERED_MEMORY = 10_000
+
+LastInbound = Callable[[str], Awaitable[datetime | None]]
+
+
+def verify_signature(body: bytes, header: str | None, app_secret: str) -> bool:
+    """Tell whether X-Hub-Signature-256 is the HMAC-SHA256 of the raw body with the app secret."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    # Constant time: the comparison must not tell how much of a forged signature was right.
+    return hmac.compare_digest(header.removeprefix("sha256="), expected)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut a title to limit characters at a word boundary when possible, marking the cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def _split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(". "), window.rfind(" "))
+        cut = cut + 1 if cut > limit // 3 else limit
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    return [*pieces, rest] if rest else pieces or [""]
+
+
+def _unique_titles(buttons: Sequence[Button], limit: int) -> list[str]:
+    """Shorten button titles; WhatsApp refuses two equal titles, so a clash gets a number."""
+    titles: list[str] = []
+    for button in buttons:
+        title = shorten(button.title, limit)
+        number = 2
+        while title in titles:
+            suffix = f" {number}"
+            title = shorten(button.title, limit - len(suffix)) + suffix
+            number += 1
+        titles.append(title)
+    return titles
+
+
+def render(reply: Reply) -> tuple[list[dict[str, Any]], list[Button]]:
+    """Return the Graph API message bodies of a reply (without "to"), and the buttons shown as numbers."""
+    buttons = list(reply.buttons)
+    if not buttons:
+        return [
+            {"type": "text", "text": {"body": piece, "preview_url": False}} for piece in _split(reply.text)
+        ], []
+    if len(buttons) > MAX_LIST_ROWS:
+        lines = [
+            reply.text,
+            "",
+            *(f"{n}. {b.title}" for n, b in enumerate(buttons, start=1)),
+            "",
+            texts.WHATSAPP_TYPE_NUMBER,
+        ]
+        return [
+            {"type": "text", "text": {"body": piece, "preview_url": False}}
+            for piece in _split("\n".join(lines))
+        ], buttons
+    messages: list[dict[str, Any]] = []
+    body = reply.text.strip() or texts.WHATSAPP_CHOOSE
+    if len(body) > MAX_INTERACTIVE_BODY:
+        # The text goes first as plain messages; the choice follows with a short body.
+        messages += [
+            {"type": "text", "text": {"body": piece, "preview_url": False}} for piece in _split(body)
+        ]
+        body = texts.WHATSAPP_CHOOSE
+    if len(buttons) <= MAX_REPLY_BUTTONS:
+        titles = _unique_titles(buttons, MAX_BUTTON_TITLE)
+        action: dict[str, Any] = {
+            "buttons": [
+                {"type": "reply", "reply": {"id": button.id, "title": title}}
+                for button, title in zip(buttons, titles, strict=True)
+            ]
+        }
+        messages.append(
+            {
+                "type": "interactive",
+                "interactive": {"type": "button", "body": {"text": body}, "action": action},
+            }
+        )
+        return messages, []
+    titles = _unique_titles(buttons, MAX_ROW_TITLE)
+    rows = []
+    for button, title in zip(buttons, titles, strict=True):
+        row: dict[str, Any] = {"id": button.id, "title": title}
+        description = button.description or (button.title if title != button.title else None)
+        if description:
+            row["description"] = shorten(description, MAX_ROW_DESCRIPTION)
+        rows.append(row)
+    action = {"button": texts.WHATSAPP_LIST_BUTTON, "sections": [{"rows": rows}]}
+    messages.append(
+        {"type": "interactive", "interactive": {"type": "list", "body": {"text": body}, "action": action}}
+    )
+    return messages, []
+
+
+def _attachment(message: dict[str, Any]) -> tuple[str, str] | None:
+    """Return (the conversation's kind, "<kind>:<media id>") of a media message."""
+    kinds = {
+        "audio": "voice",
+        "image": "photo",
+        "document": "document",
+        "video": "video",
+        "sticker": "sticker",
+    }
+    for kind, ours in kinds.items():
+        media = message.get(kind)
+        if isinstance(media, dict) and media.get("id"):
+            return ours, f"{kind}:{media['id']}"
+    if message.get("type") == "location":
+        return "location", ""
+    if message.get("type") == "contacts":
+        return "contact", ""
+    return None
+
+
+class WhatsAppChannel:
+    """Talk to trainees on WhatsApp through the Cloud API."""
+
+    name = CHANNEL
+
+    def __init__(
+        self, settings: Settings, last_inbound: LastInbound | None = None, clock: Clock | None = None
+    ) -> None:
+        assert settings.whatsapp_configured
+        assert settings.whatsapp_token is not None and settings.whatsapp_app_secret is not None
+        self.settings = settings
+        self._token = settings.whatsapp_token.get_secret_value()
+        self._app_secret = settings.whatsapp_app_secret.get_secret_value()
+        self._url = f"{settings.whatsapp_api_url.rstrip('/')}/{settings.whatsapp_phone_number_id}/messages"
+        self._last_inbound = last_inbound
+        self._clock: Clock = clock or SystemClock()
+        self._client: httpx.AsyncClient | None = None
+        self._on_message: MessageHandler | None = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._numbered: dict[str, list[Button]] = {}
+        self._last_push: dict[str, float] = {}
+        self._sent_times: list[float] = []
+        self._rate_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, on_message: MessageHandler) -> None:
+        """Get ready: the webhook route feeds messages in."""
+        self._on_message = on_message
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0), headers={"Authorization": f"Bearer {self._token}"}
+        )
+        log.info("WhatsApp channel started (webhook)")
+
+    async def stop(self) -> None:
+        """Finish the messages being handled, then close the connections."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+        if self._client is not None:
+            await self._client.aclose()
+
+    # ------------------------------------------------------------------ webhook
+
+    def verify(self, mode: str | None, token: str | None, challenge: str | None) -> str | None:
+        """Answer Meta's subscription handshake: the challenge when the verify token matches."""
+        expected = self.settings.whatsapp_verify_token
+        assert expected is not None
+        if mode != "subscribe" or token is None or challenge is None:
+            return None
+        return (
+            challenge if hmac.compare_digest(token.encode(), expected.get_secret_value().encode()) else None
+        )
+
+    def signature_ok(self, body: bytes, header: str | None) -> bool:
+        """Check X-Hub-Signature-256."""
+        return verify_signature(body, header, self._app_secret)
+
+    def incoming(self, payload: dict[str, Any]) -> list[IncomingMessage]:
+        """Turn a webhook payload into messages for the conversation (statuses are only counted)."""
+        messages: list[IncomingMessage] = []
+        for entry in payload.get("entry") or ():
+            for change in entry.get("changes") or ():
+                value = change.get("value") or {}
+                if change.get("field") != "messages" or not isinstance(value, dict):
+                    continue
+                names = {
+                    contact.get("wa_id"): (contact.get("profile") or {}).get("name")
+                    for contact in value.get("contacts") or ()
+                    if isinstance(contact, dict)
+                }
+                statuses = value.get("statuses") or ()
+                if statuses:
+                    log.debug("%d WhatsApp statuses received", len(statuses))
+                for message in value.get("messages") or ():
+                    parsed = self._message(message, names)
+                    if parsed is not None:
+                        messages.append(parsed)
+        return messages
+
+    def _message(self, message: dict[str, Any], names: dict[Any, Any]) -> IncomingMessage | None:
+        sender, message_id = message.get("from"), message.get("id")
+        if not isinstance(sender, str) or not isinstance(message_id, str):
+            return None
+        kind = message.get("type")
+        common: dict[str, Any] = {"user_name": names.get(sender), "delivery_id": message_id}
+        if kind == "text":
+            body = (message.get("text") or {}).get("body")
+            button = self._numbered_button(sender, body)
+            if button is not None:
+                return IncomingMessage(CHANNEL, sender, button_id=button.id, **common)
+            return IncomingMessage(CHANNEL, sender, text=body, **common)
+        if kind == "interactive":
+            interactive = message.get("interactive") or {}
+            reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+            return IncomingMessage(CHANNEL, sender, button_id=str(reply.get("id") or ""), **common)
+        if kind == "button":  # a quick-reply button of a template
+            return IncomingMessage(CHANNEL, sender, text=(message.get("button") or {}).get("text"), **common)
+        found = _attachment(message)
+        if found is not None:
+            caption = (message.get(str(kind)) or {}).get("caption") if isinstance(kind, str) else None
+            return IncomingMessage(
+                CHANNEL, sender, text=caption, attachment=found[0], attachment_ref=found[1] or None, **common
+            )
+        return IncomingMessage(CHANNEL, sender, attachment="other", **common)
+
+    def _numbered_button(self, sender: str, body: Any) -> Button | None:
+        shown = self._numbered.get(sender)
+        if not shown or not isinstance(body, str) or not body.strip().isdigit():
+            return None
+        number = int(body.strip())
+        return shown[number - 1] if 1 <= number <= len(shown) else None
+
+    def feed(self, payload: dict[str, Any]) -> int:
+        """Schedule the handling of a webhook payload's messages; return how many there are."""
+        messages = self.incoming(payload)
+        for message in messages:
+            task = asyncio.create_task(self._handle(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(messages)
+
+    async def _handle(self, message: IncomingMessage) -> None:
+        assert self._on_message is not None
+        lock = self._locks.setdefault(message.user_id, asyncio.Lock())
+        try:
+            async with lock:  # one person's messages in order
+                replies = await self._on_message(message)
+                await self._deliver(message.user_id, replies)
+        except Exception:
+            log.exception("WhatsApp message not answered")
+        finally:
+            if not lock.locked() and lock is self._locks.get(message.user_id):
+                del self._locks[message.user_id]
+
+    # ------------------------------------------------------------------ outgoing
+
+    async def _deliver(self, wa_id: str, replies: Sequence[Reply]) -> None:
+        """Answer within the window (the person just wrote): each reply in WhatsApp's form."""
+        for reply in replies:
+            bodies, numbered = render(reply)
+            for body in bodies:
+                await self._post(wa_id, body)
+            self._remember_numbers(wa_id, numbered)
+
+    def _remember_numbers(self, wa_id: str, numbered: list[Button]) -> None:
+        if len(self._numbered) > NUMBERED_MEMORY:
+            self._numbered.clear()
+        if numbered:
+            self._numbered[wa_id] = numbered
+        else:
+            self._numbered.pop(wa_id, None)
+
+    async def push(self, item: Push) -> list[str]:
+        """Deliver an outbox push: free messages within the window, the approved template outside it."""
+        wa_id = item.recipient
+        await self._pace(wa_id)
+        if not await self._in_window(wa_id):
+            return [await self._send_template(wa_id, item.replies)]
+        refs: list[str] = []
+        try:
+            for reply in item.replies:
+                bodies, numbered = render(reply)
+                for body in bodies:
+                    refs.append(await self._post(wa_id, body))
+                self._remember_numbers(wa_id, numbered)
+            if item.attachment is not None:
+                refs.append(await self._post(wa_id, self._attachment_body(item)))
+        except _WindowClosed:
+            # Never retried as free text: the template says it instead.
+            refs.append(await self._send_template(wa_id, item.replies))
+        return refs
+
+    def _attachment_body(self, item: Push) -> dict[str, Any]:
+        attachment = item.attachment
+        assert attachment is not None
+        kind, _, media_id = attachment.ref.partition(":")
+        if (
+            attachment.channel == CHANNEL
+            and kind in ("audio", "image", "document", "video", "sticker")
+            and media_id
+        ):
+            return {"type": kind, kind: {"id": media_id}}
+        note = texts.ATTACHMENT_NOT_PASSED.format(kind=attachment.kind)
+        return {"type": "text", "text": {"body": note, "preview_url": False}}
+
+    async def _in_window(self, wa_id: str) -> bool:
+        if self._last_inbound is None:
+            return True
+        last = await self._last_inbound(wa_id)
+        return last is not None and self._clock.now() - as_utc(last) < WINDOW
+
+    async def _send_template(self, wa_id: str, replies: Sequence[Reply]) -> str:
+        text = "\n".join(reply.text for reply in replies).strip() or texts.WHATSAPP_CHOOSE
+        template = {
+            "name": self.settings.whatsapp_template_name,
+            "language": {"code": self.settings.whatsapp_template_language},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": shorten(text, MAX_TEMPLATE_PARAMETER)}],
+                }
+            ],
+        }
+        return await self._post(wa_id, {"type": "template", "template": template})
+
+    async def _pace(self, wa_id: str) -> None:
+        wait = self._last_push.get(wa_id, 0.0) + PUSH_INTERVAL_SECONDS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_push[wa_id] = time.monotonic()
+        if len(self._last_push) > NUMBERED_MEMORY:
+            horizon = time.monotonic() - PUSH_INTERVAL_SECONDS
+            self._last_push = {key: at for key, at in self._last_push.items() if at >= horizon}
+
+    async def _respect_rate(self) -> None:
+        """Keep under WHATSAPP_MESSAGES_PER_SECOND in any one second."""
+        rate = max(1, int(self.settings.whatsapp_messages_per_second))
+        async with self._rate_lock:
+            now = time.monotonic()
+            self._sent_times = [at for at in self._sent_times if now - at < 1.0]
+            if len(self._sent_times) >= rate:
+                await asyncio.sleep(1.0 - (now - self._sent_times[0]))
+                self._sent_times.pop(0)
+            self._sent_times.append(time.monotonic())
+
+    async def _post(self, wa_id: str, body: dict[str, Any]) -> str:
+        """Send one message; back off on rate limits; return its id (wamid)."""
+        assert self._client is not None, "start() first"
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, **body}
+        for attempt in range(RETRIES + 1):
+            await self._respect_rate()
+            try:
+                response = await self._client.post(self._url, json=payload)
+            except httpx.HTTPError as error:
+                if attempt == RETRIES:
+                    raise
+                log.warning("WhatsApp API unreachable (%s); trying again", type(error).__name__)
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+                continue
+            if response.status_code < 400:
+                with contextlib.suppress(ValueError, KeyError, IndexError, TypeError):
+                    return str(response.json()["messages"][0]["id"])
+                return ""
+            code = _error_code(response)
+            if code == RE_ENGAGEMENT:
+                raise _WindowClosed()
+            if code in UNDELIVERABLE:
+                raise Undeliverable(f"WhatsApp error {code}")
+            if code in RATE_LIMITED or response.status_code == 429 or response.status_code >= 500:
+                if attempt == RETRIES:
+                    response.raise_for_status()
+                log.warning("WhatsApp API busy (error %s); waiting before trying again", code)
+                await asyncio.sleep(min(60.0, 2.0 * 2**attempt))
+                continue
+            log.error("WhatsApp API refused a message (HTTP %s, error %s)", response.status_code, code)
+            return ""
+        return ""
+
+
+class _WindowClosed(Exception):
+    """WhatsApp refused free text: the 24-hour window is closed (error 131047)."""
+
+
+def _error_code(response: httpx.Response) -> int | None:
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        code = response.json()["error"]["code"]
+        return int(code)
+    return None

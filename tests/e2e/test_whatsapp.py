@@ -1,0 +1,192 @@
+"""WhatsApp end to end: signed webhook posts in, the Cloud API out, against a fake Graph API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from bot.app import App
+from bot.config import Settings
+from bot.core.clock import FrozenClock
+from bot.core.conversation import Conversation
+from bot.core.outbox import Outbox
+from bot.core.turn import Services
+from bot.features.faq import FaqService
+from bot.features.faq_watch import FaqWatcher
+from bot.runner import serve
+from bot.storage.db import make_session_factory
+from tests.fakes.graph_api import DEFAULT_TOKEN, FakeGraphApi, SentMessage
+
+SECRET = "meta-app-secret"
+VERIFY = "verify-me-please"
+SAMIRA = "32470123456"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Bot:
+    api: FakeGraphApi
+    settings: Settings
+    engine: Engine
+    clock: FrozenClock
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.settings.port}/whatsapp"
+
+    async def restart(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, timeout=20)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(serve(make_app(self.settings, self.engine, self.clock), self.stop))
+        await wait_listening(self.settings.port)
+
+
+def make_app(settings: Settings, engine: Engine, clock: FrozenClock) -> App:
+    faq = FaqService(settings.faq_dir)
+    session_factory = make_session_factory(engine)
+    conversation = Conversation(session_factory, Services(settings=settings, faq=faq, clock=clock))
+    return App(
+        settings, engine, session_factory, conversation, FaqWatcher(faq, 0), Outbox(session_factory, clock)
+    )
+
+
+async def wait_listening(port: int) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        for _ in range(100):
+            with contextlib.suppress(httpx.HTTPError):
+                await client.get(f"http://127.0.0.1:{port}/healthz")
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the webhook server did not start")
+
+
+@pytest.fixture
+async def bot(engine: Engine, settings: Settings, clock: FrozenClock) -> AsyncIterator[Bot]:
+    async with FakeGraphApi(clock=clock.now, app_secret=SECRET) as api:
+        configured = settings.model_copy(
+            update={
+                "whatsapp_token": SecretStr(DEFAULT_TOKEN),
+                "whatsapp_phone_number_id": api.phone_number_id,
+                "whatsapp_app_secret": SecretStr(SECRET),
+                "whatsapp_verify_token": SecretStr(VERIFY),
+                "whatsapp_api_url": api.graph_url,
+                "port": free_port(),
+            }
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(make_app(configured, engine, clock), stop))
+        await wait_listening(configured.port)
+        running = Bot(api, configured, engine, clock, stop, task)
+        try:
+            yield running
+        finally:
+            running.stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(running.task, timeout=20)
+
+
+async def said(bot: Bot, count: int) -> list[SentMessage]:
+    messages = await bot.api.wait_for_messages(SAMIRA, count, timeout=10)
+    bot.api.mark()
+    return messages
+
+
+async def onboard(bot: Bot) -> None:
+    api = bot.api
+    api.mark()
+    assert await api.deliver(bot.webhook, api.user_sends(SAMIRA, "Bonjour")) == 200
+    welcome = await said(bot, 5)
+    consent = welcome[-1]
+    assert consent.interactive_type == "button"
+    assert [choice["title"] for choice in consent.choices] == ["J'accepte", "Je refuse", "En savoir plus"]
+    await api.deliver(bot.webhook, api.user_presses(SAMIRA, consent, "consent:yes"))
+    [name] = await said(bot, 1)
+    # The profile name is offered as a button.
+    await api.deliver(bot.webhook, api.user_presses(SAMIRA, name, "name:ok"))
+    [filieres] = await said(bot, 1)
+    assert filieres.interactive_type == "list"  # 7 choices: a list
+    horticulture = next(c["id"] for c in filieres.choices if c["title"] == "Horticulture")
+    await api.deliver(bot.webhook, api.user_picks(SAMIRA, filieres, horticulture))
+    done = await said(bot, 2)
+    assert "Bienvenue, Samira" in (done[0].text or "")
+    assert done[1].interactive_type == "list"  # the menu: 4 choices
+
+
+async def test_verification_handshake(bot: Bot) -> None:
+    good = await bot.api.verify_webhook(bot.webhook, VERIFY, challenge="1158201444")
+    assert (good.status_code, good.text) == (200, "1158201444")
+    bad = await bot.api.verify_webhook(bot.webhook, "wrong")
+    assert bad.status_code == 403
+
+
+async def test_onboarding_and_an_faq_answer_with_buttons(bot: Bot) -> None:
+    await onboard(bot)
+    api = bot.api
+    await api.deliver(bot.webhook, api.user_sends(SAMIRA, "le wifi marche pa sur mon ordi"))
+    [answer] = await said(bot, 1)
+    assert answer.interactive_type == "button"
+    assert (answer.payload["interactive"]["body"]["text"]).startswith("Cliquez sur l'icône du Wi-Fi")
+    assert [c["title"] for c in answer.choices] == ["Mot de passe e-mail", "Parler à quelqu'un", "Menu"]
+
+
+async def test_signature_failures_do_nothing(bot: Bot) -> None:
+    api = bot.api
+    payload = api.user_sends(SAMIRA, "Bonjour")
+    assert await api.deliver(bot.webhook, payload, signature="") == 401
+    assert await api.deliver(bot.webhook, payload, signature="sha256=" + "0" * 64) == 403
+    assert await api.deliver(bot.webhook, payload, app_secret="another-secret") == 403
+    await asyncio.sleep(0.3)
+    assert api.sent_to(SAMIRA) == []
+
+
+async def test_the_same_delivery_three_times_across_a_restart_is_handled_once(bot: Bot) -> None:
+    api = bot.api
+    payload = api.user_sends(SAMIRA, "Bonjour")
+    assert await api.deliver(bot.webhook, payload) == 200
+    welcome = await api.wait_for_messages(SAMIRA, 5, timeout=10)
+    assert await api.deliver(bot.webhook, payload) == 200
+    await bot.restart()
+    assert await api.deliver(bot.webhook, payload) == 200
+    await asyncio.sleep(0.5)
+    assert len(api.sent_to(SAMIRA)) == len(welcome) == 5  # the welcome, once
+
+
+async def test_outside_the_window_a_push_goes_as_the_template(bot: Bot) -> None:
+    await onboard(bot)
+    api = bot.api
+    api.add_template(bot.settings.whatsapp_template_name, "fr", body_parameters=1)
+    await api.deliver(bot.webhook, api.user_sends(SAMIRA, "je veux parler à l'assistante sociale"))
+    await said(bot, 2)
+    await api.deliver(bot.webhook, api.user_sends(SAMIRA, "mon contrat"))
+    await said(bot, 3)
+    # Two days later a social worker answers: the window is closed, the template carries the text.
+    bot.clock.advance(timedelta(days=2))
+    factory = make_session_factory(bot.engine)
+    from bot.core.messages import Reply
+    from bot.core.outbox import enqueue
+    from bot.storage.db import unit_of_work
+
+    with unit_of_work(factory) as session:
+        enqueue(session, bot.clock.now(), "whatsapp", SAMIRA, [Reply("💬 Claire : Passez lundi à 9 h.")])
+    await bot.restart()  # the dispatcher looks at once
+    [template] = await said(bot, 1)
+    assert template.template_name == bot.settings.whatsapp_template_name
+    assert template.template_parameters == ["💬 Claire : Passez lundi à 9 h."]
+    assert not [error for error in api.errors if "131047" in str(error)]
