@@ -190,3 +190,72 @@ async def test_outside_the_window_a_push_goes_as_the_template(bot: Bot) -> None:
     assert template.template_name == bot.settings.whatsapp_template_name
     assert template.template_parameters == ["💬 Claire : Passez lundi à 9 h."]
     assert not [error for error in api.errors if "131047" in str(error)]
+
+
+async def test_a_telegram_social_worker_answers_a_whatsapp_trainee(
+    engine: Engine, settings: Settings, clock: FrozenClock
+) -> None:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.storage.db import unit_of_work
+    from bot.storage.models import Role
+    from bot.storage.staff import add_staff
+    from tests.e2e.test_handoff_telegram import text_has, wait_for
+    from tests.e2e.test_telegram import STAFF_GROUP, TOKEN, button
+    from tests.fakes.telegram_api import FakeBotApi
+
+    claire = 501
+    factory: sessionmaker[Session] = make_session_factory(engine)
+    with unit_of_work(factory) as session:
+        add_staff(session, "telegram", str(claire), "Claire", Role.SOCIAL_WORKER, clock.now())
+    async with FakeGraphApi(clock=clock.now, app_secret=SECRET) as graph, FakeBotApi(token=TOKEN) as telegram:
+        telegram.add_group(STAFF_GROUP, chat_type="supergroup", title="Équipe sociale")
+        telegram.add_user(claire, first_name="Claire")
+        configured = settings.model_copy(
+            update={
+                "whatsapp_token": SecretStr(DEFAULT_TOKEN),
+                "whatsapp_phone_number_id": graph.phone_number_id,
+                "whatsapp_app_secret": SecretStr(SECRET),
+                "whatsapp_verify_token": SecretStr(VERIFY),
+                "whatsapp_api_url": graph.graph_url,
+                "port": free_port(),
+                "telegram_bot_token": SecretStr(TOKEN),
+                "telegram_api_url": telegram.base_url,
+                "telegram_staff_chat_id": STAFF_GROUP,
+            }
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(make_app(configured, engine, clock), stop))
+        await wait_listening(configured.port)
+        bot = Bot(graph, configured, engine, clock, stop, task)
+        try:
+            await onboard(bot)
+            await graph.deliver(
+                bot.webhook, graph.user_sends(SAMIRA, "je veux parler à l'assistante sociale")
+            )
+            await said(bot, 2)
+            await graph.deliver(bot.webhook, graph.user_sends(SAMIRA, "mon ordi est cassé"))
+            await said(bot, 3)
+            alert = await wait_for(
+                telegram, STAFF_GROUP, text_has("Demande n°1 : Samira (Horticulture), sur WhatsApp")
+            )
+            message, claim = button([alert], "✋ Je prends")
+            telegram.user_presses(claire, message, claim, chat_id=STAFF_GROUP, first_name="Claire")
+            await wait_for(telegram, claire, text_has("Vous suivez la demande n°1 de Samira"))
+            telegram.user_sends(
+                claire, "Bonjour Samira, passez au bureau 2 demain à 9 h.", first_name="Claire"
+            )
+            await wait_for(telegram, claire, text_has("✓ Envoyé à Samira."))
+            relayed = await graph.wait_for_messages(SAMIRA, 2, timeout=15)
+            texts_seen = [
+                m.text or m.payload.get("interactive", {}).get("body", {}).get("text") for m in relayed
+            ]
+            assert "🙋 Claire a pris votre demande. Vous allez recevoir sa réponse ici." in texts_seen
+            assert "💬 Claire : Bonjour Samira, passez au bureau 2 demain à 9 h." in texts_seen
+            # Her answer, on WhatsApp, reaches Claire on Telegram.
+            await graph.deliver(bot.webhook, graph.user_sends(SAMIRA, "merci, j'y serai"))
+            await wait_for(telegram, claire, text_has("Samira (n°1) : merci, j'y serai"))
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=20)
