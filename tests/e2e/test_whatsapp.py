@@ -259,3 +259,18 @@ async def test_a_telegram_social_worker_answers_a_whatsapp_trainee(
             stop.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, timeout=20)
+
+
+async def test_faq_suggestions_come_as_a_list(bot: Bot) -> None:
+    await onboard(bot)
+    api = bot.api
+    await api.deliver(bot.webhook, api.user_sends(SAMIRA, "cv"))
+    [suggestions] = await said(bot, 1)
+    assert suggestions.interactive_type == "list"
+    titles = [choice["title"] for choice in suggestions.choices]
+    assert titles[-2:] == ["Parler à quelqu'un", "Menu"] and len(titles) >= 4
+    assert all(len(title) <= 24 for title in titles)
+    first = suggestions.choices[0]["id"]
+    await api.deliver(bot.webhook, api.user_picks(SAMIRA, suggestions, first))
+    [answer] = await said(bot, 1)
+    assert (answer.text or answer.payload.get("interactive", {}).get("body", {}).get("text"))
