@@ -273,4 +273,4 @@ async def test_faq_suggestions_come_as_a_list(bot: Bot) -> None:
     first = suggestions.choices[0]["id"]
     await api.deliver(bot.webhook, api.user_picks(SAMIRA, suggestions, first))
     [answer] = await said(bot, 1)
-    assert (answer.text or answer.payload.get("interactive", {}).get("body", {}).get("text"))
+    assert answer.text or answer.payload.get("interactive", {}).get("body", {}).get("text")
