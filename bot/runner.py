@@ -20,6 +20,7 @@ from telegram.error import InvalidToken
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import create_web_app
+from bot.channels.whatsapp import CHANNEL as CHANNEL_WHATSAPP
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Dispatcher, PushTarget
@@ -111,6 +112,11 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         targets[telegram.name] = telegram
     if whatsapp is not None:
         targets[whatsapp.name] = whatsapp
+
+        async def record_status(message_id: str, status: str, at: datetime) -> None:
+            await asyncio.to_thread(app.outbox.record_status, CHANNEL_WHATSAPP, message_id, status, at)
+
+        whatsapp.on_status = record_status
     dispatcher = Dispatcher(app.outbox, targets)
     app.conversation.on_push = dispatcher.wake
     background_stop = asyncio.Event()

@@ -19,8 +19,8 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -55,6 +55,8 @@ UNDELIVERABLE = {131026, 131051}
 NUMBERED_MEMORY = 10_000
 
 LastInbound = Callable[[str], Awaitable[datetime | None]]
+# (message id, status, when): what Meta says of a message the bot sent.
+StatusSink = Callable[[str, str, datetime], Coroutine[Any, Any, None]]
 
 
 def verify_signature(body: bytes, header: str | None, app_secret: str) -> bool:
@@ -196,6 +198,7 @@ class WhatsAppChannel:
         self._app_secret = settings.whatsapp_app_secret.get_secret_value()
         self._url = f"{settings.whatsapp_api_url.rstrip('/')}/{settings.whatsapp_phone_number_id}/messages"
         self._last_inbound = last_inbound
+        self.on_status: StatusSink | None = None
         self._clock: Clock = clock or SystemClock()
         self._client: httpx.AsyncClient | None = None
         self._on_message: MessageHandler | None = None
@@ -252,14 +255,32 @@ class WhatsAppChannel:
                     for contact in value.get("contacts") or ()
                     if isinstance(contact, dict)
                 }
-                statuses = value.get("statuses") or ()
-                if statuses:
-                    log.debug("%d WhatsApp statuses received", len(statuses))
+                for status in value.get("statuses") or ():
+                    self._status(status)
                 for message in value.get("messages") or ():
                     parsed = self._message(message, names)
                     if parsed is not None:
                         messages.append(parsed)
         return messages
+
+    def _status(self, status: Any) -> None:
+        """Hand a delivery status (sent, delivered, read, failed) to whoever records them."""
+        if self.on_status is None or not isinstance(status, dict):
+            return
+        message_id, state, stamp = status.get("id"), status.get("status"), status.get("timestamp")
+        if not isinstance(message_id, str) or not isinstance(state, str):
+            return
+        at = (
+            datetime.fromtimestamp(int(stamp), UTC)
+            if isinstance(stamp, str | int) and str(stamp).isdigit()
+            else self._clock.now()
+        )
+        if state == "failed":
+            codes = [error.get("code") for error in status.get("errors") or () if isinstance(error, dict)]
+            log.warning("WhatsApp could not deliver a message (errors %s)", codes)
+        task = asyncio.create_task(self.on_status(message_id, state, at))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _message(self, message: dict[str, Any], names: dict[Any, Any]) -> IncomingMessage | None:
         sender, message_id = message.get("from"), message.get("id")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.core.clock import Clock
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import unit_of_work
-from bot.storage.models import OutboxMessage, Ticket, User
+from bot.storage.models import OutboxMessage, Reminder, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ class Push:
     edit: str | None = None
     ticket_id: int | None = None
     attempts: int = 0
+    # The reminder this push delivers: the platform's message id is kept on it, for delivery statuses.
+    reminder_id: int | None = None
 
 
 class PushTarget(Protocol):
@@ -76,8 +78,12 @@ class PushTarget(Protocol):
         ...
 
 
-def _encode(replies: Sequence[Reply], attachment: Attachment | None, edit: str | None) -> dict[str, Any]:
+def _encode(
+    replies: Sequence[Reply], attachment: Attachment | None, edit: str | None, reminder_id: int | None = None
+) -> dict[str, Any]:
     payload: dict[str, Any] = {"replies": [_encode_reply(reply) for reply in replies]}
+    if reminder_id is not None:
+        payload["reminder"] = reminder_id
     if attachment is not None:
         payload["attachment"] = [attachment.kind, attachment.ref, attachment.channel]
     if edit is not None:
@@ -120,6 +126,7 @@ def _decode(row: OutboxMessage) -> Push:
         edit=payload.get("edit"),
         ticket_id=row.ticket_id,
         attempts=row.attempts,
+        reminder_id=payload.get("reminder"),
     )
 
 
@@ -134,6 +141,7 @@ def enqueue(
     ticket_id: int | None = None,
     attachment: Attachment | None = None,
     edit: str | None = None,
+    reminder_id: int | None = None,
 ) -> None:
     """Write a push in the caller's transaction; user_id is the person it is about (erased with them)."""
     session.info[PUSHED] = True
@@ -141,7 +149,7 @@ def enqueue(
         OutboxMessage(
             channel=channel,
             recipient=recipient,
-            payload=_encode(replies, attachment, edit),
+            payload=_encode(replies, attachment, edit, reminder_id),
             created_at=now,
             not_before=now,
             attempts=0,
@@ -190,6 +198,13 @@ class Outbox:
         with unit_of_work(self._session_factory) as session:
             if item.ticket_id is not None and refs and item.edit is None:
                 session.execute(update(Ticket).where(Ticket.id == item.ticket_id).values(alert_ref=refs[0]))
+            platform_ref = next((ref for ref in refs if ref), None)
+            if item.reminder_id is not None and platform_ref is not None:
+                session.execute(
+                    update(Reminder)
+                    .where(Reminder.id == item.reminder_id)
+                    .values(platform_ref=f"{item.channel}:{platform_ref}", delivery_status="sent")
+                )
             session.execute(delete(OutboxMessage).where(OutboxMessage.id == item.id))
 
     def undeliverable(self, item: Push) -> None:
@@ -221,6 +236,24 @@ class Outbox:
                 .where(OutboxMessage.id == item.id)
                 .values(attempts=attempts, not_before=retry_at, leased_until=None)
             )
+
+    def record_status(self, channel: str, message_id: str, status: str, at: datetime) -> bool:
+        """Keep what the platform says of a reminder it delivered (sent, delivered, read, failed).
+
+        Statuses may arrive out of order: a status never goes back (read stays read), failed is final.
+        """
+        rank = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+        if status not in rank:
+            return False
+        with unit_of_work(self._session_factory) as session:
+            reminder = session.scalars(
+                select(Reminder).where(Reminder.platform_ref == f"{channel}:{message_id}")
+            ).first()
+            if reminder is None:
+                return False
+            if rank.get(reminder.delivery_status or "", 0) < rank[status]:
+                reminder.delivery_status, reminder.status_at = status, at
+            return True
 
     def pending(self) -> int:
         """Return how many pushes are waiting (for /stats and the tests)."""

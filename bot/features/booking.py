@@ -799,7 +799,13 @@ def send_due_reminders(
             _button(f"x.{appointment.id}", texts.BUTTON_CANCEL_APPOINTMENT),
         )
         enqueue(
-            session, now, trainee.channel, trainee.external_id, [Reply(text, buttons)], user_id=trainee.id
+            session,
+            now,
+            trainee.channel,
+            trainee.external_id,
+            [Reply(text, buttons)],
+            user_id=trainee.id,
+            reminder_id=reminder.id,
         )
         count += 1
     if count:

@@ -51,6 +51,7 @@ _TICKET_STATUS = {"open": "en cours", "closed": "terminée"}
 _CLOSED_BY = {"staff": "par l'équipe", "trainee": "par vous", "expired": "automatiquement"}
 _FEEDBACK = {"up": "👍 ça m'a aidé", "down": "👎 ça ne m'a pas aidé"}
 _ATTACHMENTS = {"voice": "un message vocal", "photo": "une photo", "document": "un fichier"}
+_DELIVERY = {"sent": "envoyé", "delivered": "arrivé sur le téléphone", "read": "lu", "failed": "pas arrivé"}
 _ANSWERS = {"present": "je serai là", "absent": "je serai absent·e"}
 _CANCELLED_BY = {"trainee": "par vous", "staff": "par l'équipe"}
 _APPOINTMENT_STATUS = {"booked": "prévu", "cancelled": "annulé", "done": "fait", "no_show": "absent·e"}
@@ -133,6 +134,8 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "kind": ("Rappel", lambda kind: f"{kind.partition('@')[0]} avant"),
         "due_at": ("Prévu le", _date_time),
         "sent_at": ("Envoyé le", _date),
+        "delivery_status": ("Reçu", lambda status: _DELIVERY.get(status, "(pas d'information)")),
+        "status_at": ("Le", _date),
     },
     "ticket_messages": {
         "sent_at": ("Message du", _date),
@@ -185,6 +188,8 @@ INTERNAL_COLUMNS = frozenset(
         "reminders.user_id",
         "reminders.appointment_id",
         "reminders.session_id",
+        # The platform's id of the message sent: only links its delivery statuses to the reminder.
+        "reminders.platform_ref",
         "enrolments.user_id",
         "enrolments.session_id",
         "session_answers.user_id",

@@ -411,8 +411,8 @@ def send_session_reminders(session: Session, settings: Settings, now: datetime) 
                     "due_at": due,
                     "sent_at": now if say else None,
                 }
-                won = session.execute(statement, values).first() is not None  # type: ignore[call-overload]
-                if not won:
+                inserted = session.execute(statement, values).first()  # type: ignore[call-overload]
+                if inserted is None:
                     continue  # recorded already, by this process earlier or by another one
                 if not say:
                     if stale:
@@ -425,6 +425,7 @@ def send_session_reminders(session: Session, settings: Settings, now: datetime) 
                     trainee.external_id,
                     [_reminder_reply(training, now)],
                     user_id=trainee.id,
+                    reminder_id=inserted[0],
                 )
                 sent += 1
     if dropped:

@@ -346,6 +346,10 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(48))
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The platform's id of the message sent ("whatsapp:<wamid>"), and what the platform said of it since.
+    platform_ref: Mapped[str | None] = mapped_column(String(160), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(12))  # sent, delivered, read, failed
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DayOff(Base):

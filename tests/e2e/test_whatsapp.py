@@ -274,3 +274,50 @@ async def test_faq_suggestions_come_as_a_list(bot: Bot) -> None:
     await api.deliver(bot.webhook, api.user_picks(SAMIRA, suggestions, first))
     [answer] = await said(bot, 1)
     assert answer.text or answer.payload.get("interactive", {}).get("body", {}).get("text")
+
+
+async def test_a_session_reminder_and_its_delivery_statuses_are_recorded(bot: Bot) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from bot.features.session_file import SessionRow
+    from bot.features.sessions import import_sessions
+    from bot.storage.db import unit_of_work
+    from bot.storage.models import Reminder
+
+    await onboard(bot)
+    api = bot.api
+    factory = make_session_factory(bot.engine)
+    starts_at = datetime(
+        2026, 11, 24, 13, 0, tzinfo=UTC
+    )  # today 14:00: yesterday's 18:00 reminder is due now
+    row = SessionRow(
+        key="cv-1",
+        module="Écrire son CV",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        place="Salle 3",
+        is_video=False,
+        filieres=("Horticulture",),
+        trainer="Nadia",
+        cancelled=False,
+        line=2,
+    )
+    with unit_of_work(factory) as session:
+        import_sessions(session, [row], bot.settings, bot.clock.now())
+    await bot.restart()  # the scheduler's first tick sends what is due
+    [reminder] = await said(bot, 1)
+    assert reminder.interactive_type == "button"
+    assert "Rappel : Écrire son CV" in reminder.payload["interactive"]["body"]["text"]
+
+    def status() -> str | None:
+        with factory() as session:
+            return session.scalars(select(Reminder.delivery_status)).one()
+
+    await api.wait_until(lambda: status() == "sent", timeout=10, what="the reminder's wamid recorded")
+    await api.deliver(bot.webhook, api.status_of(reminder, "read"))
+    await api.deliver(bot.webhook, api.status_of(reminder, "delivered"))  # late and out of order
+    await api.wait_until(lambda: status() == "read", timeout=10, what="read recorded")
+    await asyncio.sleep(0.3)
+    assert status() == "read"
