@@ -117,6 +117,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             await asyncio.to_thread(app.outbox.record_status, CHANNEL_WHATSAPP, message_id, status, at)
 
         whatsapp.on_status = record_status
+        if telegram is not None:
+            # A WhatsApp trainee's voice note or document reaches a social worker on Telegram.
+            telegram.media_fetchers[whatsapp.name] = whatsapp.fetch_media
     dispatcher = Dispatcher(app.outbox, targets)
     app.conversation.on_push = dispatcher.wake
     background_stop = asyncio.Event()

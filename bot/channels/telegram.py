@@ -14,7 +14,7 @@ import logging
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
@@ -39,6 +39,8 @@ from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
 
 log = logging.getLogger(__name__)
+
+MediaFetcher = Callable[[str], Awaitable[tuple[bytes, str]]]
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -237,6 +239,9 @@ class TelegramChannel:
         # answers with a suggestion to use send_message instead, at every call: heard, declined.
         warnings.filterwarnings("ignore", message=f"Please use 'Bot.{SEND_MESSAGE}'", category=PTBUserWarning)
         self._on_message: MessageHandler | None = None
+        # Platform -> how to download one of its files ("<kind>:<id>"): to pass on a WhatsApp trainee's
+        # voice note or document to a social worker here.
+        self.media_fetchers: dict[str, MediaFetcher] = {}
         self._last_push: dict[int, float] = {}
         self._push_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._webhook = webhook
@@ -490,6 +495,11 @@ class TelegramChannel:
             "sticker": self.application.bot.send_sticker,
         }
         send = senders.get(kind)
+        fetch = self.media_fetchers.get(attachment.channel)
+        if attachment.channel != CHANNEL and fetch is not None:
+            # A file from another platform (a WhatsApp voice note): downloaded there, uploaded here.
+            await self._send_fetched(chat_id, attachment.kind, attachment.ref, fetch)
+            return
         if attachment.channel != CHANNEL or send is None or not file_id:
             # A file from another platform cannot be sent on by reference: say where it is.
             note = texts.ATTACHMENT_NOT_PASSED.format(kind=attachment.kind)
@@ -502,6 +512,30 @@ class TelegramChannel:
         except BadRequest as error:
             log.warning("file not passed on: %s", error)
             note = texts.ATTACHMENT_NOT_PASSED.format(kind=attachment.kind)
+            await self._send_with_retries(chat_id, html.escape(note, quote=False), None)
+
+    async def _send_fetched(self, chat_id: int, kind: str, ref: str, fetch: MediaFetcher) -> None:
+        try:
+            content, filename = await fetch(ref)
+        except Exception:
+            log.warning("file not fetched from its platform", exc_info=True)
+            note = texts.ATTACHMENT_NOT_PASSED.format(kind=kind)
+            await self._send_with_retries(chat_id, html.escape(note, quote=False), None)
+            return
+        upload = InputFile(content, filename=filename)
+        bot = self.application.bot
+        try:
+            if kind == "voice":
+                await bot.send_audio(chat_id, upload)  # WhatsApp's OGG may not be a Telegram voice note
+            elif kind == "photo":
+                await bot.send_photo(chat_id, upload)
+            else:
+                await bot.send_document(chat_id, upload)
+        except Forbidden:
+            log.warning("chat %s blocked the bot; file not delivered", chat_id)
+        except BadRequest as error:
+            log.warning("file not passed on: %s", error)
+            note = texts.ATTACHMENT_NOT_PASSED.format(kind=kind)
             await self._send_with_retries(chat_id, html.escape(note, quote=False), None)
 
     async def alert_staff(self, text: str) -> bool:

@@ -375,6 +375,19 @@ class WhatsAppChannel:
             refs.append(await self._send_template(wa_id, item.replies))
         return refs
 
+    async def fetch_media(self, ref: str) -> tuple[bytes, str]:
+        """Download a file a person sent ("<kind>:<media id>"): its bytes and a file name."""
+        assert self._client is not None, "start() first"
+        kind, _, media_id = ref.partition(":")
+        base = self.settings.whatsapp_api_url.rstrip("/")
+        described = await self._client.get(f"{base}/{media_id}")
+        described.raise_for_status()
+        info = described.json()
+        downloaded = await self._client.get(str(info["url"]))
+        downloaded.raise_for_status()
+        extension = str(info.get("mime_type", "")).split("/")[-1].split(";")[0] or "bin"
+        return downloaded.content, f"{kind}-{media_id}.{extension}"
+
     def _attachment_body(self, item: Push) -> dict[str, Any]:
         attachment = item.attachment
         assert attachment is not None

@@ -255,6 +255,11 @@ async def test_a_telegram_social_worker_answers_a_whatsapp_trainee(
             # Her answer, on WhatsApp, reaches Claire on Telegram.
             await graph.deliver(bot.webhook, graph.user_sends(SAMIRA, "merci, j'y serai"))
             await wait_for(telegram, claire, text_has("Samira (n°1) : merci, j'y serai"))
+            # Her voice note on WhatsApp is downloaded from Meta and uploaded to Claire's chat.
+            voice = b"OggS\x00samira-voice-note"
+            await graph.deliver(bot.webhook, graph.user_sends_voice(SAMIRA, voice))
+            audio = await wait_for(telegram, claire, lambda message: message.audio is not None)
+            assert audio.audio is not None and audio.audio.content == voice
         finally:
             stop.set()
             with contextlib.suppress(Exception):
