@@ -326,3 +326,12 @@ async def test_a_session_reminder_and_its_delivery_statuses_are_recorded(bot: Bo
     await api.wait_until(lambda: status() == "read", timeout=10, what="read recorded")
     await asyncio.sleep(0.3)
     assert status() == "read"
+
+
+async def test_a_rate_limit_answer_is_waited_out_not_dropped(bot: Bot) -> None:
+    api = bot.api
+    api.fail_next(2, code=130429)  # Meta's "rate limit hit", twice
+    assert await api.deliver(bot.webhook, api.user_sends(SAMIRA, "Bonjour")) == 200
+    welcome = await api.wait_for_messages(SAMIRA, 5, timeout=20)
+    assert len(welcome) == 5
+    assert [error.code for error in api.errors][:2] == [130429, 130429]
