@@ -30,6 +30,7 @@ from bot.core.clock import BRUSSELS, as_utc
 from bot.core.messages import Button, Reply
 from bot.core.outbox import enqueue
 from bot.core.payloads import Action, pack
+from bot.core.text import shorten
 from bot.core.turn import State, Turn
 from bot.features.menu import MENU_BUTTON, main_menu, needs_account
 from bot.features.office_hours import brussels_instant, french_day_and_time
@@ -235,7 +236,7 @@ def show_my_sessions(turn: Turn) -> list[Reply]:
         return [Reply(texts.SESSIONS_NONE, (MENU_BUTTON,))]
     lines = [texts.SESSIONS_TITLE, *(_describe(training, turn.now) for training in upcoming)]
     buttons = [
-        _button(f"video.{training.id}", f"{texts.BUTTON_JOIN_VIDEO} ({training.module[:20]})")
+        _button(f"video.{training.id}", f"{texts.BUTTON_JOIN_VIDEO} ({shorten(training.module, 24)})")
         for training in upcoming
         if training.is_video
     ][:3]
