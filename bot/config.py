@@ -174,12 +174,7 @@ class Settings(BaseSettings):
     @field_validator("appointment_reasons")
     @classmethod
     def _valid_reasons(cls, value: str) -> str:
-        names = [part.strip() for part in value.split(";") if part.strip()]
-        if not names or len(names) > MAX_FILIERES:
-            raise ValueError(f"APPOINTMENT_REASONS needs 1 to {MAX_FILIERES} reasons separated by ';'")
-        too_long = [name for name in names if len(name) > MAX_FILIERE_CHARS]
-        if too_long:
-            raise ValueError(f"APPOINTMENT_REASONS over {MAX_FILIERE_CHARS} characters: {too_long}")
+        _check_button_names(value, "APPOINTMENT_REASONS")
         return value
 
     @field_validator("session_reminders")
@@ -204,16 +199,7 @@ class Settings(BaseSettings):
     @field_validator("filieres")
     @classmethod
     def _valid_filieres(cls, value: str) -> str:
-        names = [part.strip() for part in value.split(";") if part.strip()]
-        if not names:
-            raise ValueError("FILIERES needs at least one name")
-        if len(names) > MAX_FILIERES:
-            raise ValueError(f"FILIERES has {len(names)} names; at most {MAX_FILIERES} fit as buttons")
-        too_long = [name for name in names if len(name) > MAX_FILIERE_CHARS]
-        if too_long:
-            raise ValueError(f"FILIERES names over {MAX_FILIERE_CHARS} characters: {too_long}")
-        if len({name.casefold() for name in names}) != len(names):
-            raise ValueError("FILIERES lists a name twice")
+        _check_button_names(value, "FILIERES")
         return value
 
     @field_validator("log_level")
@@ -292,3 +278,17 @@ class Settings(BaseSettings):
     def filiere_names(self) -> list[str]:
         """Return the configured training tracks, in order."""
         return [part.strip() for part in self.filieres.split(";") if part.strip()]
+
+
+def _check_button_names(value: str, setting: str) -> None:
+    """Check a ';'-separated list of names shown as buttons: 1 to MAX_FILIERES, short, no duplicates."""
+    names = [part.strip() for part in value.split(";") if part.strip()]
+    if not names:
+        raise ValueError(f"{setting} needs at least one name")
+    if len(names) > MAX_FILIERES:
+        raise ValueError(f"{setting} has {len(names)} names; at most {MAX_FILIERES} fit as buttons")
+    too_long = [name for name in names if len(name) > MAX_FILIERE_CHARS]
+    if too_long:
+        raise ValueError(f"{setting} names over {MAX_FILIERE_CHARS} characters: {too_long}")
+    if len({name.casefold() for name in names}) != len(names):
+        raise ValueError(f"{setting} lists a name twice")

@@ -26,7 +26,6 @@ BUTTON_INTRODUCE = "Me présenter"
 BUTTON_SKIP = "Passer"
 BUTTON_BACK_TO_BOT = "Retour au robot"
 BUTTON_CANCEL_REQUEST = "Annuler ma demande"
-BUTTON_REPLY = "Répondre"
 BUTTON_HELPED_YES = "👍 Oui"
 BUTTON_HELPED_NO = "👎 Non"
 # Staff buttons (Telegram shows longer titles).
@@ -221,7 +220,6 @@ UNREACHABLE_TITLE = "📵 Stagiaires que le robot ne peut plus joindre (appli bl
 UNREACHABLE_LINE = "• {name}{filiere}, sur {channel}, depuis {since}"
 TICKET_DRAFT_WRITTEN = "📝 Brouillon écrit : {path}. Un·e admin le relit avant de le publier."
 TICKET_DRAFT_EMPTY = "Il n'y a pas de réponse à transformer en fiche dans cette demande."
-TICKET_FOLLOW = "Vous écrivez maintenant à {name} (demande n°{id})."
 
 
 def retention_text(days: int) -> str:
@@ -257,7 +255,6 @@ BOOK_NOT_CONFIGURED = "📅 Les rendez-vous ne sont pas encore ouverts dans le b
 BOOK_CONFIRM = "Rendez-vous avec {worker}, {when}{place}. Je réserve ?"
 BOOK_DONE = "✅ C'est réservé : {when}, avec {worker}{place}."
 BOOK_DONE_REMINDER = "Je vous enverrai un rappel. Le fichier joint met le rendez-vous dans votre agenda."
-BOOK_DONE_NO_FILE = "Je vous enverrai un rappel avant."
 BOOK_TAKEN = "😕 Ce moment vient d'être pris par quelqu'un d'autre."
 BOOK_STALE_SLOT = "Ce moment n'est plus libre."
 BOOK_ALREADY = "Vous avez déjà un rendez-vous à ce moment-là."

@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.core.clock import Clock, SystemClock, as_utc
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
+from bot.core.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +67,6 @@ def verify_signature(body: bytes, header: str | None, app_secret: str) -> bool:
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     # Constant time: the comparison must not tell how much of a forged signature was right.
     return hmac.compare_digest(header.removeprefix("sha256="), expected)
-
-
-def shorten(text: str, limit: int) -> str:
-    """Cut a title to limit characters at a word boundary when possible, marking the cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
 
 
 def _split(text: str, limit: int = MAX_TEXT) -> list[str]:

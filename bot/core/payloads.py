@@ -22,7 +22,7 @@ class Action(StrEnum):
     GO = "go"  # navigate: one of GO_TARGETS
     CONSENT = "consent"  # yes, no, info
     NAME = "name"  # ok (keep the suggested first name), other
-    FILIERE = "fil"  # index in the configured list and a check of the name: see filiere_argument
+    FILIERE = "fil"  # index in the configured list and a check of the name: see checked_index
     FAQ = "faq"  # an FAQ entry id
     FORGET = "forget"  # yes, no
     LANGUAGE = "lang"  # fr, nl, en
@@ -49,7 +49,7 @@ _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
     ),
     Action.SESSION: re.compile(r"skip|(?:here|absent|video)\.\d{1,10}"),
     Action.TICKET: re.compile(
-        r"skip|back|cancel|(?:claim|close|draft|follow|reply)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
+        r"skip|back|cancel|(?:claim|close|draft|follow)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
     ),
 }
 
@@ -88,8 +88,8 @@ def parse(raw: str | None) -> Payload | None:
     return Payload(action, argument)
 
 
-def filiere_argument(index: int, name: str) -> str:
-    """Return the argument of a filière button: its index, checked by a hash of its name.
+def checked_index(index: int, name: str) -> str:
+    """Return the argument of a button for an item of a configured list: its index, checked by its name.
 
     The hash makes a button shown before an admin reordered FILIERES refuse to store the wrong one.
     """

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import zlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from bot.config import Settings
 from bot.core.clock import BRUSSELS, as_utc
 from bot.core.messages import Button, Document, Reply
 from bot.core.outbox import enqueue
-from bot.core.payloads import Action, pack
+from bot.core.payloads import Action, checked_index, pack
 from bot.core.turn import State, Turn
 from bot.features.availability import Availability, AvailabilityError, Slot, Worker, load_availability
 from bot.features.calendar import appointment_ics
@@ -106,10 +105,6 @@ def _minutes(moment: datetime) -> int:
 
 def _instant(minutes: int) -> datetime:
     return datetime.fromtimestamp(minutes * 60, tz=UTC)
-
-
-def _reason_argument(index: int, name: str) -> str:
-    return f"{index}.{zlib.crc32(name.encode('utf-8')) & 0xFFFF:04x}"
 
 
 def _reason(settings: Settings, index: int) -> str | None:
@@ -241,7 +236,7 @@ def start(turn: Turn) -> list[Reply]:
 def ask_reason(turn: Turn) -> list[Reply]:
     """Ask what the appointment is for."""
     buttons = [
-        _button(f"r.{_reason_argument(index, name)}", name)
+        _button(f"r.{checked_index(index, name)}", name)
         for index, name in enumerate(turn.services.settings.reason_names)
     ]
     return [Reply(texts.BOOK_ASK_REASON, (*buttons, MENU_BUTTON))]
@@ -251,7 +246,7 @@ def _on_reason(turn: Turn, argument: str) -> list[Reply]:
     index_text = argument.partition(".")[0]
     index = int(index_text)
     name = _reason(turn.services.settings, index)
-    if name is None or _reason_argument(index, name) != argument:
+    if name is None or checked_index(index, name) != argument:
         return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
     workers = turn.services.availability.refresh().workers
     if len(workers) == 1:

@@ -58,7 +58,7 @@ CONTEXT_QUESTIONS = 3
 CONTEXT_WINDOW = timedelta(hours=24)
 DRAFTS_DIR_NAME = "drafts"
 CHANNEL_LABELS = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "le terminal"}
-_TICKET_ARGUMENT = re.compile(r"(claim|close|draft|follow|reply)\.(\d+)|fb\.(\d+)\.(up|down)")
+_TICKET_ARGUMENT = re.compile(r"(claim|close|draft|follow)\.(\d+)|fb\.(\d+)\.(up|down)")
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -373,16 +373,6 @@ def _feedback(turn: Turn, ticket_id: int, verdict: str) -> list[Reply]:
     return [Reply(texts.HANDOFF_FEEDBACK_THANKS), main_menu()]
 
 
-def _reply_again(turn: Turn, ticket_id: int) -> list[Reply]:
-    assert turn.user is not None
-    ticket = open_ticket_of(turn.session, turn.user)
-    if ticket is None or ticket.id != ticket_id:
-        turn.set_state(State.IDLE)
-        return [Reply(texts.HANDOFF_NOT_OPEN), main_menu()]
-    turn.set_state(State.IN_TICKET)
-    return [Reply(texts.HANDOFF_ALREADY_OPEN, _trainee_buttons())]
-
-
 # ----------------------------------------------------------------------------------------- buttons
 
 
@@ -406,8 +396,6 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
     if parsed.group(3) is not None:
         return _feedback(turn, int(parsed.group(3)), parsed.group(4))
     verb, ticket_id = parsed.group(1), int(parsed.group(2))
-    if verb == "reply":
-        return _reply_again(turn, ticket_id)
     if not turn.is_staff:
         log.warning("staff action %s refused to a trainee (%s)", verb, turn.message.channel)
         return [Reply(texts.STALE_BUTTON), main_menu()]

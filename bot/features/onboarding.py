@@ -8,7 +8,7 @@ from rapidfuzz import fuzz, process
 
 from bot import texts
 from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, filiere_argument, pack
+from bot.core.payloads import Action, checked_index, pack
 from bot.core.text import fold, shorten
 from bot.core.turn import State, Turn
 from bot.faq.normalize import lexicon
@@ -156,7 +156,7 @@ def ask_filiere(turn: Turn) -> list[Reply]:
     """Ask for the filière with one button per configured track."""
     turn.set_state(State.ASK_FILIERE)
     buttons = [
-        Button(pack(Action.FILIERE, filiere_argument(index, name)), shorten(name, 24))
+        Button(pack(Action.FILIERE, checked_index(index, name)), shorten(name, 24))
         for index, name in enumerate(turn.services.settings.filiere_names)
     ]
     buttons.append(Button(pack(Action.FILIERE, "none"), texts.BUTTON_FILIERE_UNKNOWN))
@@ -171,7 +171,7 @@ def on_filiere(turn: Turn, choice: str) -> list[Reply]:
         return _finish(turn, None)
     names = turn.services.settings.filiere_names
     index = int(choice.split(".")[0])
-    if index >= len(names) or filiere_argument(index, names[index]) != choice:
+    if index >= len(names) or checked_index(index, names[index]) != choice:
         # The list changed since the buttons were shown: ask again rather than store the wrong one.
         return [Reply(texts.STALE_BUTTON), *ask_filiere(turn)]
     return _finish(turn, names[index])

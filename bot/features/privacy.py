@@ -247,7 +247,7 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
     for reminder in _rows_of(user, Reminder):
         if reminder.session_id is not None:
             lines.append("• " + " ; ".join(_row_parts("reminders", reminder)))
-    for pending in _pending_pushes(user):
+    for pending in _rows_of(user, OutboxMessage):
         lines.append("• " + " ; ".join(_row_parts("outbox", pending)))
     for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
         parts = []
@@ -278,13 +278,6 @@ def _rows_of(user: User, model: type[Any]) -> list[Any]:
     if session is None or user.id is None:
         return []
     return list(session.scalars(select(model).where(model.user_id == user.id)))
-
-
-def _pending_pushes(user: User) -> list[OutboxMessage]:
-    session = object_session(user)
-    if session is None or user.id is None:
-        return []
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id)))
 
 
 def show_my_data(turn: Turn) -> list[Reply]:

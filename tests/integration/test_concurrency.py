@@ -11,7 +11,7 @@ from bot import texts
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage
-from bot.core.payloads import filiere_argument
+from bot.core.payloads import checked_index
 from bot.storage.models import ConversationState, User
 
 FILIERES = Settings(_env_file=None).filiere_names
@@ -41,7 +41,7 @@ def test_parallel_trainees_do_not_mix_states(
             IncomingMessage("console", user, button_id="consent:yes"),
             IncomingMessage("console", user, text=f"Prenom{'abcdefghij'[index]}"),
             IncomingMessage(
-                "console", user, button_id=f"fil:{filiere_argument(index % 6, FILIERES[index % 6])}"
+                "console", user, button_id=f"fil:{checked_index(index % 6, FILIERES[index % 6])}"
             ),
         ):
             conversation.handle(message)

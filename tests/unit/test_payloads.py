@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.messages import Button
-from bot.core.payloads import MAX_PAYLOAD_BYTES, Action, Payload, filiere_argument, pack, parse
+from bot.core.payloads import MAX_PAYLOAD_BYTES, Action, Payload, checked_index, pack, parse
 from bot.faq.loader import MAX_ID_CHARS
 
 
@@ -39,10 +39,10 @@ def test_every_valid_faq_id_fits_in_a_payload() -> None:
     assert parse(pack(Action.FAQ, longest)) == Payload(Action.FAQ, longest)
 
 
-def test_filiere_argument_checks_the_name() -> None:
-    argument = filiere_argument(3, "Horticulture")
+def test_checked_index_checks_the_name() -> None:
+    argument = checked_index(3, "Horticulture")
     assert parse(pack(Action.FILIERE, argument)) == Payload(Action.FILIERE, argument)
-    assert filiere_argument(3, "Horticulture") != filiere_argument(3, "Nettoyage")
+    assert checked_index(3, "Horticulture") != checked_index(3, "Nettoyage")
 
 
 def test_pack_refuses_what_would_not_come_back() -> None:

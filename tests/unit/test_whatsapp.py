@@ -13,10 +13,10 @@ from bot.channels.whatsapp import (
     MAX_ROW_DESCRIPTION,
     MAX_ROW_TITLE,
     render,
-    shorten,
     verify_signature,
 )
 from bot.core.messages import Button, Reply
+from bot.core.text import shorten
 
 
 def buttons(count: int, title: str = "Choix") -> tuple[Button, ...]:
