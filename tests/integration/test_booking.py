@@ -55,6 +55,18 @@ def centre(
     )
 
 
+def book(chat: Chat, slot: str) -> None:
+    """Book Claire for "Papiers administratifs" at the slot of the first page with this title."""
+    chat.script(f"""
+        > Prendre rendez-vous
+        > Papiers administratifs
+        > Claire
+        > {slot}
+        > Oui, je réserve
+        < C'est réservé
+    """)
+
+
 def appointments(session_factory: sessionmaker[Session]) -> list[Appointment]:
     with session_factory() as session:
         return list(session.scalars(select(Appointment).order_by(Appointment.id)))
@@ -132,12 +144,8 @@ def test_cancel_and_move_then_the_slot_is_free_again(
     centre: Conversation, session_factory: sessionmaker[Session]
 ) -> None:
     samira = onboarded(centre, "samira")
+    book(samira, "Demain à 9 h")
     samira.script("""
-        > Prendre rendez-vous
-        > Papiers administratifs
-        > Claire
-        > Demain à 9 h
-        > Oui, je réserve
         > Mes rendez-vous
         < Vos rendez-vous :
         < demain à 9 h, avec Claire, Bureau 2 (Papiers administratifs)
@@ -178,13 +186,7 @@ def test_cancel_and_move_then_the_slot_is_free_again(
 
 def test_too_late_to_cancel_in_the_bot(centre: Conversation, clock: FrozenClock) -> None:
     samira = onboarded(centre, "samira")
-    samira.script("""
-        > Prendre rendez-vous
-        > Papiers administratifs
-        > Claire
-        > Aujourd'hui à 11 h
-        > Oui, je réserve
-    """)
+    book(samira, "Aujourd'hui à 11 h")
     clock.advance(timedelta(hours=1, minutes=5))  # 10:05, the appointment is at 11:00
     samira.script("""
         > Prendre rendez-vous
@@ -347,13 +349,7 @@ def test_agenda_at_eight_and_staff_marking_and_cancelling(
     centre: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
 ) -> None:
     samira = onboarded(centre, "samira")
-    samira.script("""
-        > Prendre rendez-vous
-        > Papiers administratifs
-        > Claire
-        > Demain à 9 h
-        > Oui, je réserve
-    """)
+    book(samira, "Demain à 9 h")
     services = centre.services
     claire = Chat(centre, "claire")
     claire.received()
@@ -400,13 +396,7 @@ def test_trainees_cannot_use_staff_actions_and_forged_slots_are_refused(
     centre: Conversation, session_factory: sessionmaker[Session]
 ) -> None:
     samira = onboarded(centre, "samira")
-    samira.script("""
-        > Prendre rendez-vous
-        > Papiers administratifs
-        > Claire
-        > Demain à 9 h
-        > Oui, je réserve
-    """)
+    book(samira, "Demain à 9 h")
     mallory = onboarded(centre, "mallory", name="Mallory")
     mallory.script("""
         > [bk:done.1]
@@ -435,12 +425,8 @@ def test_my_data_shows_and_forget_erases_appointments(
     centre: Conversation, session_factory: sessionmaker[Session]
 ) -> None:
     samira = onboarded(centre, "samira")
+    book(samira, "Demain à 9 h")
     samira.script("""
-        > Prendre rendez-vous
-        > Papiers administratifs
-        > Claire
-        > Demain à 9 h
-        > Oui, je réserve
         > /mesdonnees
         < Rendez-vous le : 25/11/2026 à 9 h 00 ; Fin : 25/11/2026 à 9 h 30 ; Avec : claire
         < Motif : Papiers administratifs ; État : prévu

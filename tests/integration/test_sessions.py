@@ -39,6 +39,13 @@ def run_import(
         return sessions.import_sessions(session, rows, settings, now)
 
 
+def import_csv(
+    session_factory: sessionmaker[Session], settings: Settings, tmp_path: Path, rows: str, now: datetime
+) -> sessions.ImportReport:
+    """Write the rows under the spec's header in sessions.csv and import it."""
+    return run_import(session_factory, settings, write_csv(tmp_path, rows), now)
+
+
 def remind(
     session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock, now: datetime
 ) -> int:
@@ -188,10 +195,11 @@ def test_daylight_saving_the_day_before_at_18_local(
 ) -> None:
     clock.set(datetime(2026, 10, 23, 10, 0, tzinfo=UTC))
     onboarded(conversation, "samira")
-    run_import(
+    import_csv(
         session_factory,
         settings,
-        write_csv(tmp_path, "Lundi d'hiver,2026-10-26 09:00,60,Salle 3,Horticulture,Nadia\n"),
+        tmp_path,
+        "Lundi d'hiver,2026-10-26 09:00,60,Salle 3,Horticulture,Nadia\n",
         clock.now(),
     )
     with session_factory() as session:
@@ -214,10 +222,11 @@ def test_stop_opts_out_of_session_reminders(
 ) -> None:
     samira = onboarded(conversation, "samira")
     samira.send("/stop")
-    run_import(
+    import_csv(
         session_factory,
         settings,
-        write_csv(tmp_path, "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n"),
+        tmp_path,
+        "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n",
         clock.now(),
     )
     assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == 0
@@ -245,10 +254,11 @@ def test_two_processes_send_two_hundred_reminders_once(
                     last_seen_at=clock.now(),
                 )
             )
-    run_import(
+    import_csv(
         session_factory,
         settings,
-        write_csv(tmp_path, "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n"),
+        tmp_path,
+        "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n",
         clock.now(),
     )
     due = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
@@ -289,10 +299,11 @@ def test_forget_erases_answers_and_session_reminders(
     tmp_path: Path,
 ) -> None:
     samira = onboarded(conversation, "samira")
-    run_import(
+    import_csv(
         session_factory,
         settings,
-        write_csv(tmp_path, "CV,2026-11-24 13:00,60,Salle 3,Horticulture,Nadia\n"),
+        tmp_path,
+        "CV,2026-11-24 13:00,60,Salle 3,Horticulture,Nadia\n",
         clock.now(),
     )
     assert remind(session_factory, settings, clock, clock.now()) == 1
@@ -321,10 +332,11 @@ def test_trainer_absence_goes_to_the_staff(
     with unit_of_work(session_factory) as session:
         add_staff(session, "console", "admin", "Admin", Role.ADMIN, clock.now())
     samira = onboarded(conversation, "samira")
-    run_import(
+    import_csv(
         session_factory,
         settings,
-        write_csv(tmp_path, "CV,2026-11-24 13:00,60,https://visio.example.org/cv,Horticulture,Nadia\n"),
+        tmp_path,
+        "CV,2026-11-24 13:00,60,https://visio.example.org/cv,Horticulture,Nadia\n",
         clock.now(),
     )
     remind(session_factory, settings, clock, clock.now())
@@ -355,10 +367,11 @@ def test_a_restart_between_claim_and_send_delivers_once(
     tmp_path: Path,
 ) -> None:
     samira = onboarded(conversation, "samira")
-    run_import(
+    import_csv(
         session_factory,
         settings,
-        write_csv(tmp_path, "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n"),
+        tmp_path,
+        "CV,2026-11-26 09:00,60,Salle 3,Horticulture,Nadia\n",
         clock.now(),
     )
     assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == 1
