@@ -16,7 +16,8 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
    words of the same first letter, with a cutoff that grows stricter for short words.
 2. Each token weighs its IDF over the FAQ entries (a word found in many entries, like ``cv`` or
    ``ordinateur``, says little). A token still unknown keeps a fixed weight: it is evidence that the
-   message speaks of something the FAQ does not cover.
+   message speaks of something the FAQ does not cover. In a long message, the words of the clause that
+   asks (the last one with a question mark, else the last one) weigh more than the story around it.
 3. Only the entries sharing a token with the message are scored (inverted index). For each one the
    matcher measures how much of the message the entry explains (``coverage``) and how much of its best
    phrasing - question, an alternative or a keyword - the message contains (``recall``), plus a
@@ -29,11 +30,14 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
    word of the best entry that the runner-up does not explain (discriminating evidence), unless the
    runner-up has as much evidence of its own. A message naming, with a word the FAQ never uses, a
    derivative of a word it matched ("chargeur" for "charger") asks about another thing: it is suggested.
+   So is a message that shares only keywords with the best entry: a keyword names a topic, the question
+   and the alternatives say what is asked about it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -82,6 +86,14 @@ FULL_SCORE_CANDIDATES = 40
 SIMILARITY_CANDIDATES = 8
 # A message longer than this (in content tokens) is a story: only its first tokens are scored.
 MAX_QUERY_TOKENS = 40
+# A message of this many content tokens or more tells a story around its question ("hier j'ai tourné 20
+# minutes [...], y a pas un parking pour nous ?"): the words of the clause that asks - the last one with
+# a question mark, else the last one - weigh this much more than the story's. On the development set
+# this answers four more long messages and no wrong one (bench/faq_quality.py).
+STORY_TOKENS = 6
+QUESTION_CLAUSE_FACTOR = 2.0
+# Clauses end at sentence punctuation (kept with the clause, so that "?" tells the asking one) or commas.
+_CLAUSE_BREAK = re.compile(r"(?<=[?!.;…])|[,\n]")
 # Quality of a token repaired through its phonetic key (an exact word is 1).
 PHONETIC_QUALITY = 0.8
 # Quality of a word the FAQ does not know, read as the broader concept the lexicon relates it to
@@ -219,6 +231,8 @@ class FaqMatcher:
 
         self._phrasings: list[tuple[_Phrasing, ...]] = []
         self._entry_vocabulary: list[frozenset[str]] = []
+        # The words of an entry's question and alternatives, without its keywords.
+        self._asked_vocabulary: list[frozenset[str]] = []
         for phrasings in entry_phrasings:
             built = tuple(
                 _Phrasing(
@@ -232,6 +246,9 @@ class FaqMatcher:
             )
             self._phrasings.append(built)
             self._entry_vocabulary.append(frozenset(word for phrasing in built for word in phrasing.tokens))
+            self._asked_vocabulary.append(
+                frozenset(word for phrasing in built if not phrasing.is_keyword for word in phrasing.tokens)
+            )
         self._answer_vocabulary = answer_vocabulary
         self._question_tokens = [frozenset(phrasings[0][0]) for phrasings in entry_phrasings]
         self._positions = {entry.id: position for position, entry in enumerate(self._entries)}
@@ -289,9 +306,13 @@ class FaqMatcher:
         # the FAQ never uses, names another thing (a near-miss). It may still be what the trainee means,
         # so the entry is suggested rather than answered.
         derived = _names_derived_thing(best)
+        # A keyword is a topic, not a question: a message that shares only keywords with the best entry
+        # ("acheter une voiture" and the parking's keyword "voiture") may ask anything about that topic.
+        tagged_only = best.matched.isdisjoint(self._asked_vocabulary[self._positions[best.entry.id]])
         if (
             discriminates
             and not derived
+            and not tagged_only
             and best.confidence >= thresholds.answer
             and best.confidence - second >= thresholds.margin
         ):
@@ -301,6 +322,7 @@ class FaqMatcher:
         # unless the runner-up has as much evidence of its own (the message mixes two topics).
         if (
             not derived
+            and not tagged_only
             and best.confidence >= thresholds.answer - thresholds.evidence_relief
             and _discriminating_evidence(best, runner_up) >= thresholds.evidence * self._max_idf
         ):
@@ -373,6 +395,17 @@ class FaqMatcher:
                 return self._corrections[found[0]], 0.5 + 0.5 * (found[1] - cutoff) / (100.0 - cutoff)
         return word, 0.0
 
+    def _question_clause(self, text: str) -> frozenset[str]:
+        """Return the resolved words of the clause that asks, when a message has several clauses."""
+        clauses = [
+            (part, words) for part in _CLAUSE_BREAK.split(text) if (words := tokens(part, self._lexicon))
+        ]
+        if len(clauses) < 2:
+            return frozenset()
+        asking = [words for part, words in clauses if "?" in part]
+        chosen = asking[-1] if asking else clauses[-1][1]
+        return frozenset(self._resolve_word(word)[0] for word in chosen)
+
     def _resolve(self, words: Iterable[str]) -> dict[str, float]:
         """Map the message tokens to FAQ vocabulary (with a quality in 0..1) or keep them unknown (0)."""
         resolved: dict[str, float] = {}
@@ -411,6 +444,9 @@ class FaqMatcher:
                 if word.isalpha():
                     strangers.add(word)
         frozen_strangers = frozenset(strangers)
+        if len(words) >= STORY_TOKENS:
+            for word in self._question_clause(text[:MAX_INPUT_CHARS]) & weights.keys():
+                weights[word] *= QUESTION_CLAUSE_FACTOR
         total_weight = sum(weights.values())
         known = {word: weights[word] for word, quality in resolved.items() if quality > 0}
         if not known or total_weight <= 0:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.faq import FaqBase, FaqEntry, FaqMatcher, MatchResult, Outcome, load_faq
+from bot.faq import matcher as matcher_module
 from bot.faq.matcher import Thresholds
 from bot.faq.normalize import load_lexicon
 
@@ -549,3 +550,49 @@ def test_admin_related_words_extend_the_concepts(tmp_path: Path) -> None:
     )
     candidates = FaqMatcher(load_faq(tmp_path)).candidates(question)
     assert candidates and candidates[0][0].id == "imprimer-cybercafe"
+
+
+def test_the_clause_that_asks_outweighs_the_story(
+    centre: FaqMatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (
+        "hier je suis allée au cyber pour imprimer mon cv et les attestations du chômage, l'imprimante "
+        "marchait pas, y a un modèle de cv quelque part ?"
+    )
+    result = centre.match(text)
+    assert result.outcome is Outcome.ANSWER, centre.candidates(text)
+    assert result.entry is not None and result.entry.id == "cv-modele"
+    # Weighed like the story, the question's words lose against the printing and the attestation.
+    monkeypatch.setattr(matcher_module, "QUESTION_CLAUSE_FACTOR", 1.0)
+    flat = FaqMatcher(centre._base).match(text)
+    assert flat.outcome is Outcome.SUGGEST
+    assert flat.suggestions[0].id == "attestation-chomage"
+
+
+PARKING_FAQ = """\
+- id: parking
+  question: "Où me garer quand je viens au centre ?"
+  alternatives:
+    - "Est-ce qu'il y a un parking pour les stagiaires ?"
+  keywords: [voiture, vélo, scooter]
+  answer: "Le parking est derrière le bâtiment ; les vélos vont dans l'abri à côté de l'accueil."
+
+- id: horaires
+  question: "À quelle heure ouvre l'accueil ?"
+  alternatives:
+    - "Quels sont les horaires du centre ?"
+  keywords: [horaires, ouvert]
+  answer: "L'accueil est ouvert de 8 h 30 à 16 h 30."
+"""
+
+
+def test_a_keyword_alone_is_a_topic_not_a_question(tmp_path: Path) -> None:
+    (tmp_path / "centre.yaml").write_text(PARKING_FAQ, encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path))
+    for text in ("je voudrais acheter une voiture", "un prêt pour une voiture"):
+        result = matcher.match(text)
+        assert result.outcome is Outcome.SUGGEST, text
+        assert [entry.id for entry in result.suggestions] == ["parking"]
+    asked = matcher.match("je viens en voiture, je la gare où ?")
+    assert asked.outcome is Outcome.ANSWER
+    assert asked.entry is not None and asked.entry.id == "parking"
