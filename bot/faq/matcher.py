@@ -27,9 +27,10 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
 4. The decision looks at the best confidence and at its margin over the second entry, so that a
    generic message ("cv", "ordi") that fits several entries is never answered but suggested. A long
    message whose story dilutes the confidence is still answered when it names more than one specific
-   word of the best entry that the runner-up does not explain (discriminating evidence), unless the
-   runner-up has as much evidence of its own. A message naming, with a word the FAQ never uses, a
-   derivative of a word it matched ("chargeur" for "charger") asks about another thing: it is suggested.
+   word of the best entry that the runner-up does not explain (discriminating evidence; a word found
+   only in the entry's answer counts for a fraction), unless the runner-up has as much evidence of its
+   own. A message naming, with a word the FAQ never uses, a derivative of a word it matched
+   ("chargeur" for "charger") asks about another thing: it is suggested.
    So is a message that shares only keywords with the best entry: a keyword names a topic, the question
    and the alternatives say what is asked about it.
 """
@@ -324,7 +325,7 @@ class FaqMatcher:
             not derived
             and not tagged_only
             and best.confidence >= thresholds.answer - thresholds.evidence_relief
-            and _discriminating_evidence(best, runner_up) >= thresholds.evidence * self._max_idf
+            and self._discriminating_evidence(best, runner_up) >= thresholds.evidence * self._max_idf
         ):
             return MatchResult(Outcome.ANSWER, best.entry, (), best.confidence)
         if best.confidence >= thresholds.suggest:
@@ -394,6 +395,32 @@ class FaqMatcher:
                 # A correction at the cutoff is a guess: it counts half as much as an exact word.
                 return self._corrections[found[0]], 0.5 + 0.5 * (found[1] - cutoff) / (100.0 - cutoff)
         return word, 0.0
+
+    def _discriminating_evidence(self, best: _Scored, other: _Scored | None) -> float:
+        """Return the weight of the words only ``best`` explains, minus that of the words only ``other`` does.
+
+        A word of the message found only in an entry's answer ("csc" in the answer about unemployment
+        benefits, the bank in the one about scams) counts for ``ANSWER_WORD_FACTOR`` of its weight.
+        """
+        weights = best.weights
+        own_answer = self._answer_words(best)
+        if other is None:
+            return sum(weights[word] for word in best.matched) + ANSWER_WORD_FACTOR * sum(
+                weights[word] for word in own_answer
+            )
+        other_answer = self._answer_words(other)
+        own = sum(weights[word] for word in best.matched - other.matched)
+        own += ANSWER_WORD_FACTOR * sum(weights[word] for word in own_answer - other.matched - other_answer)
+        against = sum(weights[word] for word in other.matched - best.matched)
+        against += ANSWER_WORD_FACTOR * sum(
+            weights[word] for word in other_answer - best.matched - own_answer
+        )
+        return own - against
+
+    def _answer_words(self, item: _Scored) -> frozenset[str]:
+        """Return the words of the message that only the entry's answer contains."""
+        answer = self._answer_vocabulary[self._positions[item.entry.id]]
+        return frozenset(word for word in item.weights if word in answer and word not in item.matched)
 
     def _question_clause(self, text: str) -> frozenset[str]:
         """Return the resolved words of the clause that asks, when a message has several clauses."""
@@ -522,16 +549,6 @@ def _names_derived_thing(best: _Scored) -> bool:
         for stranger in best.strangers
         for word in best.matched
     )
-
-
-def _discriminating_evidence(best: _Scored, other: _Scored | None) -> float:
-    """Return the weight of the words only ``best`` explains, minus that of the words only ``other`` does."""
-    weights = best.weights
-    if other is None:
-        return sum(weights[word] for word in best.matched)
-    own = sum(weights[word] for word in best.matched - other.matched)
-    against = sum(weights[word] for word in other.matched - best.matched)
-    return own - against
 
 
 def _combine(coverage: float, recall: float, similarity: float) -> float:

@@ -596,3 +596,33 @@ def test_a_keyword_alone_is_a_topic_not_a_question(tmp_path: Path) -> None:
     asked = matcher.match("je viens en voiture, je la gare où ?")
     assert asked.outcome is Outcome.ANSWER
     assert asked.entry is not None and asked.entry.id == "parking"
+
+
+BENEFITS_FAQ = """\
+- id: allocations-chomage
+  question: "Comment demander mes allocations de chômage ?"
+  alternatives:
+    - "Comment remplir ma carte de contrôle ?"
+  keywords: [allocations, chômage]
+  answer: "Votre syndicat (CSC, FGTB, CGSLB) ou la CAPAC vous aide à remplir la carte de contrôle."
+
+- id: formulaire-pdf
+  question: "Comment remplir un formulaire PDF sur l'ordinateur ?"
+  alternatives:
+    - "Comment écrire dans un PDF ?"
+  keywords: [formulaire, PDF]
+  answer: "Ouvrez le PDF avec Edge et cliquez dans les cases."
+"""
+
+
+def test_a_word_only_the_answer_names_is_evidence_for_its_entry(tmp_path: Path) -> None:
+    (tmp_path / "chomage.yaml").write_text(BENEFITS_FAQ, encoding="utf-8")
+    # Only the evidence rule can answer here, and it asks for a bit more than one specific word.
+    matcher = FaqMatcher(
+        load_faq(tmp_path), thresholds=Thresholds(answer=0.9, evidence=1.2, evidence_relief=0.4)
+    )
+    # "csc" is in no question, only in the benefits answer: it tips the message towards that entry.
+    named = matcher.match("carte c3 de la csc, comment on la remplit")
+    assert named.outcome is Outcome.ANSWER, matcher.candidates("carte c3 de la csc, comment on la remplit")
+    assert named.entry is not None and named.entry.id == "allocations-chomage"
+    assert matcher.match("carte c3, comment on la remplit").outcome is Outcome.SUGGEST
