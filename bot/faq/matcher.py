@@ -302,7 +302,13 @@ class FaqMatcher:
         second = runner_up.confidence if runner_up is not None else 0.0
         # When the runner-up explains every word the best entry explains ("cv", "formation", "ordi"),
         # the message cannot tell them apart: only the length of the phrasings differs. Suggest instead.
-        discriminates = runner_up is None or not best.matched <= runner_up.matched
+        discriminates = (
+            runner_up is None
+            or not best.matched <= runner_up.matched
+            # ... unless the best entry's answer names a word of the message that the runner-up never
+            # uses ("le câble", "je le branche" for charging a phone on the laptop).
+            or bool(self._answer_words(best) - runner_up.matched - self._answer_words(runner_up))
+        )
         # "le chargeur de mon gsm" is not "charger mon gsm": a word built on a word of the best entry, that
         # the FAQ never uses, names another thing (a near-miss). It may still be what the trainee means,
         # so the entry is suggested rather than answered.

@@ -626,3 +626,31 @@ def test_a_word_only_the_answer_names_is_evidence_for_its_entry(tmp_path: Path) 
     assert named.outcome is Outcome.ANSWER, matcher.candidates("carte c3 de la csc, comment on la remplit")
     assert named.entry is not None and named.entry.id == "allocations-chomage"
     assert matcher.match("carte c3, comment on la remplit").outcome is Outcome.SUGGEST
+
+
+DEVICES_ANSWERS_FAQ = """\
+- id: charger-telephone
+  question: "Puis-je charger mon téléphone avec l'ordinateur ?"
+  alternatives:
+    - "Est-ce que ça abîme l'ordinateur de recharger mon GSM dessus ?"
+  keywords: [charger, USB]
+  answer: "Oui : branchez le câble du téléphone dans un port USB de l'ordinateur. Cela n'abîme rien."
+
+- id: capture-ecran
+  question: "Comment faire une capture d'écran ?"
+  alternatives:
+    - "Comment faire un screenshot sur l'ordinateur ou sur le téléphone ?"
+  keywords: [capture, screenshot]
+  answer: "Sur l'ordinateur : Windows + Maj + S. Sur le téléphone : bouton marche et volume bas."
+"""
+
+
+def test_the_answer_tells_apart_entries_that_share_the_question_words(tmp_path: Path) -> None:
+    (tmp_path / "appareils.yaml").write_text(DEVICES_ANSWERS_FAQ, encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path), thresholds=Thresholds(answer=0.4, margin=0.05))
+    # Both entries ask about the phone and the laptop; only the charging answer speaks of the cable.
+    text = "mon gsm est vide, j'ai que le câble, je peux le mettre sur mon ordi ?"
+    result = matcher.match(text)
+    assert result.outcome is Outcome.ANSWER, matcher.candidates(text)
+    assert result.entry is not None and result.entry.id == "charger-telephone"
+    assert matcher.match("gsm et ordi").outcome is Outcome.SUGGEST
