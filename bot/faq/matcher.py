@@ -32,7 +32,8 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
    own. A message naming, with a word the FAQ never uses, a derivative of a word it matched
    ("chargeur" for "charger") asks about another thing: it is suggested.
    So is a message that shares only keywords with the best entry: a keyword names a topic, the question
-   and the alternatives say what is asked about it.
+   and the alternatives say what is asked about it; and one that names a thing the entry never speaks of
+   while the entry speaks of another of its kind (the phone, for an entry about the laptop).
 """
 
 from __future__ import annotations
@@ -251,6 +252,11 @@ class FaqMatcher:
                 frozenset(word for phrasing in built if not phrasing.is_keyword for word in phrasing.tokens)
             )
         self._answer_vocabulary = answer_vocabulary
+        # Everything an entry speaks of, answer included: the things it names (see _names_another_kind).
+        self._spoken_vocabulary = [
+            asked | answered
+            for asked, answered in zip(self._entry_vocabulary, answer_vocabulary, strict=True)
+        ]
         self._question_tokens = [frozenset(phrasings[0][0]) for phrasings in entry_phrasings]
         self._positions = {entry.id: position for position, entry in enumerate(self._entries)}
 
@@ -316,10 +322,14 @@ class FaqMatcher:
         # A keyword is a topic, not a question: a message that shares only keywords with the best entry
         # ("acheter une voiture" and the parking's keyword "voiture") may ask anything about that topic.
         tagged_only = best.matched.isdisjoint(self._asked_vocabulary[self._positions[best.entry.id]])
+        # "la langue de mon téléphone" is not "la langue de Windows": the message names a thing the entry
+        # never speaks of, while the entry speaks of another thing of that kind (lexicon's "kinds").
+        another_kind = self._names_another_kind(best)
         if (
             discriminates
             and not derived
             and not tagged_only
+            and not another_kind
             and best.confidence >= thresholds.answer
             and best.confidence - second >= thresholds.margin
         ):
@@ -330,6 +340,7 @@ class FaqMatcher:
         if (
             not derived
             and not tagged_only
+            and not another_kind
             and best.confidence >= thresholds.answer - thresholds.evidence_relief
             and self._discriminating_evidence(best, runner_up) >= thresholds.evidence * self._max_idf
         ):
@@ -422,6 +433,12 @@ class FaqMatcher:
             weights[word] for word in other_answer - best.matched - own_answer
         )
         return own - against
+
+    def _names_another_kind(self, best: _Scored) -> bool:
+        """Tell whether the message names a thing the entry never speaks of, beside another of its kind."""
+        spoken = self._spoken_vocabulary[self._positions[best.entry.id]]
+        named = best.weights.keys() | best.strangers
+        return any((group & named) - spoken and group & spoken for group in self._lexicon.kinds)
 
     def _answer_words(self, item: _Scored) -> frozenset[str]:
         """Return the words of the message that only the entry's answer contains."""

@@ -54,7 +54,7 @@ MAX_INPUT_CHARS = 500
 # Name of the sub-folder of the FAQ directory holding the administrator's lexicon files.
 LEXICON_DIR_NAME = "lexique"
 LEXICON_FILE_SUFFIX = ".yaml"
-LEXICON_SECTIONS = ("replacements", "phrases", "synonyms", "related", "stop_words", "common_words")
+LEXICON_SECTIONS = ("replacements", "phrases", "synonyms", "related", "kinds", "stop_words", "common_words")
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d"})
@@ -98,6 +98,9 @@ class Lexicon:
     # Word -> the broader concepts it belongs to, most specific first ("sombre" -> "luminosite"): used
     # by the matcher only when the FAQ does not know the word itself.
     related: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Groups of words naming different things of one kind (a phone, a laptop, a tablet): a message about
+    # one is not answered by an entry that only speaks of another.
+    kinds: tuple[frozenset[str], ...] = ()
     # Lazily filled by normalize(): written word -> standard words (the same words come back often).
     expand_cache: dict[str, tuple[str, ...]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -112,6 +115,7 @@ class _LexiconSource:
     phrases: dict[str, str] = field(default_factory=dict)
     synonyms: list[list[str]] = field(default_factory=list)
     related: dict[str, list[str]] = field(default_factory=dict)
+    kinds: list[list[str]] = field(default_factory=list)
     stop_words: list[str] = field(default_factory=list)
     common_words: list[str] = field(default_factory=list)
 
@@ -122,6 +126,7 @@ class _LexiconSource:
         self.synonyms.extend(other.synonyms)
         for concepts, words in other.related.items():
             self.related.setdefault(concepts, []).extend(words)
+        self.kinds.extend(other.kinds)
         self.stop_words.extend(other.stop_words)
         self.common_words.extend(other.common_words)
 
@@ -317,21 +322,22 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
             pairs(value_node, section, source.replacements)
         elif section == "phrases":
             pairs(value_node, section, source.phrases)
-        elif section == "synonyms":
+        elif section in ("synonyms", "kinds"):
             if not isinstance(value_node, yaml.SequenceNode):
                 problems.append(
-                    (_node_line(value_node), "la section 'synonyms' doit être une liste de groupes")
+                    (_node_line(value_node), f"la section '{section}' doit être une liste de groupes")
                 )
                 continue
+            groups = source.synonyms if section == "synonyms" else source.kinds
             for position, group_node in enumerate(value_node.value, start=1):
-                group = word_list(group_node, f"section 'synonyms' : le groupe n°{position}")
+                group = word_list(group_node, f"section '{section}' : le groupe n°{position}")
                 if len(group) >= 2:
-                    source.synonyms.append(group)
+                    groups.append(group)
                 elif isinstance(group_node, yaml.SequenceNode) and len(group_node.value) < 2:
                     problems.append(
                         (
                             _node_line(group_node),
-                            f"section 'synonyms' : le groupe n°{position} a moins de 2 mots",
+                            f"section '{section}' : le groupe n°{position} a moins de 2 mots",
                         )
                     )
         elif section == "related":
@@ -427,12 +433,17 @@ def _compile(source: _LexiconSource) -> Lexicon:
             key = synonyms.get(word_stem, word_stem)
             # A word named under several concepts keeps them all, in the order of the files.
             related[key] = tuple(dict.fromkeys((*related.get(key, ()), *concepts)))
+    kinds = tuple(
+        frozenset(synonyms.get(stem(_words(word)[0]), stem(_words(word)[0])) for word in group)
+        for group in source.kinds
+    )
     known_words = {
         *replacements,
         *(word for value in replacements.values() for word in value),
         *(word for value in phrases.values() for word in value),
         *(word for group in source.synonyms for text in group for word in _words(text)),
         *(_words(word)[0] for words in source.related.values() for word in words),
+        *(word for group in source.kinds for text in group for word in _words(text)),
     }
     return Lexicon(
         replacements=replacements,
@@ -446,6 +457,7 @@ def _compile(source: _LexiconSource) -> Lexicon:
             synonyms.get(stem(word), stem(word)) for text in source.common_words for word in _words(text)
         ),
         related=related,
+        kinds=kinds,
     )
 
 

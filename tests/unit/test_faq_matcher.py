@@ -654,3 +654,33 @@ def test_the_answer_tells_apart_entries_that_share_the_question_words(tmp_path: 
     assert result.outcome is Outcome.ANSWER, matcher.candidates(text)
     assert result.entry is not None and result.entry.id == "charger-telephone"
     assert matcher.match("gsm et ordi").outcome is Outcome.SUGGEST
+
+
+LANGUAGE_FAQ = """\
+- id: langue-windows
+  question: "Comment changer la langue de l'ordinateur ?"
+  alternatives:
+    - "Windows est en néerlandais, comment le remettre en français ?"
+  keywords: [langue, Windows]
+  answer: "Paramètres > Heure et langue > Langue : choisissez Français, puis redémarrez l'ordinateur."
+
+- id: wifi
+  question: "Comment me connecter au Wi-Fi du centre ?"
+  alternatives:
+    - "Quel est le mot de passe du Wi-Fi ?"
+  keywords: [Wi-Fi]
+  answer: "Le mot de passe est affiché à l'accueil."
+"""
+
+
+def test_a_thing_the_entry_never_names_beside_another_of_its_kind_is_suggested(tmp_path: Path) -> None:
+    (tmp_path / "ordinateur.yaml").write_text(LANGUAGE_FAQ, encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path))
+    computer = matcher.match("comment changer la langue de mon ordi")
+    assert computer.outcome is Outcome.ANSWER
+    assert computer.entry is not None and computer.entry.id == "langue-windows"
+    # The entry is about the laptop and Windows; the phone and Android are other things of those kinds.
+    for text in ("comment changer la langue de mon gsm", "comment changer la langue sur android"):
+        result = matcher.match(text)
+        assert result.outcome is Outcome.SUGGEST, (text, matcher.candidates(text))
+        assert [entry.id for entry in result.suggestions] == ["langue-windows"]

@@ -336,6 +336,28 @@ def test_check_lexicon_dir_reports_bad_related_section(tmp_path: Path) -> None:
     assert "un seul mot" in problems[("lexique/mots.yaml", 3)]
 
 
+def test_kinds_group_the_things_of_one_kind(tmp_path: Path) -> None:
+    shipped = lexicon()
+    devices = next(group for group in shipped.kinds if stem("tablette") in group)
+    # synonyms are folded into their canonical word: "gsm" is the phone
+    assert {stem("telephone"), stem("ordinateur")} <= devices
+    assert stem("gsm") not in devices
+    write(tmp_path / "lexique", "centre.yaml", "kinds:\n  - [ricoh, canon, epson]\n")
+    extended = load_lexicon(tmp_path / "lexique")
+    assert frozenset({stem("ricoh"), stem("canon"), stem("epson")}) in extended.kinds
+    assert devices in extended.kinds
+
+
+def test_check_lexicon_dir_reports_bad_kinds_section(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    write(directory, "seul.yaml", "kinds:\n  - [ricoh]\n")
+    write(directory, "table.yaml", "kinds:\n  imprimantes: [ricoh, canon]\n")
+    problems = {(problem.file, problem.line): problem.message for problem in check_lexicon_dir(directory)}
+    assert set(problems) == {("lexique/seul.yaml", 2), ("lexique/table.yaml", 2)}
+    assert "moins de 2 mots" in problems[("lexique/seul.yaml", 2)]
+    assert "liste de groupes" in problems[("lexique/table.yaml", 2)]
+
+
 def test_check_lexicon_dir_reports_bad_encoding(tmp_path: Path) -> None:
     directory = tmp_path / "lexique"
     directory.mkdir()
