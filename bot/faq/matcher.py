@@ -356,10 +356,19 @@ class FaqMatcher:
                 # A generic message ("cv", "ordi"): offer the entries most centrally about the same
                 # words - the words in their question, then the shortest questions - whatever their
                 # scores, so that the trainee can pick the right one among a few.
-                close = sorted(
+                central = sorted(
                     (item for item in scored if best.matched <= item.matched),
                     key=lambda item: self._centrality(item, best.matched),
-                )
+                )[:MAX_SUGGESTIONS]
+                # The places left go to entries about the message's other words ("cv" in "moi pas
+                # comprendre cv"): any that would be suggested on its own, since the best score, shared,
+                # says little here.
+                taken = {item.entry.id for item in central}
+                close = central + [
+                    item
+                    for item in scored
+                    if item.entry.id not in taken and item.confidence >= thresholds.suggest
+                ]
             suggestions = tuple(item.entry for item in close[:MAX_SUGGESTIONS])
             return MatchResult(Outcome.SUGGEST, None, suggestions, best.confidence)
         return MatchResult(Outcome.FALLBACK, None, (), best.confidence)

@@ -684,3 +684,48 @@ def test_a_thing_the_entry_never_names_beside_another_of_its_kind_is_suggested(t
         result = matcher.match(text)
         assert result.outcome is Outcome.SUGGEST, (text, matcher.candidates(text))
         assert [entry.id for entry in result.suggestions] == ["langue-windows"]
+
+
+HELP_FAQ = """\
+- id: pas-compris-cours
+  question: "Je n'ai pas compris le cours, que faire ?"
+  alternatives:
+    - "Le formateur va trop vite, je ne comprends pas."
+  answer: "Demandez au formateur de réexpliquer après le cours."
+
+- id: parler-personne
+  question: "Je ne comprends pas le robot, je veux parler à quelqu'un."
+  alternatives:
+    - "Je ne comprends rien."
+  answer: "Touchez « Parler à quelqu'un »."
+
+- id: creer-cv
+  question: "Comment faire mon CV ?"
+  alternatives:
+    - "Je n'ai jamais fait de CV."
+  answer: "Partez du modèle du cybercafé et remplissez une rubrique à la fois."
+
+- id: cv-photo
+  question: "Faut-il une photo sur mon CV ?"
+  answer: "Ce n'est pas obligatoire."
+
+- id: cv-envoyer
+  question: "Comment envoyer mon CV par e-mail ?"
+  answer: "Joignez-le en PDF avec le trombone."
+
+- id: cv-pdf
+  question: "Comment mettre mon CV en PDF ?"
+  answer: "Fichier > Enregistrer sous > PDF."
+"""
+
+
+def test_a_generic_message_also_offers_the_entries_about_its_other_words(tmp_path: Path) -> None:
+    (tmp_path / "aide.yaml").write_text(HELP_FAQ, encoding="utf-8")
+    matcher = FaqMatcher(load_faq(tmp_path))
+    result = matcher.match("moi pas comprendre cv")
+    assert result.outcome is Outcome.SUGGEST, matcher.candidates("moi pas comprendre cv")
+    # Both entries about not understanding come first; a CV entry, what the trainee does not
+    # understand, takes the place left rather than leaving it empty.
+    first, second, third = (entry.id for entry in result.suggestions)
+    assert {first, second} == {"pas-compris-cours", "parler-personne"}
+    assert third.startswith("cv") or third == "creer-cv"
