@@ -569,6 +569,19 @@ def test_the_clause_that_asks_outweighs_the_story(
     assert flat.suggestions[0].id == "attestation-chomage"
 
 
+def assert_answers(matcher: FaqMatcher, text: str, entry_id: str) -> None:
+    """Assert that the matcher answers ``text`` with the entry ``entry_id``."""
+    result = matcher.match(text)
+    assert result.outcome is Outcome.ANSWER, (text, matcher.candidates(text))
+    assert result.entry is not None and result.entry.id == entry_id
+
+
+def matcher_on(tmp_path: Path, faq_yaml: str, thresholds: Thresholds | None = None) -> FaqMatcher:
+    """Return a matcher over one FAQ file written from ``faq_yaml``."""
+    (tmp_path / "faq.yaml").write_text(faq_yaml, encoding="utf-8")
+    return FaqMatcher(load_faq(tmp_path), thresholds=thresholds)
+
+
 PARKING_FAQ = """\
 - id: parking
   question: "Où me garer quand je viens au centre ?"
@@ -587,15 +600,12 @@ PARKING_FAQ = """\
 
 
 def test_a_keyword_alone_is_a_topic_not_a_question(tmp_path: Path) -> None:
-    (tmp_path / "centre.yaml").write_text(PARKING_FAQ, encoding="utf-8")
-    matcher = FaqMatcher(load_faq(tmp_path))
+    matcher = matcher_on(tmp_path, PARKING_FAQ)
     for text in ("je voudrais acheter une voiture", "un prêt pour une voiture"):
         result = matcher.match(text)
         assert result.outcome is Outcome.SUGGEST, text
         assert [entry.id for entry in result.suggestions] == ["parking"]
-    asked = matcher.match("je viens en voiture, je la gare où ?")
-    assert asked.outcome is Outcome.ANSWER
-    assert asked.entry is not None and asked.entry.id == "parking"
+    assert_answers(matcher, "je viens en voiture, je la gare où ?", "parking")
 
 
 BENEFITS_FAQ = """\
@@ -616,15 +626,10 @@ BENEFITS_FAQ = """\
 
 
 def test_a_word_only_the_answer_names_is_evidence_for_its_entry(tmp_path: Path) -> None:
-    (tmp_path / "chomage.yaml").write_text(BENEFITS_FAQ, encoding="utf-8")
     # Only the evidence rule can answer here, and it asks for a bit more than one specific word.
-    matcher = FaqMatcher(
-        load_faq(tmp_path), thresholds=Thresholds(answer=0.9, evidence=1.2, evidence_relief=0.4)
-    )
+    matcher = matcher_on(tmp_path, BENEFITS_FAQ, Thresholds(answer=0.9, evidence=1.2, evidence_relief=0.4))
     # "csc" is in no question, only in the benefits answer: it tips the message towards that entry.
-    named = matcher.match("carte c3 de la csc, comment on la remplit")
-    assert named.outcome is Outcome.ANSWER, matcher.candidates("carte c3 de la csc, comment on la remplit")
-    assert named.entry is not None and named.entry.id == "allocations-chomage"
+    assert_answers(matcher, "carte c3 de la csc, comment on la remplit", "allocations-chomage")
     assert matcher.match("carte c3, comment on la remplit").outcome is Outcome.SUGGEST
 
 
@@ -646,13 +651,11 @@ DEVICES_ANSWERS_FAQ = """\
 
 
 def test_the_answer_tells_apart_entries_that_share_the_question_words(tmp_path: Path) -> None:
-    (tmp_path / "appareils.yaml").write_text(DEVICES_ANSWERS_FAQ, encoding="utf-8")
-    matcher = FaqMatcher(load_faq(tmp_path), thresholds=Thresholds(answer=0.4, margin=0.05))
+    matcher = matcher_on(tmp_path, DEVICES_ANSWERS_FAQ, Thresholds(answer=0.4, margin=0.05))
     # Both entries ask about the phone and the laptop; only the charging answer speaks of the cable.
-    text = "mon gsm est vide, j'ai que le câble, je peux le mettre sur mon ordi ?"
-    result = matcher.match(text)
-    assert result.outcome is Outcome.ANSWER, matcher.candidates(text)
-    assert result.entry is not None and result.entry.id == "charger-telephone"
+    assert_answers(
+        matcher, "mon gsm est vide, j'ai que le câble, je peux le mettre sur mon ordi ?", "charger-telephone"
+    )
     assert matcher.match("gsm et ordi").outcome is Outcome.SUGGEST
 
 
@@ -674,11 +677,8 @@ LANGUAGE_FAQ = """\
 
 
 def test_a_thing_the_entry_never_names_beside_another_of_its_kind_is_suggested(tmp_path: Path) -> None:
-    (tmp_path / "ordinateur.yaml").write_text(LANGUAGE_FAQ, encoding="utf-8")
-    matcher = FaqMatcher(load_faq(tmp_path))
-    computer = matcher.match("comment changer la langue de mon ordi")
-    assert computer.outcome is Outcome.ANSWER
-    assert computer.entry is not None and computer.entry.id == "langue-windows"
+    matcher = matcher_on(tmp_path, LANGUAGE_FAQ)
+    assert_answers(matcher, "comment changer la langue de mon ordi", "langue-windows")
     # The entry is about the laptop and Windows; the phone and Android are other things of those kinds.
     for text in ("comment changer la langue de mon gsm", "comment changer la langue sur android"):
         result = matcher.match(text)
@@ -720,8 +720,7 @@ HELP_FAQ = """\
 
 
 def test_a_generic_message_also_offers_the_entries_about_its_other_words(tmp_path: Path) -> None:
-    (tmp_path / "aide.yaml").write_text(HELP_FAQ, encoding="utf-8")
-    matcher = FaqMatcher(load_faq(tmp_path))
+    matcher = matcher_on(tmp_path, HELP_FAQ)
     result = matcher.match("moi pas comprendre cv")
     assert result.outcome is Outcome.SUGGEST, matcher.candidates("moi pas comprendre cv")
     # Both entries about not understanding come first; a CV entry, what the trainee does not
