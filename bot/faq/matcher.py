@@ -52,6 +52,7 @@ from bot.faq.normalize import (
     MAX_INPUT_CHARS,
     Lexicon,
     detect_language,
+    keyword_tokens,
     load_lexicon,
     phonetic,
     split_glued_elision,
@@ -76,6 +77,9 @@ COMMON_UNKNOWN_FACTOR = 0.2
 FOREIGN_UNKNOWN_FACTOR = 0.5
 # Share of a word's weight that counts when the word only appears in the entry's answer.
 ANSWER_WORD_FACTOR = 0.4
+# A phrasing made of generic words only ("Je n'ai pas de son sur l'ordinateur" once "son" is lost)
+# is not recalled in full by them: it weighs at least this share of the rarest word.
+MIN_PHRASING_WEIGHT = 0.5
 # A keyword alone is a weaker sign than a whole phrasing of the question.
 KEYWORD_RECALL_FACTOR = 0.5
 # How the confidence mixes its three measures (they sum to 1).
@@ -217,7 +221,7 @@ class FaqMatcher:
         for entry in self._entries:
             phrasings = [(tokens(entry.question, lex, drop_negated=True), False)]
             phrasings += [(tokens(text, lex, drop_negated=True), False) for text in entry.alternatives]
-            phrasings += [(tokens(text, lex), True) for text in entry.keywords]
+            phrasings += [(keyword_tokens(text, lex), True) for text in entry.keywords]
             entry_phrasings.append(phrasings)
             answer_words = set(tokens(entry.answer, lex, drop_negated=True))
             answer_vocabulary.append(frozenset(answer_words))
@@ -241,7 +245,9 @@ class FaqMatcher:
                 _Phrasing(
                     tokens=frozenset(words),
                     text=" ".join(words),
-                    total_weight=sum(self._idf[word] for word in set(words)),
+                    total_weight=max(
+                        sum(self._idf[word] for word in set(words)), MIN_PHRASING_WEIGHT * max_idf
+                    ),
                     is_keyword=is_keyword,
                 )
                 for words, is_keyword in phrasings
@@ -315,6 +321,9 @@ class FaqMatcher:
             # ... unless the best entry's answer names a word of the message that the runner-up never
             # uses ("le câble", "je le branche" for charging a phone on the laptop).
             or bool(self._answer_words(best) - runner_up.matched - self._answer_words(runner_up))
+            # ... or unless the runner-up is too far behind to be even suggested beside it: the message
+            # then fits the best entry's phrasing much better ("mon ordi veut pas s'allumer").
+            or best.confidence - runner_up.confidence >= thresholds.spread
         )
         # "le chargeur de mon gsm" is not "charger mon gsm": a word built on a word of the best entry, that
         # the FAQ never uses, names another thing (a near-miss). It may still be what the trainee means,

@@ -588,6 +588,20 @@ def tokens(text: str, lexicon: Lexicon | None = None, *, drop_negated: bool = Fa
     return _content_tokens(normalize(text, lex).split(), lex, drop_negated=drop_negated)
 
 
+def keyword_tokens(text: str, lexicon: Lexicon | None = None) -> list[str]:
+    """Return the tokens of an FAQ keyword: those of tokens(), or the word itself if it is a stop word.
+
+    An admin who writes the keyword "son" means the sound, not "his": a one-word keyword is a topic.
+    """
+    lex = lexicon if lexicon is not None else _shipped()
+    words = normalize(text, lex).split()
+    found = _content_tokens(words, lex)
+    if found or len(words) != 1:
+        return found
+    word_stem = stem(words[0])
+    return [lex.synonyms.get(word_stem, word_stem)]
+
+
 def _content_tokens(words: list[str], lex: Lexicon, *, drop_negated: bool = False) -> list[str]:
     """Return the content tokens of already normalised words."""
     stems = [stem(word) for word in words]

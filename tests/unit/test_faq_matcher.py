@@ -728,3 +728,53 @@ def test_a_generic_message_also_offers_the_entries_about_its_other_words(tmp_pat
     first, second, third = (entry.id for entry in result.suggestions)
     assert {first, second} == {"pas-compris-cours", "parler-personne"}
     assert third.startswith("cv") or third == "creer-cv"
+
+
+LAPTOP_FAQ = """\
+- id: son
+  question: "Je n'ai pas de son sur l'ordinateur, que faire ?"
+  alternatives:
+    - "Les haut-parleurs sont muets."
+  keywords: [son, volume]
+  answer: "Cliquez sur le haut-parleur en bas à droite et montez le volume."
+
+- id: demarrer
+  question: "Mon ordinateur ne s'allume pas, que faire ?"
+  alternatives:
+    - "Mon ordi ne démarre plus."
+  keywords: [allumer, démarrer]
+  answer: "Branchez le chargeur et appuyez 3 secondes sur le bouton."
+
+- id: session
+  question: "J'ai oublié le code de ma session Windows, que faire ?"
+  alternatives:
+    - "L'ordinateur demande un code quand je l'allume."
+  keywords: [code, PIN, session]
+  answer: "Touchez « J'ai oublié mon code PIN » et suivez les étapes."
+
+- id: wifi
+  question: "Comment connecter l'ordinateur au Wi-Fi à la maison ?"
+  keywords: [Wi-Fi, internet]
+  answer: "Cliquez sur l'icône Wi-Fi en bas à droite."
+"""
+
+
+def test_the_sound_is_found_though_son_is_also_a_stop_word(tmp_path: Path) -> None:
+    matcher = matcher_on(tmp_path, LAPTOP_FAQ)
+    assert_answers(matcher, "ya pas de son", "son")
+    assert_answers(matcher, "le son marche pas", "son")
+    # "son ordinateur" is "his laptop": nothing about the sound
+    assert matcher.match("son ordinateur est cassé").outcome is Outcome.FALLBACK
+
+
+def test_a_phrasing_left_with_generic_words_is_not_recalled_by_them(tmp_path: Path) -> None:
+    # Without "son", the sound question is only "ordinateur": it must not take any laptop message.
+    matcher = matcher_on(tmp_path, LAPTOP_FAQ)
+    assert matcher.match("ou acheter un ordinateur pas cher").outcome is Outcome.FALLBACK
+
+
+def test_a_far_runner_up_with_the_same_words_does_not_make_a_message_generic(tmp_path: Path) -> None:
+    matcher = matcher_on(tmp_path, LAPTOP_FAQ)
+    # The session entry also speaks of the laptop and of switching it on, far less closely.
+    assert_answers(matcher, "mon ordi veut pas sallumer", "demarrer")
+    assert matcher.match("ordi").outcome is Outcome.SUGGEST

@@ -11,6 +11,7 @@ from bot.faq.normalize import (
     MAX_INPUT_CHARS,
     check_lexicon_dir,
     detect_language,
+    keyword_tokens,
     lexicon,
     load_lexicon,
     phonetic,
@@ -65,6 +66,17 @@ def test_normalize_keeps_real_words_that_look_like_glued_articles() -> None:
         ("battery", ["batteri"]),
         ("batterij", ["batteri"]),
         ("Comment faire pour que ça marche ?", []),
+        # "son" is "his" unless its company makes it the sound
+        ("il a oublié son ordinateur", ["oubli", "ordinateur"]),
+        ("y a pas de son", ["son"]),
+        ("monter le son", ["mont", "son"]),
+        # a glued "m'ont" is not "monter"
+        ("ils mont dit non", []),
+        # a breakdown, however it is said
+        ("ma souri marche pa", ["souri", "pann"]),
+        ("la caméra ne fonctionne plus", ["camera", "pann"]),
+        ("my laptop stopped working", ["ordinateur", "pann"]),
+        ("le wifi chez moi", ["wifi", "maison"]),
     ],
 )
 def test_tokens_apply_lexicon_and_stop_words(text: str, expected: list[str]) -> None:
@@ -334,6 +346,13 @@ def test_check_lexicon_dir_reports_bad_related_section(tmp_path: Path) -> None:
     assert "concept" in problems[("lexique/liste.yaml", 2)]
     assert "liste" in problems[("lexique/mots.yaml", 2)]
     assert "un seul mot" in problems[("lexique/mots.yaml", 3)]
+
+
+def test_a_one_word_keyword_is_a_topic_even_when_it_is_a_stop_word() -> None:
+    assert keyword_tokens("son") == ["son"]
+    assert tokens("son") == []
+    assert keyword_tokens("haut-parleurs") == tokens("haut-parleurs")
+    assert keyword_tokens("mot de passe") == ["motdepass"]
 
 
 def test_kinds_group_the_things_of_one_kind(tmp_path: Path) -> None:
