@@ -321,9 +321,10 @@ class FaqMatcher:
             # ... unless the best entry's answer names a word of the message that the runner-up never
             # uses ("le câble", "je le branche" for charging a phone on the laptop).
             or bool(self._answer_words(best) - runner_up.matched - self._answer_words(runner_up))
-            # ... or unless the runner-up is too far behind to be even suggested beside it: the message
-            # then fits the best entry's phrasing much better ("mon ordi veut pas s'allumer").
-            or best.confidence - runner_up.confidence >= thresholds.spread
+            # ... or unless the message has several words and the runner-up is too far behind to be even
+            # suggested beside it: they fit the best entry's phrasing much better ("mon ordi veut pas
+            # s'allumer"). One word alone ("cv") names a topic, whatever the scores.
+            or (len(best.matched) > 1 and best.confidence - runner_up.confidence >= thresholds.spread)
         )
         # "le chargeur de mon gsm" is not "charger mon gsm": a word built on a word of the best entry, that
         # the FAQ never uses, names another thing (a near-miss). It may still be what the trainee means,

@@ -778,3 +778,15 @@ def test_a_far_runner_up_with_the_same_words_does_not_make_a_message_generic(tmp
     # The session entry also speaks of the laptop and of switching it on, far less closely.
     assert_answers(matcher, "mon ordi veut pas sallumer", "demarrer")
     assert matcher.match("ordi").outcome is Outcome.SUGGEST
+
+
+def test_one_word_names_a_topic_however_far_behind_the_runner_up(tmp_path: Path) -> None:
+    faq = (
+        "- id: creer-cv\n  question: Comment faire un CV ?\n  keywords: [CV]\n  answer: Au module CV.\n"
+        "- id: cv-pdf\n  question: Comment mettre mon CV en PDF pour l'envoyer par e-mail ?\n"
+        "  answer: Enregistrer sous, PDF.\n"
+    )
+    matcher = matcher_on(tmp_path, faq)
+    [(_, best), (_, second)] = matcher.candidates("cv")
+    assert best - second >= matcher.thresholds.spread
+    assert matcher.match("cv").outcome is Outcome.SUGGEST
