@@ -6,6 +6,7 @@ import re
 from enum import StrEnum
 
 from bot.core.text import fold
+from bot.faq.normalize import normalize
 
 
 class Intent(StrEnum):
@@ -101,20 +102,33 @@ _FILLERS = {
     "ou",
     "encore",
 }
+# Matched against the message as the FAQ normaliser writes it: folded, SMS spelling expanded ("jveux un
+# rdv" is "je veux un rendez vous", "qqn" is "quelqu un").
 _PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
     (
         Intent.PERSON,
         # Wanting a person of the centre, not asking how to reach one elsewhere ("mon conseiller Forem").
+        # The article may be glued ("lassistante").
         re.compile(
-            r"\b(parler|discuter)\b.*\b(quelqu ?un|une? personne|humain|assistante?s? sociale?s?|"
-            r"assistant social)\b|^(un )?humain$|^(une )?(vraie )?personne$"
+            r"\b(parler|discuter|contacter)\b.*\b(quelqu ?un|une? (vraie )?personne|humain|"
+            r"l?assistante?s? sociale?s?|l?assistant social)\b|^(un )?humain$|^(une )?(vraie )?personne$"
         ),
     ),
     (
         Intent.BOOK,
-        re.compile(r"\b(prendre|avoir|fixer|demander)\b.*\b(rendez ?vous|rdv)\b|^(rendez ?vous|rdv)$"),
+        re.compile(
+            r"\b(prendre|avoir|fixer|demander|veux|voudrais|voudrai|besoin d)\b.*\brendez ?vous\b"
+            r"|^(un )?rendez ?vous( svp| s il (te|vous) plait)?$"
+        ),
     ),
-    (Intent.SESSIONS, re.compile(r"^(voir )?(mes (seances|cours|modules)|mon (horaire|planning))$")),
+    (
+        Intent.SESSIONS,
+        re.compile(
+            r"^(voir )?(mes (seances|cours|modules)|mon (horaire|planning))$"
+            r"|\bprochaine?s? (cours|seances?|modules?)\b"
+            r"|\bquand (est ce que |c est que )?(j ai|on a) (cours|formation|module)\b"
+        ),
+    ),
     (Intent.MENU, re.compile(r"^(menu|le menu|retour|accueil)$")),
     (Intent.HELP, re.compile(r"^(aide|help|sos|au secours)$")),
 ]
@@ -141,8 +155,9 @@ def detect_intent(text: str) -> Intent | None:
             return Intent.GREETING
         if _only_words_from(words, _THANKS):
             return Intent.THANKS
+    written = normalize(text)
     for intent, pattern in _PATTERNS:
-        if pattern.search(folded):
+        if pattern.search(written):
             return intent
     return None
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,6 +55,30 @@ def test_intents() -> None:
     assert detect_intent("je veux parler à l'assistante sociale") is Intent.PERSON
     assert detect_intent("je voudrais prendre un rdv") is Intent.BOOK
     assert detect_intent("bonjour mon ordi demarre pas") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # SMS spelling and glued articles, as trainees write
+        ("je veux parler a lassistante sociale", Intent.PERSON),
+        ("jveux parler a qqn", Intent.PERSON),
+        ("jveux un rdv", Intent.BOOK),
+        ("un rdv svp", Intent.BOOK),
+        ("jai besoin dun rdv avec lassistante", Intent.BOOK),
+        ("c quand mon prochain cours", Intent.SESSIONS),
+        ("quand est ce que jai cours", Intent.SESSIONS),
+        # questions for the FAQ stay questions
+        ("mon prochain rdv cest quand", None),
+        ("aide moi a faire mon cv", None),
+        ("jarrive pas a parler dans le micro", None),
+    ],
+)
+def test_intents_as_trainees_write_them(text: str, intent: Intent | None) -> None:
+    assert detect_intent(text) is intent
+
+
+def test_strip_greeting() -> None:
     assert strip_greeting("Bonjour, mon ordi démarre pas") == "mon ordi démarre pas"
     assert strip_greeting("ordi") == "ordi"
 
