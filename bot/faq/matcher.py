@@ -409,7 +409,7 @@ class FaqMatcher:
 
     def _repair(self, word: str) -> tuple[str, float]:
         """Return the FAQ word an unknown token stands for (glued article, phonetic key, typo)."""
-        rest = split_glued_elision(word, self._idf.__contains__)
+        rest = split_glued_elision(word, self._idf.__contains__, stemmed=True)
         if rest is not None:
             return rest, 1.0
         if not word.isalpha():

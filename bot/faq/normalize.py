@@ -501,11 +501,12 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
 # ------------------------------------------------------------------------------------ normalisation
 
 
-def split_glued_elision(word: str, is_known: Callable[[str], bool]) -> str | None:
+def split_glued_elision(word: str, is_known: Callable[[str], bool], *, stemmed: bool = False) -> str | None:
     """Return the word without a glued elided article (``lordi`` -> ``ordi``) when the rest is known.
 
     ``is_known`` is a predicate on stems. The split is only made when the whole word is unknown and the
-    rest is known, so that real words such as ``lien`` or ``mail`` are left alone.
+    rest is known, so that real words such as ``lien`` or ``mail`` are left alone. With ``stemmed``,
+    ``word`` is already a stem ("sinscrir"): its rest is looked up as it is, not stemmed again.
     """
     if word.startswith("qu") and len(word) - 2 >= _MIN_GLUED_REST and word[2] in _VOWELS:
         rest = word[2:]
@@ -513,7 +514,8 @@ def split_glued_elision(word: str, is_known: Callable[[str], bool]) -> str | Non
         rest = word[1:]
     else:
         return None
-    if is_known(stem(word)) or not is_known(stem(rest)):
+    as_stem = (lambda text: text) if stemmed else stem
+    if is_known(as_stem(word)) or not is_known(as_stem(rest)):
         return None
     return rest
 

@@ -15,6 +15,7 @@ from bot.faq.normalize import (
     lexicon,
     load_lexicon,
     phonetic,
+    split_glued_elision,
     stem,
 )
 
@@ -346,6 +347,13 @@ def test_check_lexicon_dir_reports_bad_related_section(tmp_path: Path) -> None:
     assert "concept" in problems[("lexique/liste.yaml", 2)]
     assert "liste" in problems[("lexique/mots.yaml", 2)]
     assert "un seul mot" in problems[("lexique/mots.yaml", 3)]
+
+
+def test_a_glued_article_is_split_from_a_stem_without_stemming_it_again() -> None:
+    known = {stem("inscrire")}.__contains__
+    assert split_glued_elision(stem("sinscrire"), known, stemmed=True) == stem("inscrire")
+    # stemming "inscrir" again would give "inscr", which the FAQ does not know
+    assert split_glued_elision(stem("sinscrire"), known) is None
 
 
 def test_a_one_word_keyword_is_a_topic_even_when_it_is_a_stop_word() -> None:
