@@ -87,9 +87,9 @@ class Lexicon:
 
     replacements: dict[str, tuple[str, ...]]
     phrases: dict[tuple[str, ...], tuple[str, ...]]
-    max_phrase_length: int
-    # First stems of the phrases: most words start none, and the phrase lookup is then skipped.
-    phrase_starts: frozenset[str]
+    # First stem of a phrase -> the lengths of the phrases it starts, longest first: most words start
+    # none, and a frequent one that does ("le" in "le son") is only tried at those lengths.
+    phrase_lengths: dict[str, tuple[int, ...]]
     synonyms: dict[str, str]
     stop_words: frozenset[str]
     known_stems: frozenset[str]
@@ -290,6 +290,12 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
                 problems.append(
                     (_node_line(value_node), f"section '{section}' : '{key}' doit être suivi d'un texte")
                 )
+            elif section == "phrases" and len(_words(key)) < 2:
+                # A phrase joins several words; one word is replaced, in its own section.
+                message = (
+                    f"section 'phrases' : '{key}' est un seul mot (un mot seul : section 'replacements')"
+                )
+                problems.append((_node_line(key_node), message))
             else:
                 target[key] = value
 
@@ -448,8 +454,7 @@ def _compile(source: _LexiconSource) -> Lexicon:
     return Lexicon(
         replacements=replacements,
         phrases=phrases,
-        max_phrase_length=max((len(key) for key in phrases), default=1),
-        phrase_starts=frozenset(key[0] for key in phrases if key),
+        phrase_lengths=_phrase_lengths(phrases),
         synonyms=synonyms,
         stop_words=stop_words,
         known_stems=frozenset(stem(word) for word in known_words if len(word) >= _MIN_GLUED_REST),
@@ -459,6 +464,15 @@ def _compile(source: _LexiconSource) -> Lexicon:
         related=related,
         kinds=kinds,
     )
+
+
+def _phrase_lengths(phrases: dict[tuple[str, ...], tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
+    """Return, for each first stem of a phrase, the lengths of the phrases it starts, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for key in phrases:
+        if len(key) > 1:
+            lengths.setdefault(key[0], set()).add(len(key))
+    return {start: tuple(sorted(found, reverse=True)) for start, found in lengths.items()}
 
 
 @functools.cache
@@ -611,11 +625,14 @@ def _content_tokens(words: list[str], lex: Lexicon, *, drop_negated: bool = Fals
     items: list[tuple[str, str, bool]] = []
     index = 0
     while index < len(words):
-        if stems[index] not in lex.phrase_starts:
+        lengths = lex.phrase_lengths.get(stems[index])
+        if lengths is None:
             items.append((words[index], stems[index], False))
             index += 1
             continue
-        for length in range(min(lex.max_phrase_length, len(words) - index), 1, -1):
+        for length in lengths:
+            if index + length > len(words):
+                continue
             concept = lex.phrases.get(tuple(stems[index : index + length]))
             if concept is not None:
                 items.extend((word, stem(word), True) for word in concept)

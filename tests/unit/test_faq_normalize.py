@@ -375,6 +375,14 @@ def test_kinds_group_the_things_of_one_kind(tmp_path: Path) -> None:
     assert devices in extended.kinds
 
 
+def test_check_lexicon_dir_reports_a_phrase_of_one_word(tmp_path: Path) -> None:
+    directory = tmp_path / "lexique"
+    write(directory, "phrases.yaml", "phrases:\n  natel: telephone\n  pas de reseau: wifi\n")
+    [problem] = check_lexicon_dir(directory)
+    assert (problem.file, problem.line) == ("lexique/phrases.yaml", 2)
+    assert "replacements" in problem.message
+
+
 def test_check_lexicon_dir_reports_bad_kinds_section(tmp_path: Path) -> None:
     directory = tmp_path / "lexique"
     write(directory, "seul.yaml", "kinds:\n  - [ricoh]\n")
