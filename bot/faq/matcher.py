@@ -315,12 +315,14 @@ class FaqMatcher:
         second = runner_up.confidence if runner_up is not None else 0.0
         # When the runner-up explains every word the best entry explains ("cv", "formation", "ordi"),
         # the message cannot tell them apart: only the length of the phrasings differs. Suggest instead.
+        best_answer = self._answer_words(best)
+        runner_up_answer = self._answer_words(runner_up) if runner_up is not None else frozenset()
         discriminates = (
             runner_up is None
             or not best.matched <= runner_up.matched
             # ... unless the best entry's answer names a word of the message that the runner-up never
             # uses ("le câble", "je le branche" for charging a phone on the laptop).
-            or bool(self._answer_words(best) - runner_up.matched - self._answer_words(runner_up))
+            or bool(best_answer - runner_up.matched - runner_up_answer)
             # ... or unless the message has several words and the runner-up is too far behind to be even
             # suggested beside it: they fit the best entry's phrasing much better ("mon ordi veut pas
             # s'allumer"). One word alone ("cv") names a topic, whatever the scores.
@@ -353,7 +355,8 @@ class FaqMatcher:
             and not tagged_only
             and not another_kind
             and best.confidence >= thresholds.answer - thresholds.evidence_relief
-            and self._discriminating_evidence(best, runner_up) >= thresholds.evidence * self._max_idf
+            and _discriminating_evidence(best, best_answer, runner_up, runner_up_answer)
+            >= thresholds.evidence * self._max_idf
         ):
             return MatchResult(Outcome.ANSWER, best.entry, (), best.confidence)
         if best.confidence >= thresholds.suggest:
@@ -432,27 +435,6 @@ class FaqMatcher:
                 # A correction at the cutoff is a guess: it counts half as much as an exact word.
                 return self._corrections[found[0]], 0.5 + 0.5 * (found[1] - cutoff) / (100.0 - cutoff)
         return word, 0.0
-
-    def _discriminating_evidence(self, best: _Scored, other: _Scored | None) -> float:
-        """Return the weight of the words only ``best`` explains, minus that of the words only ``other`` does.
-
-        A word of the message found only in an entry's answer ("csc" in the answer about unemployment
-        benefits, the bank in the one about scams) counts for ``ANSWER_WORD_FACTOR`` of its weight.
-        """
-        weights = best.weights
-        own_answer = self._answer_words(best)
-        if other is None:
-            return sum(weights[word] for word in best.matched) + ANSWER_WORD_FACTOR * sum(
-                weights[word] for word in own_answer
-            )
-        other_answer = self._answer_words(other)
-        own = sum(weights[word] for word in best.matched - other.matched)
-        own += ANSWER_WORD_FACTOR * sum(weights[word] for word in own_answer - other.matched - other_answer)
-        against = sum(weights[word] for word in other.matched - best.matched)
-        against += ANSWER_WORD_FACTOR * sum(
-            weights[word] for word in other_answer - best.matched - own_answer
-        )
-        return own - against
 
     def _names_another_kind(self, best: _Scored) -> bool:
         """Tell whether the message names a thing the entry never speaks of, beside another of its kind."""
@@ -592,6 +574,26 @@ def _names_derived_thing(best: _Scored) -> bool:
         for stranger in best.strangers
         for word in best.matched
     )
+
+
+def _discriminating_evidence(
+    best: _Scored, best_answer: frozenset[str], other: _Scored | None, other_answer: frozenset[str]
+) -> float:
+    """Return the weight of the words only ``best`` explains, minus that of the words only ``other`` does.
+
+    ``best_answer`` and ``other_answer`` are the message's words that only each entry's answer contains
+    ("csc" in the answer about unemployment benefits, the bank in the one about scams): they count for
+    ``ANSWER_WORD_FACTOR`` of their weight.
+    """
+    weights = best.weights
+    if other is None:
+        own = sum(weights[word] for word in best.matched)
+        return own + ANSWER_WORD_FACTOR * sum(weights[word] for word in best_answer)
+    own = sum(weights[word] for word in best.matched - other.matched)
+    own += ANSWER_WORD_FACTOR * sum(weights[word] for word in best_answer - other.matched - other_answer)
+    against = sum(weights[word] for word in other.matched - best.matched)
+    against += ANSWER_WORD_FACTOR * sum(weights[word] for word in other_answer - best.matched - best_answer)
+    return own - against
 
 
 def _combine(coverage: float, recall: float, similarity: float) -> float:

@@ -431,18 +431,20 @@ def _compile(source: _LexiconSource) -> Lexicon:
             if item != canonical:
                 synonyms.setdefault(item, canonical)
     stop_words = frozenset(_fold(word) for word in source.stop_words)
+
+    def token(word: str) -> str:
+        """Return the token a folded word becomes: its stem, or its synonym group's canonical stem."""
+        word_stem = stem(word)
+        return synonyms.get(word_stem, word_stem)
+
     related: dict[str, tuple[str, ...]] = {}
     for concept_text, words in source.related.items():
-        concepts = tuple(synonyms.get(stem(word), stem(word)) for word in _words(concept_text))
+        concepts = tuple(token(word) for word in _words(concept_text))
         for word in words:
-            word_stem = stem(_words(word)[0])
-            key = synonyms.get(word_stem, word_stem)
+            key = token(_words(word)[0])
             # A word named under several concepts keeps them all, in the order of the files.
             related[key] = tuple(dict.fromkeys((*related.get(key, ()), *concepts)))
-    kinds = tuple(
-        frozenset(synonyms.get(stem(_words(word)[0]), stem(_words(word)[0])) for word in group)
-        for group in source.kinds
-    )
+    kinds = tuple(frozenset(token(_words(word)[0]) for word in group) for group in source.kinds)
     known_words = {
         *replacements,
         *(word for value in replacements.values() for word in value),
@@ -458,9 +460,7 @@ def _compile(source: _LexiconSource) -> Lexicon:
         synonyms=synonyms,
         stop_words=stop_words,
         known_stems=frozenset(stem(word) for word in known_words if len(word) >= _MIN_GLUED_REST),
-        common_stems=frozenset(
-            synonyms.get(stem(word), stem(word)) for text in source.common_words for word in _words(text)
-        ),
+        common_stems=frozenset(token(word) for text in source.common_words for word in _words(text)),
         related=related,
         kinds=kinds,
     )
@@ -528,7 +528,7 @@ def split_glued_elision(word: str, is_known: Callable[[str], bool], *, stemmed: 
         rest = word[1:]
     else:
         return None
-    as_stem = (lambda text: text) if stemmed else stem
+    as_stem: Callable[[str], str] = str if stemmed else stem
     if is_known(as_stem(word)) or not is_known(as_stem(rest)):
         return None
     return rest
