@@ -447,17 +447,6 @@ class FaqMatcher:
         answer = self._answer_vocabulary[self._positions[item.entry.id]]
         return frozenset(word for word in item.weights if word in answer and word not in item.matched)
 
-    def _question_clause(self, text: str) -> frozenset[str]:
-        """Return the resolved words of the clause that asks, when a message has several clauses."""
-        clauses = [
-            (part, words) for part in _CLAUSE_BREAK.split(text) if (words := tokens(part, self._lexicon))
-        ]
-        if len(clauses) < 2:
-            return frozenset()
-        asking = [words for part, words in clauses if "?" in part]
-        chosen = asking[-1] if asking else clauses[-1][1]
-        return frozenset(self._resolve_word(word)[0] for word in chosen)
-
     def _resolve(self, words: Iterable[str]) -> dict[str, float]:
         """Map the message tokens to FAQ vocabulary (with a quality in 0..1) or keep them unknown (0)."""
         resolved: dict[str, float] = {}
@@ -472,8 +461,14 @@ class FaqMatcher:
         """Return every entry with a positive confidence, best first."""
         if not isinstance(text, str) or not text.strip() or not self._entries:
             return []
-        # normalize() also truncates, but slicing first keeps tokenisation cheap for huge inputs.
-        words = list(dict.fromkeys(tokens(text[:MAX_INPUT_CHARS], self._lexicon)))[:MAX_QUERY_TOKENS]
+        # normalize() also truncates, but slicing first keeps tokenisation cheap for huge inputs. The
+        # message is tokenised clause by clause, so that the clause that asks is known without a second pass.
+        clauses = [
+            (part, found)
+            for part in _CLAUSE_BREAK.split(text[:MAX_INPUT_CHARS])
+            if (found := tokens(part, self._lexicon))
+        ]
+        words = list(dict.fromkeys(word for _, found in clauses for word in found))[:MAX_QUERY_TOKENS]
         resolved = self._resolve(words)
         if not resolved:
             return []
@@ -496,8 +491,10 @@ class FaqMatcher:
                 if word.isalpha():
                     strangers.add(word)
         frozen_strangers = frozenset(strangers)
-        if len(words) >= STORY_TOKENS:
-            for word in self._question_clause(text[:MAX_INPUT_CHARS]) & weights.keys():
+        if len(words) >= STORY_TOKENS and len(clauses) > 1:
+            asking = [found for part, found in clauses if "?" in part]
+            chosen = asking[-1] if asking else clauses[-1][1]
+            for word in {self._resolve_word(word)[0] for word in chosen} & weights.keys():
                 weights[word] *= QUESTION_CLAUSE_FACTOR
         total_weight = sum(weights.values())
         known = {word: weights[word] for word, quality in resolved.items() if quality > 0}
