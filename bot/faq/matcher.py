@@ -229,8 +229,11 @@ class FaqMatcher:
                 document_frequency[word] = document_frequency.get(word, 0) + 1
 
         count = max(1, len(self._entries))
+        # In a fixed (sorted) order: the vocabulary was gathered from sets, whose order changes from one
+        # process to the next, and ties between typo corrections or phonetic keys go to the first word.
         self._idf = {
-            word: math.log((count + 1) / (frequency + 0.5)) for word, frequency in document_frequency.items()
+            word: math.log((count + 1) / (document_frequency[word] + 0.5))
+            for word in sorted(document_frequency)
         }
         max_idf = max(self._idf.values(), default=1.0)
         self._unknown_weight = UNKNOWN_TOKEN_WEIGHT * max_idf

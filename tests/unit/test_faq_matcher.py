@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -790,3 +793,27 @@ def test_one_word_names_a_topic_however_far_behind_the_runner_up(tmp_path: Path)
     [(_, best), (_, second)] = matcher.candidates("cv")
     assert best - second >= matcher.thresholds.spread
     assert matcher.match("cv").outcome is Outcome.SUGGEST
+
+
+def test_decisions_do_not_depend_on_the_process_hash_seed() -> None:
+    # Set order changes with PYTHONHASHSEED; ties between typo corrections or phonetic keys must not.
+    code = (
+        "from pathlib import Path\n"
+        "from bot.faq import FaqMatcher, load_faq\n"
+        "matcher = FaqMatcher(load_faq(Path('faq')))\n"
+        "for text in ('inscri forem comment', 'jai oublier mon mdp', 'ordi tro lent'):\n"
+        "    print(text, matcher.candidates(text, 3))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
