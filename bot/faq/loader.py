@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from bot.core.problems import ProblemsError
+
 __all__ = ["FaqBase", "FaqEntry", "FaqError", "FaqProblem", "check_faq", "fingerprint", "load_faq"]
 
 _SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -91,20 +93,10 @@ class FaqProblem:
         return f"{location}: {label}: {message}"
 
 
-class FaqError(Exception):
+class FaqError(ProblemsError[FaqProblem]):
     """Signal that the FAQ cannot be loaded; ``problems`` lists every problem found."""
 
-    def __init__(self, problems: list[FaqProblem]) -> None:
-        """Store the problems and build a message listing one problem per line."""
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
-
-    def summary(self, limit: int = 15) -> str:
-        """Return the first problems, one per line, and how many more there are (for chat messages)."""
-        lines = [str(problem) for problem in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"… et {len(self.problems) - limit} autre(s) : cisp-bot faq check les montre tous.")
-        return "\n".join(lines)
+    more_hint = " : cisp-bot faq check les montre tous"
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ import yaml
 from rapidfuzz import fuzz, process, utils
 
 from bot.core.clock import BRUSSELS, as_utc
+from bot.core.problems import ProblemsError
 from bot.features.office_hours import (
     FRENCH_WEEKDAYS,
     LOOKAHEAD_DAYS,
@@ -306,20 +307,8 @@ class AvailabilityProblem:
         return f"{location}: {label}: {message}"
 
 
-class AvailabilityError(Exception):
+class AvailabilityError(ProblemsError[AvailabilityProblem]):
     """Signal that the availability file cannot be loaded; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[AvailabilityProblem]) -> None:
-        """Store the problems and build a message listing one problem per line."""
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
-
-    def summary(self, limit: int = 15) -> str:
-        """Return the first problems, one per line, and how many more there are (for chat messages)."""
-        lines = [str(problem) for problem in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"… et {len(self.problems) - limit} autre(s).")
-        return "\n".join(lines)
 
 
 def load_availability(path: Path) -> Availability:

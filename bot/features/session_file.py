@@ -88,6 +88,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.core.clock import BRUSSELS, as_utc
+from bot.core.problems import ProblemsError
 from bot.core.text import clean_text, fold, shorten
 from bot.features.office_hours import brussels_instant
 
@@ -232,20 +233,8 @@ class SessionProblem:
         return f"{location} : {message}"
 
 
-class SessionFileError(Exception):
+class SessionFileError(ProblemsError[SessionProblem]):
     """Signal that a sessions file cannot be imported; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[SessionProblem]) -> None:
-        """Store the problems and build a message listing one problem per line."""
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
-
-    def summary(self, limit: int = 15) -> str:
-        """Return the first problems, one per line, and how many more there are (for chat messages)."""
-        lines = [str(problem) for problem in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"… et {len(self.problems) - limit} autre(s).")
-        return "\n".join(lines)
 
 
 def read_sessions(path: Path | str, known_filieres: Sequence[str]) -> list[SessionRow]:
