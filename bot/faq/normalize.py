@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from bot.core.yaml_nodes import node_line
+
 if TYPE_CHECKING:
     from bot.faq.loader import FaqProblem
 
@@ -237,11 +239,6 @@ def phonetic(word: str) -> str:
 # ------------------------------------------------------------------------------------ lexicon files
 
 
-def _node_line(node: yaml.Node) -> int:
-    """Return the 1-based line of a YAML node."""
-    return int(node.start_mark.line) + 1
-
-
 def _scalar_text(node: yaml.Node, *, allow_number: bool = False) -> str | None:
     """Return the text of a YAML scalar node, or None when it is empty, a collection or a number.
 
@@ -274,43 +271,43 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
         return source, []
     if not isinstance(root, yaml.MappingNode):
         message = "le fichier doit contenir des sections (replacements, phrases, synonyms, stop_words)"
-        return source, [(_node_line(root), message)]
+        return source, [(node_line(root), message)]
 
     def pairs(node: yaml.Node, section: str, target: dict[str, str]) -> None:
         if not isinstance(node, yaml.MappingNode):
             problems.append(
-                (_node_line(node), f"la section '{section}' doit contenir des lignes 'mot: texte'")
+                (node_line(node), f"la section '{section}' doit contenir des lignes 'mot: texte'")
             )
             return
         for key_node, value_node in node.value:
             key, value = _scalar_text(key_node), _scalar_text(value_node, allow_number=True)
             if key is None or not _words(key):
-                problems.append((_node_line(key_node), f"section '{section}' : le mot doit être un texte"))
+                problems.append((node_line(key_node), f"section '{section}' : le mot doit être un texte"))
             elif value is None or not _words(value):
                 problems.append(
-                    (_node_line(value_node), f"section '{section}' : '{key}' doit être suivi d'un texte")
+                    (node_line(value_node), f"section '{section}' : '{key}' doit être suivi d'un texte")
                 )
             elif section == "phrases" and len(_words(key)) < 2:
                 # A phrase joins several words; one word is replaced, in its own section.
                 message = (
                     f"section 'phrases' : '{key}' est un seul mot (un mot seul : section 'replacements')"
                 )
-                problems.append((_node_line(key_node), message))
+                problems.append((node_line(key_node), message))
             else:
                 target[key] = value
 
     def word_list(node: yaml.Node, where: str) -> list[str]:
         if not isinstance(node, yaml.SequenceNode):
-            problems.append((_node_line(node), f"{where} doit être une liste [mot1, mot2, ...]"))
+            problems.append((node_line(node), f"{where} doit être une liste [mot1, mot2, ...]"))
             return []
         result = []
         for index, item in enumerate(node.value, start=1):
             word = _scalar_text(item)
             if word is None or not _words(word):
-                problems.append((_node_line(item), f"{where} : l'élément n°{index} doit être un texte"))
+                problems.append((node_line(item), f"{where} : l'élément n°{index} doit être un texte"))
             elif len(_words(word)) > 1:
                 message = f"{where} : '{word}' doit être un seul mot (plusieurs mots : section 'phrases')"
-                problems.append((_node_line(item), message))
+                problems.append((node_line(item), message))
             else:
                 result.append(word)
         return result
@@ -320,7 +317,7 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
         if section not in LEXICON_SECTIONS:
             allowed = ", ".join(LEXICON_SECTIONS)
             problems.append(
-                (_node_line(key_node), f"section '{key_node.value}' inconnue (attendu : {allowed})")
+                (node_line(key_node), f"section '{key_node.value}' inconnue (attendu : {allowed})")
             )
         elif isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
             continue  # an empty section ("synonyms:") is how people write "none yet"
@@ -331,7 +328,7 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
         elif section in ("synonyms", "kinds"):
             if not isinstance(value_node, yaml.SequenceNode):
                 problems.append(
-                    (_node_line(value_node), f"la section '{section}' doit être une liste de groupes")
+                    (node_line(value_node), f"la section '{section}' doit être une liste de groupes")
                 )
                 continue
             groups = source.synonyms if section == "synonyms" else source.kinds
@@ -342,20 +339,20 @@ def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, st
                 elif isinstance(group_node, yaml.SequenceNode) and len(group_node.value) < 2:
                     problems.append(
                         (
-                            _node_line(group_node),
+                            node_line(group_node),
                             f"section '{section}' : le groupe n°{position} a moins de 2 mots",
                         )
                     )
         elif section == "related":
             if not isinstance(value_node, yaml.MappingNode):
                 message = "la section 'related' doit contenir des lignes 'concept: [mot1, mot2, ...]'"
-                problems.append((_node_line(value_node), message))
+                problems.append((node_line(value_node), message))
                 continue
             for concept_node, words_node in value_node.value:
                 concepts = _scalar_text(concept_node)
                 if concepts is None or not _words(concepts):
                     message = "section 'related' : le concept doit être un texte"
-                    problems.append((_node_line(concept_node), message))
+                    problems.append((node_line(concept_node), message))
                     continue
                 words = word_list(words_node, f"section 'related' : '{concepts}'")
                 if words:

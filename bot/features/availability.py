@@ -54,6 +54,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.core.clock import BRUSSELS, as_utc
 from bot.core.problems import ProblemsError
+from bot.core.yaml_nodes import is_null_node, node_line, node_text
 from bot.features.office_hours import (
     FRENCH_WEEKDAYS,
     LOOKAHEAD_DAYS,
@@ -124,7 +125,6 @@ _FRENCH_FIELD_NAMES = {
 _TRUE_WORDS = frozenset({"true", "yes", "on", "oui", "vrai"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "non", "faux"})
 _SLOT_MINUTES_PATTERN = re.compile(r"([0-9]{1,4})\s*(?:min|minutes?)?", re.IGNORECASE)
-_NULL_TAG = "tag:yaml.org,2002:null"
 _TIME_EXAMPLE = "écrivez par exemple [09:00-12:00, 13:30-16:00]"
 _DATE_EXAMPLE = "écrivez par exemple 2026-12-24 ou 24/12/2026"
 _DAYS_EXAMPLE = "écrivez lun, mar, mer, jeu, ven, sam ou dim"
@@ -478,12 +478,12 @@ def _read_file(path: Path) -> tuple[list[Worker], list[AvailabilityProblem], lis
     finally:
         loader.dispose()
 
-    if root is None or _is_null(root):
+    if root is None or is_null_node(root):
         # A file holding only comments is a placeholder: nobody is bookable yet.
         return [], [], []
     if not isinstance(root, yaml.SequenceNode):
         message = "le fichier doit contenir une liste de personnes (chacune commence par '- id:')"
-        return [], [AvailabilityProblem(name, message, line=_line(root))], []
+        return [], [AvailabilityProblem(name, message, line=node_line(root))], []
 
     problems: list[AvailabilityProblem] = []
     notices: list[AvailabilityProblem] = []
@@ -495,9 +495,9 @@ def _read_file(path: Path) -> tuple[list[Worker], list[AvailabilityProblem], lis
             continue
         if worker_id in first_lines:
             message = f"id '{worker_id}' en double (déjà utilisé ligne {first_lines[worker_id]})"
-            problems.append(AvailabilityProblem(name, message, worker_id, _line(node)))
+            problems.append(AvailabilityProblem(name, message, worker_id, node_line(node)))
             continue
-        first_lines[worker_id] = _line(node)
+        first_lines[worker_id] = node_line(node)
         if worker is not None:
             workers.append(worker)
     return workers, problems, notices
@@ -523,7 +523,7 @@ def _check_worker(
     label = f"entrée n°{position}"
     if not isinstance(node, yaml.MappingNode):
         message = "l'entrée doit être un ensemble de champs (id, name, weekly...)"
-        problems.append(AvailabilityProblem(file_name, message, label, _line(node)))
+        problems.append(AvailabilityProblem(file_name, message, label, node_line(node)))
         return None, None
 
     found = _Found()
@@ -535,14 +535,14 @@ def _check_worker(
     if name is not None and len(name) > MAX_NAME_CHARS:
         found.add(
             f"champ 'name' trop long ({len(name)} caractères, maximum {MAX_NAME_CHARS})",
-            _line(fields["name"]),
+            node_line(fields["name"]),
         )
     account = _optional_text(fields, "account", found)
     if account is not None and not ACCOUNT_PATTERN.fullmatch(account):
         message = (
             "champ 'account' : écrivez telegram:<numéro du compte> (ex. telegram:123456789) ou console:<nom>"
         )
-        found.add(message, _line(fields["account"]))
+        found.add(message, node_line(fields["account"]))
     place = _optional_text(fields, "place", found)
     slot_minutes = _check_slot_minutes(fields, found)
     weekly = _check_weekly(fields, node, slot_minutes, found)
@@ -590,17 +590,19 @@ def _fields(node: yaml.MappingNode, known: tuple[str, ...], found: _Found) -> _F
     fields = _Fields()
     seen: set[str] = set()
     for key_node, value_node in node.value:
-        key = _scalar(key_node)
-        if key is None or _is_null(key_node):
-            found.add("nom de champ illisible (écrivez par exemple 'name: Claire')", _line(key_node))
+        key = node_text(key_node)
+        if key is None or is_null_node(key_node):
+            found.add("nom de champ illisible (écrivez par exemple 'name: Claire')", node_line(key_node))
         elif key in seen:
-            found.add(f"champ '{key}' en double", _line(key_node))
+            found.add(f"champ '{key}' en double", node_line(key_node))
         elif key not in known:
             meant = _meant_field(key, known)
             if meant is None:
-                found.add(f"champ '{key}' inconnu (champs possibles : {', '.join(known)})", _line(key_node))
+                found.add(
+                    f"champ '{key}' inconnu (champs possibles : {', '.join(known)})", node_line(key_node)
+                )
             else:
-                found.add(f"champ '{key}' inconnu : vouliez-vous dire '{meant}' ?", _line(key_node))
+                found.add(f"champ '{key}' inconnu : vouliez-vous dire '{meant}' ?", node_line(key_node))
                 fields.misspelled.add(meant)
         else:
             seen.add(key)
@@ -629,10 +631,12 @@ def _check_id(fields: _Fields, owner: yaml.Node, found: _Found) -> str | None:
             f"id '{worker_id}' invalide : utilisez seulement des minuscules sans accents, des chiffres "
             "et des tirets (ex. 'claire' ou 'marc-dupont')"
         )
-        found.add(message, _line(fields["id"]))
+        found.add(message, node_line(fields["id"]))
         return None
     if len(worker_id) > MAX_ID_CHARS:
-        found.add(f"id trop long ({len(worker_id)} caractères, maximum {MAX_ID_CHARS})", _line(fields["id"]))
+        found.add(
+            f"id trop long ({len(worker_id)} caractères, maximum {MAX_ID_CHARS})", node_line(fields["id"])
+        )
         return None
     return worker_id
 
@@ -642,18 +646,18 @@ def _required_text(fields: _Fields, field_name: str, owner: yaml.Node, found: _F
     before = len(found)
     text = _optional_text(fields, field_name, found)
     if text is None and len(found) == before and field_name not in fields.misspelled:
-        found.add(f"champ '{field_name}' manquant ou vide", _line(fields.get(field_name, owner)))
+        found.add(f"champ '{field_name}' manquant ou vide", node_line(fields.get(field_name, owner)))
     return text
 
 
 def _optional_text(fields: _Fields, field_name: str, found: _Found) -> str | None:
     """Return an optional one-line text field, stripped; None when absent, blank or wrong."""
     node = fields.get(field_name)
-    if node is None or _is_null(node):
+    if node is None or is_null_node(node):
         return None
-    text = _scalar(node)
+    text = node_text(node)
     if text is None or "\n" in text.strip():
-        found.add(f"champ '{field_name}' doit être un texte sur une ligne", _line(node))
+        found.add(f"champ '{field_name}' doit être un texte sur une ligne", node_line(node))
         return None
     return text.strip() or None
 
@@ -661,18 +665,18 @@ def _optional_text(fields: _Fields, field_name: str, found: _Found) -> str | Non
 def _check_slot_minutes(fields: _Fields, found: _Found) -> int | None:
     """Return the appointment length in minutes (the default when absent), None after reporting it."""
     node = fields.get("slot_minutes")
-    if node is None or _is_null(node):
+    if node is None or is_null_node(node):
         return DEFAULT_SLOT_MINUTES
-    text = _scalar(node)
+    text = node_text(node)
     match = _SLOT_MINUTES_PATTERN.fullmatch(text.strip()) if text is not None else None
     if match is None:
-        found.add("champ 'slot_minutes' : écrivez un nombre de minutes (ex. 30)", _line(node))
+        found.add("champ 'slot_minutes' : écrivez un nombre de minutes (ex. 30)", node_line(node))
         return None
     minutes = int(match[1])
     if not MIN_SLOT_MINUTES <= minutes <= MAX_SLOT_MINUTES:
         allowed = f"il faut entre {MIN_SLOT_MINUTES} et {MAX_SLOT_MINUTES}"
         message = f"champ 'slot_minutes' : {minutes} minutes, {allowed}"
-        found.add(message, _line(node))
+        found.add(message, node_line(node))
         return None
     return minutes
 
@@ -687,31 +691,31 @@ def _check_weekly(
             return None
         found.add(
             "champ 'weekly' manquant (les heures d'une semaine ordinaire, ex. mar: [09:00-12:00])",
-            _line(owner),
+            node_line(owner),
         )
         return None
-    if _is_null(node):
+    if is_null_node(node):
         return ((),) * 7
     if not isinstance(node, yaml.MappingNode):
-        found.add("champ 'weekly' : écrivez un jour par ligne (ex. mar: [09:00-12:00])", _line(node))
+        found.add("champ 'weekly' : écrivez un jour par ligne (ex. mar: [09:00-12:00])", node_line(node))
         return None
     before = len(found)
     weekly: list[list[tuple[TimeRange, int]]] = [[] for _ in range(7)]
     seen: set[str] = set()
     for key_node, value_node in node.value:
-        key = _scalar(key_node)
-        if key is None or _is_null(key_node):
-            found.add(f"champ 'weekly' : jour illisible ({_DAYS_EXAMPLE})", _line(key_node))
+        key = node_text(key_node)
+        if key is None or is_null_node(key_node):
+            found.add(f"champ 'weekly' : jour illisible ({_DAYS_EXAMPLE})", node_line(key_node))
             continue
         if key in seen:
-            found.add(f"champ 'weekly' : jour '{key}' en double", _line(key_node))
+            found.add(f"champ 'weekly' : jour '{key}' en double", node_line(key_node))
             continue
         seen.add(key)
         try:
             # Day names hold no spaces: "lun - ven" and "lun, mer" are what the admin meant.
             weekdays = parse_days(re.sub(r"\s+", "", key).replace("–", "-"))
         except ScheduleTextError as error:
-            found.add(f"champ 'weekly' : \"{error.part}\" : {error.problem}", _line(key_node))
+            found.add(f"champ 'weekly' : \"{error.part}\" : {error.problem}", node_line(key_node))
             continue
         ranges = _check_ranges(value_node, f"champ 'weekly', jour '{key}'", slot_minutes, found)
         for weekday in weekdays:
@@ -727,28 +731,28 @@ def _check_ranges(
     node: yaml.Node, where: str, slot_minutes: int | None, found: _Found
 ) -> list[tuple[TimeRange, int]]:
     """Return the valid ranges a list (or a text) of hours holds, each with its line, reporting the others."""
-    if _is_null(node):
+    if is_null_node(node):
         return []
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
     ranges: list[tuple[TimeRange, int]] = []
     for item in items:
-        text = _scalar(item)
-        if text is None or _is_null(item):
-            found.add(f"{where} : chaque plage d'heures est un texte ({_TIME_EXAMPLE})", _line(item))
+        text = node_text(item)
+        if text is None or is_null_node(item):
+            found.add(f"{where} : chaque plage d'heures est un texte ({_TIME_EXAMPLE})", node_line(item))
             continue
         try:
             item_ranges = parse_time_ranges(text)
         except ScheduleTextError as error:
-            found.add(f'{where} : "{error.part}" : {error.problem}', _line(item))
+            found.add(f'{where} : "{error.part}" : {error.problem}', node_line(item))
             continue
         for time_range in item_ranges:
             if slot_minutes is not None and _wall_minutes(time_range) < slot_minutes:
                 message = (
                     f'{where} : "{time_range}" est trop court pour un rendez-vous de {slot_minutes} minutes'
                 )
-                found.add(message, _line(item))
+                found.add(message, node_line(item))
             else:
-                ranges.append((time_range, _line(item)))
+                ranges.append((time_range, node_line(item)))
     return ranges
 
 
@@ -764,16 +768,16 @@ def _check_exceptions(
 ) -> list[tuple[DaysOverride, int]] | None:
     """Return the exceptions with their lines, or None after reporting the problems."""
     node = fields.get("exceptions")
-    if node is None or _is_null(node):
+    if node is None or is_null_node(node):
         return []
     if not isinstance(node, yaml.SequenceNode):
         found.add(
-            "champ 'exceptions' : écrivez une liste (une ligne '- date: ...' par exception)", _line(node)
+            "champ 'exceptions' : écrivez une liste (une ligne '- date: ...' par exception)", node_line(node)
         )
         return None
     before = len(found)
     overrides = [
-        (override, _line(item))
+        (override, node_line(item))
         for item in node.value
         if (override := _check_exception(item, slot_minutes, found)) is not None
     ]
@@ -794,7 +798,9 @@ def _check_exceptions(
 def _check_exception(node: yaml.Node, slot_minutes: int | None, found: _Found) -> DaysOverride | None:
     """Validate one exception; return it when valid, else report its problems and return None."""
     if not isinstance(node, yaml.MappingNode):
-        found.add("exception : écrivez des champs (ex. '- date: 2026-12-24' puis 'off: true')", _line(node))
+        found.add(
+            "exception : écrivez des champs (ex. '- date: 2026-12-24' puis 'off: true')", node_line(node)
+        )
         return None
     before = len(found)
     fields = _fields(node, EXCEPTION_FIELDS, found)
@@ -802,7 +808,7 @@ def _check_exception(node: yaml.Node, slot_minutes: int | None, found: _Found) -
     off = _check_flag(fields, "off", found)
     hours: list[tuple[TimeRange, int]] = []
     if "hours" in fields:
-        hours_line = _line(fields["hours"])
+        hours_line = node_line(fields["hours"])
         if off:
             found.add("exception : 'off: true' et 'hours' se contredisent, gardez l'un des deux", hours_line)
         elif "date" not in fields:
@@ -816,7 +822,7 @@ def _check_exception(node: yaml.Node, slot_minutes: int | None, found: _Found) -
     elif off is False and not fields.misspelled & {"off", "hours"}:
         found.add(
             "exception : écrivez 'off: true' (jour de congé) ou 'hours: [...]' (les heures de ce jour)",
-            _line(node),
+            node_line(node),
         )
     if len(found) > before or first is None or last is None:
         return None
@@ -830,7 +836,7 @@ def _check_exception_dates(
     if "date" in fields:
         if "from" in fields or "to" in fields:
             found.add(
-                "exception : 'date' (un jour) ou 'from' et 'to' (une période), pas les deux", _line(node)
+                "exception : 'date' (un jour) ou 'from' et 'to' (une période), pas les deux", node_line(node)
             )
             return None, None
         day = _check_date(fields["date"], "date", found)
@@ -841,12 +847,12 @@ def _check_exception_dates(
         elif "from" in fields or "to" in fields:
             found.add(
                 "exception : une période a besoin de 'from' (premier jour) et de 'to' (dernier jour)",
-                _line(node),
+                node_line(node),
             )
         else:
             found.add(
                 f"exception : il manque 'date' ({_DATE_EXAMPLE}), ou 'from' et 'to' pour une période",
-                _line(node),
+                node_line(node),
             )
         return None, None
     first = _check_date(fields["from"], "from", found)
@@ -855,25 +861,25 @@ def _check_exception_dates(
         return None, None
     if last < first:
         found.add(
-            f"exception : 'from' ({first:%d/%m/%Y}) est après 'to' ({last:%d/%m/%Y})", _line(fields["to"])
+            f"exception : 'from' ({first:%d/%m/%Y}) est après 'to' ({last:%d/%m/%Y})", node_line(fields["to"])
         )
         return None, None
     # A period longer than the search horizon is surely a typo in the year.
     if (last - first).days > LOOKAHEAD_DAYS:
-        found.add(f"exception : plus de {LOOKAHEAD_DAYS} jours, vérifiez les années", _line(fields["to"]))
+        found.add(f"exception : plus de {LOOKAHEAD_DAYS} jours, vérifiez les années", node_line(fields["to"]))
         return None, None
     return first, last
 
 
 def _check_date(node: yaml.Node, field_name: str, found: _Found) -> date | None:
     """Return the date node holds, or None after reporting it."""
-    text = _scalar(node)
-    if text is not None and not _is_null(node):
+    text = node_text(node)
+    if text is not None and not is_null_node(node):
         try:
             return parse_date(text.strip())
         except ScheduleTextError:
             pass
-    found.add(f"champ '{field_name}' : date invalide ({_DATE_EXAMPLE})", _line(node))
+    found.add(f"champ '{field_name}' : date invalide ({_DATE_EXAMPLE})", node_line(node))
     return None
 
 
@@ -882,29 +888,14 @@ def _check_flag(fields: _Fields, field_name: str, found: _Found) -> bool | None:
     node = fields.get(field_name)
     if node is None:
         return False
-    text = _scalar(node)
+    text = node_text(node)
     word = text.strip().lower() if text is not None else ""
     if word in _TRUE_WORDS:
         return True
     if word in _FALSE_WORDS:
         return False
-    found.add(f"champ '{field_name}' : écrivez true (oui) ou false (non)", _line(node))
+    found.add(f"champ '{field_name}' : écrivez true (oui) ou false (non)", node_line(node))
     return None
-
-
-def _line(node: yaml.Node) -> int:
-    """Return the 1-based line where node starts."""
-    return int(node.start_mark.line) + 1
-
-
-def _scalar(node: yaml.Node) -> str | None:
-    """Return the text of a scalar node exactly as written, None for a list or a mapping."""
-    return node.value if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str) else None
-
-
-def _is_null(node: yaml.Node) -> bool:
-    """Tell whether node is an empty value, or "~" or "null" written without quotes."""
-    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
 
 
 def _wall_minutes(time_range: TimeRange) -> int:

@@ -90,6 +90,7 @@ from rapidfuzz import fuzz, process
 from bot.core.clock import BRUSSELS, as_utc
 from bot.core.problems import ProblemsError
 from bot.core.text import clean_text, fold, shorten
+from bot.core.yaml_nodes import is_null_node, node_line, node_text
 from bot.features.office_hours import brussels_instant
 
 __all__ = [
@@ -117,7 +118,6 @@ HEADER_SEARCH_LINES = 10
 MAX_CHARS = {"module": 120, "place": 300, "trainer": 80, "id": 160}
 
 _SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NULL_TAG = "tag:yaml.org,2002:null"
 _YAML_SUFFIXES = (".yaml", ".yml")
 _COLUMN_DELIMITERS = (";", ",", "\t")
 _SEP_LINE = re.compile(r"sep=([,;\t])[ \t]*(?:\r\n|\r|\n|$)", re.IGNORECASE)
@@ -664,12 +664,13 @@ def _yaml_entries(text: str, found: _Found) -> list[_Entry]:
         return []
     finally:
         loader.dispose()
-    if root is None or _is_null(root):
+    if root is None or is_null_node(root):
         found.add("le fichier est vide : écrivez une séance par entrée (chacune commence par '- module:')")
         return []
     if not isinstance(root, yaml.SequenceNode):
         found.add(
-            "le fichier doit contenir une liste de séances (chacune commence par '- module:')", _line(root)
+            "le fichier doit contenir une liste de séances (chacune commence par '- module:')",
+            node_line(root),
         )
         return []
     entries: list[_Entry] = []
@@ -677,7 +678,7 @@ def _yaml_entries(text: str, found: _Found) -> list[_Entry]:
         if not isinstance(node, yaml.MappingNode):
             found.add(
                 f"l'entrée n°{position} doit être un ensemble de champs (module, début, durée...)",
-                _line(node),
+                node_line(node),
             )
             continue
         entries.append(_yaml_entry(node, found))
@@ -686,25 +687,25 @@ def _yaml_entries(text: str, found: _Found) -> list[_Entry]:
 
 def _yaml_entry(node: yaml.MappingNode, found: _Found) -> _Entry:
     """Return the values of one YAML entry by field, reporting unknown, repeated and unreadable fields."""
-    entry = _Entry(_line(node))
+    entry = _Entry(node_line(node))
     names: dict[str, str] = {}
     for key_node, value_node in node.value:
-        name = _scalar(key_node)
-        if name is None or _is_null(key_node) or not name.strip():
-            found.add("nom de champ illisible (écrivez par exemple 'module: Cuisine')", _line(key_node))
+        name = node_text(key_node)
+        if name is None or is_null_node(key_node) or not name.strip():
+            found.add("nom de champ illisible (écrivez par exemple 'module: Cuisine')", node_line(key_node))
             continue
         field_name = _field_of(name)
         if field_name is None:
             if not _is_note(name):
                 message, meant = _unknown_name_problem(name, column=False)
-                found.add(message, _line(key_node))
+                found.add(message, node_line(key_node))
                 entry.reported.update({meant} if meant is not None else ())
             continue
         where = f"champ {_quote(name)}"
         if field_name in names:
             found.add(
                 f"champs {_quote(names[field_name])} et {_quote(name)} : le même champ deux fois",
-                _line(key_node),
+                node_line(key_node),
             )
             continue
         names[field_name] = name
@@ -712,7 +713,7 @@ def _yaml_entry(node: yaml.MappingNode, found: _Found) -> _Entry:
         if text is None:
             entry.reported.add(field_name)
         else:
-            entry.values[field_name] = _Value(text, _line(value_node), where)
+            entry.values[field_name] = _Value(text, node_line(value_node), where)
     start_problem = _start_fields_problem(names, "champ")
     if start_problem is not None:
         found.add(start_problem, entry.line)
@@ -722,33 +723,18 @@ def _yaml_entry(node: yaml.MappingNode, found: _Found) -> _Entry:
 
 def _yaml_text(node: yaml.Node, field_name: str, where: str, found: _Found) -> str | None:
     """Return a field's value as one text (a list of filières joined by ";"), None after reporting it."""
-    if _is_null(node):
+    if is_null_node(node):
         return ""
     if field_name == "filieres" and isinstance(node, yaml.SequenceNode):
-        names = [_scalar(item) for item in node.value]
+        names = [node_text(item) for item in node.value]
         if all(name is not None for name in names):
             return ";".join(name for name in names if name is not None)
-        found.add(f"{where} : écrivez une liste de noms, ex. [Bâtiment, Logistique]", _line(node))
+        found.add(f"{where} : écrivez une liste de noms, ex. [Bâtiment, Logistique]", node_line(node))
         return None
-    text = _scalar(node)
+    text = node_text(node)
     if text is None:
-        found.add(f"{where} : écrivez un texte, pas une liste ni des sous-champs", _line(node))
+        found.add(f"{where} : écrivez un texte, pas une liste ni des sous-champs", node_line(node))
     return text
-
-
-def _line(node: yaml.Node) -> int:
-    """Return the 1-based line where node starts."""
-    return int(node.start_mark.line) + 1
-
-
-def _scalar(node: yaml.Node) -> str | None:
-    """Return the text of a scalar node exactly as written, None for a list or a mapping."""
-    return node.value if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str) else None
-
-
-def _is_null(node: yaml.Node) -> bool:
-    """Tell whether node is an empty value, or "~" or "null" written without quotes."""
-    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
 
 
 # --------------------------------------------------------------------------- checking the sessions
