@@ -425,19 +425,24 @@ def _own_appointment(turn: Turn, appointment_id: int) -> Appointment | None:
     return appointment
 
 
-def _too_late(turn: Turn, appointment: Appointment) -> bool:
+def _changeable(
+    turn: Turn, appointment_id: int, *, worker_id: str | None = None
+) -> Appointment | list[Reply]:
+    """Return the trainee's appointment if it can still be cancelled or moved, else the replies saying why."""
+    appointment = _own_appointment(turn, appointment_id)
+    if appointment is None or (worker_id is not None and appointment.worker_id != worker_id):
+        return [Reply(texts.BOOK_NOT_FOUND), *show_mine(turn)]
     notice = timedelta(hours=turn.services.settings.appointment_cancel_notice_hours)
-    return appointment.starts_at - turn.now < notice
+    if appointment.starts_at - turn.now < notice:
+        contact = turn.services.settings.centre_contact
+        return [Reply(texts.BOOK_TOO_LATE.format(contact=contact), (MENU_BUTTON,))]
+    return appointment
 
 
 def _ask_cancel(turn: Turn, appointment_id: int) -> list[Reply]:
-    appointment = _own_appointment(turn, appointment_id)
-    if appointment is None:
-        return [Reply(texts.BOOK_NOT_FOUND), *show_mine(turn)]
-    if _too_late(turn, appointment):
-        return [
-            Reply(texts.BOOK_TOO_LATE.format(contact=turn.services.settings.centre_contact), (MENU_BUTTON,))
-        ]
+    appointment = _changeable(turn, appointment_id)
+    if isinstance(appointment, list):
+        return appointment
     availability = turn.services.availability.refresh()
     question = texts.BOOK_ASK_CANCEL.format(
         when=_when(appointment.starts_at, turn.now), worker=_worker_name(availability, appointment.worker_id)
@@ -461,13 +466,9 @@ def _cancel(session: Session, appointment: Appointment, now: datetime, *, by: st
 
 
 def _confirm_cancel(turn: Turn, appointment_id: int) -> list[Reply]:
-    appointment = _own_appointment(turn, appointment_id)
-    if appointment is None:
-        return [Reply(texts.BOOK_NOT_FOUND), *show_mine(turn)]
-    if _too_late(turn, appointment):
-        return [
-            Reply(texts.BOOK_TOO_LATE.format(contact=turn.services.settings.centre_contact), (MENU_BUTTON,))
-        ]
+    appointment = _changeable(turn, appointment_id)
+    if isinstance(appointment, list):
+        return appointment
     _cancel(turn.session, appointment, turn.now, by="trainee")
     when = _when(appointment.starts_at, turn.now)
     _tell_worker(
@@ -481,13 +482,9 @@ def _confirm_cancel(turn: Turn, appointment_id: int) -> list[Reply]:
 
 
 def _move(turn: Turn, appointment_id: int, after: datetime | None = None) -> list[Reply]:
-    appointment = _own_appointment(turn, appointment_id)
-    if appointment is None:
-        return [Reply(texts.BOOK_NOT_FOUND), *show_mine(turn)]
-    if _too_late(turn, appointment):
-        return [
-            Reply(texts.BOOK_TOO_LATE.format(contact=turn.services.settings.centre_contact), (MENU_BUTTON,))
-        ]
+    appointment = _changeable(turn, appointment_id)
+    if isinstance(appointment, list):
+        return appointment
     availability = turn.services.availability.refresh()
     slots = _free_slots(turn, appointment.worker_id, after=after)
     if not slots:
@@ -512,13 +509,9 @@ def _move(turn: Turn, appointment_id: int, after: datetime | None = None) -> lis
 def _move_to(
     turn: Turn, appointment_id: int, worker_id: str, minutes: int, *, confirmed: bool
 ) -> list[Reply]:
-    appointment = _own_appointment(turn, appointment_id)
-    if appointment is None or appointment.worker_id != worker_id:
-        return [Reply(texts.BOOK_NOT_FOUND), *show_mine(turn)]
-    if _too_late(turn, appointment):
-        return [
-            Reply(texts.BOOK_TOO_LATE.format(contact=turn.services.settings.centre_contact), (MENU_BUTTON,))
-        ]
+    appointment = _changeable(turn, appointment_id, worker_id=worker_id)
+    if isinstance(appointment, list):
+        return appointment
     if confirmed:
         return _book(turn, 0, worker_id, minutes, moving=appointment)
     slot = _find_slot(turn, worker_id, minutes)
