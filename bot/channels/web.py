@@ -59,11 +59,8 @@ def create_web_app(
 
     async def whatsapp_webhook(request: Request) -> Response:
         assert whatsapp is not None
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-            return JSONResponse({"ok": False}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await _bounded_body(request)
+        if body is None:
             return JSONResponse({"ok": False}, status_code=413)
         signature = request.headers.get("x-hub-signature-256")
         # Checked on the raw bytes, before anything is parsed or done: a forged call has no effect.
@@ -73,11 +70,8 @@ def create_web_app(
         if not whatsapp.signature_ok(body, signature):
             log.warning("WhatsApp webhook call with a wrong signature, refused")
             return JSONResponse({"ok": False}, status_code=403)
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return JSONResponse({"ok": False}, status_code=400)
-        if not isinstance(payload, dict):
+        payload = _json_object(body)
+        if payload is None:
             return JSONResponse({"ok": False}, status_code=400)
         # Answered at once (Meta wants 200 quickly); each message is handled right after, and a message
         # id already handled is skipped when Meta sends it again.
@@ -91,17 +85,11 @@ def create_web_app(
         if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
             log.warning("webhook call with a wrong or missing secret, refused")
             return JSONResponse({"ok": False}, status_code=403)
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        body = await _bounded_body(request)
+        if body is None:
             return JSONResponse({"ok": False}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"ok": False}, status_code=413)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return JSONResponse({"ok": False}, status_code=400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        data = _json_object(body)
+        if data is None or not isinstance(data.get("update_id"), int):
             return JSONResponse({"ok": False}, status_code=400)
         # Handled before answering: if this process dies first, Telegram sends the update again.
         try:
@@ -129,3 +117,21 @@ def create_web_app(
         routes.append(Route("/whatsapp", whatsapp_verify, methods=["GET"]))
         routes.append(Route("/whatsapp", whatsapp_webhook, methods=["POST"]))
     return Starlette(routes=routes)
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """Return the request's body, or None when it is (or says it is) larger than MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        return None
+    body = await request.body()
+    return body if len(body) <= MAX_BODY_BYTES else None
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """Return the body read as a JSON object, or None when it is not one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
