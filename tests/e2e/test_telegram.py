@@ -305,5 +305,19 @@ async def test_webhook_requires_the_secret(
                         headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"},
                     )
                     assert garbage.status_code == 400
+                    # More than a webhook body can be: refused before it is read or parsed.
+                    huge = await client.post(
+                        f"{url}/telegram",
+                        content=b"{" + b" " * 1_000_001 + b"}",
+                        headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"},
+                    )
+                    assert huge.status_code == 413
+                    not_an_update = await client.post(
+                        f"{url}/telegram",
+                        content=b"[1, 2]",
+                        headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"},
+                    )
+                    assert not_an_update.status_code == 400
+                assert api.sent_messages(SAMIRA) == welcome
             finally:
                 await channel.stop()

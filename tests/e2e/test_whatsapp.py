@@ -156,6 +156,14 @@ async def test_signature_failures_do_nothing(bot: Bot) -> None:
     assert api.sent_to(SAMIRA) == []
 
 
+async def test_an_oversized_delivery_is_refused_unread(bot: Bot) -> None:
+    api = bot.api
+    oversized = {"object": "whatsapp_business_account", "entry": [], "padding": "x" * 1_000_001}
+    assert await api.deliver(bot.webhook, oversized) == 413
+    assert await api.deliver(bot.webhook, api.user_sends(SAMIRA, "Bonjour")) == 200
+    assert len(await api.wait_for_messages(SAMIRA, 5, timeout=10)) == 5
+
+
 async def test_the_same_delivery_three_times_across_a_restart_is_handled_once(bot: Bot) -> None:
     api = bot.api
     payload = api.user_sends(SAMIRA, "Bonjour")
