@@ -66,8 +66,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -77,6 +76,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from tests.fakes.serving import BackgroundServing
 from tests.fakes.telegram_api import serve_asgi
 
 JSONDict = dict[str, Any]
@@ -885,8 +885,10 @@ def _parse_multipart(
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeGraphApi:
+class FakeGraphApi(BackgroundServing):
     """A fake WhatsApp Cloud API for one business phone number, on 127.0.0.1 with an ephemeral port."""
+
+    served_name = "Graph API"
 
     def __init__(
         self,
@@ -994,50 +996,6 @@ class FakeGraphApi:
             self._exit_stack = None
         self._loop = None
         self.port = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    def __enter__(self) -> Self:
-        """Serve from a background thread with its own event loop."""
-        started = threading.Event()
-
-        async def main() -> None:
-            self._thread_stop = asyncio.Event()
-            await self.start()
-            started.set()
-            await self._thread_stop.wait()
-            await self.stop()
-
-        def run() -> None:
-            try:
-                asyncio.run(main())
-            except BaseException as exc:  # reported to the starting thread
-                self._thread_error = exc
-                started.set()
-
-        self._thread = threading.Thread(target=run, name="fake-graph-api", daemon=True)
-        self._thread.start()
-        started.wait(10)
-        if self._thread_error is not None:
-            raise RuntimeError("the fake Graph API failed to start") from self._thread_error
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        loop, stop = self._loop, self._thread_stop
-        if loop is not None and stop is not None:
-            loop.call_soon_threadsafe(stop.set)
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
 
     # ------------------------------------------------------------------ HTTP layer
 

@@ -56,8 +56,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from email.utils import collapse_rfc2231_value
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -68,6 +67,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from telegram.ext import ApplicationBuilder
+
+from tests.fakes.serving import BackgroundServing
 
 JSONDict = dict[str, Any]
 Keyboard = list[list[JSONDict]]
@@ -985,8 +986,10 @@ def _parse_keyboard(raw: Any) -> tuple[Keyboard | None, JSONDict | None]:
 # --------------------------------------------------------------------------- the fake
 
 
-class FakeBotApi:
+class FakeBotApi(BackgroundServing):
     """A fake Telegram Bot API server for one bot token, on 127.0.0.1 with an ephemeral port."""
+
+    served_name = "Bot API"
 
     def __init__(
         self,
@@ -1143,50 +1146,6 @@ class FakeBotApi:
             self._exit_stack = None
         logging.getLogger("uvicorn.error").removeFilter(self._drop_filter)
         self._loop = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    def __enter__(self) -> Self:
-        """Serve from a background thread with its own event loop."""
-        started = threading.Event()
-
-        async def main() -> None:
-            self._thread_stop = asyncio.Event()
-            await self.start()
-            started.set()
-            await self._thread_stop.wait()
-            await self.stop()
-
-        def run() -> None:
-            try:
-                asyncio.run(main())
-            except BaseException as exc:  # reported to the starting thread
-                self._thread_error = exc
-                started.set()
-
-        self._thread = threading.Thread(target=run, name="fake-bot-api", daemon=True)
-        self._thread.start()
-        started.wait(10)
-        if self._thread_error is not None:
-            raise RuntimeError("the fake Bot API failed to start") from self._thread_error
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        loop, stop = self._loop, self._thread_stop
-        if loop is not None and stop is not None:
-            loop.call_soon_threadsafe(stop.set)
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
 
     def _wake(self) -> None:
         old, self._wakeup = self._wakeup, asyncio.Event()
