@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
+from bot.faq.semantic import Progress, load_embedder
 from bot.features import booking, handoff, sessions
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
@@ -23,6 +25,8 @@ from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgr
 log = logging.getLogger(__name__)
 
 LAST_VALID_FAQ_DIR = "faq-derniere-version-valide"
+# The FAQ's and the intents' vectors, keyed by model and text: a restart does not embed them again.
+EMBEDDINGS_DIR = "embeddings"
 
 
 @dataclass
@@ -113,11 +117,32 @@ class _Redact(logging.Filter):
         return text
 
 
-def build_app(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
+def build_faq_service(
+    settings: Settings,
+    *,
+    directory: Path | None = None,
+    keep_valid_copy: bool = True,
+    progress: Progress | None = None,
+) -> FaqService:
+    """Load the FAQ with its embedder (when it loads here) and the vectors cached in STATE_DIR.
+
+    Raises FaqError on an invalid FAQ dir with no valid copy yet (first start): nothing to answer with.
+    """
+    return FaqService(
+        directory or settings.faq_dir,
+        last_valid_dir=settings.state_dir / LAST_VALID_FAQ_DIR if keep_valid_copy else None,
+        embedder=load_embedder(settings.faq_embedder, settings.faq_embedder_threads),
+        cache_dir=settings.state_dir / EMBEDDINGS_DIR,
+        progress=progress,
+    )
+
+
+def build_app(
+    settings: Settings, clock: Clock | None = None, *, migrate: bool = True, progress: Progress | None = None
+) -> App:
     """Build the app: load and validate the FAQ, migrate the database, erase expired data."""
     clock = clock or SystemClock()
-    # Raises FaqError on an invalid FAQ dir with no valid copy yet (first start): nothing to answer with.
-    faq_service = FaqService(settings.faq_dir, last_valid_dir=settings.state_dir / LAST_VALID_FAQ_DIR)
+    faq_service = build_faq_service(settings, progress=progress)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade_database(engine)

@@ -26,6 +26,19 @@ from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgr
 from bot.storage.models import Role
 
 
+def _settings_or_defaults(ctx: click.Context) -> Settings:
+    """Return the settings, or the defaults when they are invalid (faq commands given --faq-dir)."""
+    try:
+        return Settings()
+    except ValidationError:
+        return Settings.model_construct()
+
+
+def _progress_on_stderr(done: int, total: int) -> None:
+    """Show how far the first computation of the FAQ's meaning is (it takes a minute for 1,000 entries)."""
+    click.echo(f"Préparation de la FAQ : sens de {done}/{total} phrases calculé.", err=True)
+
+
 def _settings(ctx: click.Context) -> Settings:
     """Read the settings once, when a command needs them (faq check/match with --faq-dir do not)."""
     root = ctx.find_root()
@@ -190,12 +203,15 @@ def faq_check(ctx: click.Context, faq_dir: Path | None) -> None:
 @click.pass_context
 def faq_match(ctx: click.Context, faq_dir: Path | None) -> None:
     """Lire une question par ligne et écrire la décision du bot en JSON (une ligne par question)."""
-    from bot.faq import FaqMatcher, load_faq
+    from bot.app import build_faq_service
     from bot.features.understand import understand
 
-    directory = faq_dir or _settings(ctx).faq_dir
+    settings = _settings_or_defaults(ctx) if faq_dir is not None else _settings(ctx)
     try:
-        matcher = FaqMatcher(load_faq(directory))
+        # No database: the FAQ, the intents and the vectors cached in STATE_DIR are all it needs.
+        service = build_faq_service(
+            settings, directory=faq_dir, keep_valid_copy=False, progress=_progress_on_stderr
+        )
     except FaqError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
@@ -203,7 +219,7 @@ def faq_match(ctx: click.Context, faq_dir: Path | None) -> None:
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     for line in stdin:
         query = line.rstrip("\r\n")
-        decision = understand(clean_text(query), matcher.match)
+        decision = understand(clean_text(query), service)
         record = {
             "query": query,
             "decision": decision.kind.value,

