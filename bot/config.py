@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; sqlite:///relative/path or postgresql://user@host/db",
     )
     faq_dir: Path = Field(default=Path("faq"), description="Folder of the FAQ YAML files")
+    faq_languages: str = Field(
+        default="fr,nl,en",
+        description="Languages /langue offers for FAQ answers, comma-separated, French first (fr, nl, en)",
+    )
     filieres: str = Field(
         default=DEFAULT_FILIERES,
         description="Training tracks offered at onboarding, separated by ';'",
@@ -61,7 +65,7 @@ class Settings(BaseSettings):
         description="Meaning of messages: e5 (multilingual-e5-small, offline, bundled) or none (words only)",
     )
     faq_embedder_threads: int = Field(
-        default=1, ge=1, le=16, description="Processor cores the embedding model may use"
+        default=1, ge=1, le=16, description="Processor cores the embedding model may use for one message"
     )
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Token from @BotFather; enables the Telegram channel"
@@ -210,6 +214,24 @@ class Settings(BaseSettings):
         _check_button_names(value, "FILIERES")
         return value
 
+    @field_validator("faq_languages")
+    @classmethod
+    def _known_faq_languages(cls, value: str) -> str:
+        from bot.faq.loader import LANGUAGES
+
+        codes = _language_codes(value)
+        unknown = [code for code in codes if code not in LANGUAGES]
+        if unknown:
+            raise ValueError(
+                f"FAQ_LANGUAGES: unknown language {', '.join(unknown)}; "
+                f"the FAQ files can hold {', '.join(LANGUAGES)}"
+            )
+        if len(set(codes)) != len(codes):
+            raise ValueError("FAQ_LANGUAGES lists a language twice")
+        if not codes or codes[0] != "fr":
+            raise ValueError("FAQ_LANGUAGES must start with fr (French is always offered), e.g. fr,nl,en")
+        return ",".join(codes)
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -283,9 +305,20 @@ class Settings(BaseSettings):
         return sorted(hours, reverse=True)
 
     @property
+    def faq_language_codes(self) -> list[str]:
+        """Return the languages offered for FAQ answers, French first."""
+        codes = list(dict.fromkeys(_language_codes(self.faq_languages)))
+        return ["fr", *(code for code in codes if code != "fr")]
+
+    @property
     def filiere_names(self) -> list[str]:
         """Return the configured training tracks, in order."""
         return [part.strip() for part in self.filieres.split(";") if part.strip()]
+
+
+def _language_codes(value: str) -> list[str]:
+    """Split a comma-separated list of language codes ("fr, NL,en" gives fr, nl, en)."""
+    return [part.strip().lower() for part in value.split(",") if part.strip()]
 
 
 def _check_button_names(value: str, setting: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,16 @@ from rapidfuzz import fuzz, process
 
 from bot.core.problems import ProblemsError
 
-__all__ = ["FaqBase", "FaqEntry", "FaqError", "FaqProblem", "check_faq", "fingerprint", "load_faq"]
+__all__ = [
+    "LANGUAGES",
+    "FaqBase",
+    "FaqEntry",
+    "FaqError",
+    "FaqProblem",
+    "check_faq",
+    "fingerprint",
+    "load_faq",
+]
 
 _SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -31,6 +40,10 @@ MAX_ID_CHARS = 60
 REQUIRED_TEXT_FIELDS = ("question", "answer")
 # Answers in other languages, used when the trainee writes in (or chose) that language.
 TRANSLATED_ANSWER_FIELDS = {"nl": "answer_nl", "en": "answer_en"}
+# Every language an answer can come in: French (`answer`, always there) first.
+LANGUAGES = ("fr", *TRANSLATED_ANSWER_FIELDS)
+# Their names in the admins' messages: "pas de réponse en anglais", "/langue propose l'anglais".
+_LANGUAGE_NAMES = {"nl": ("néerlandais", "le néerlandais"), "en": ("anglais", "l'anglais")}
 KNOWN_FIELDS = (
     "id",
     "question",
@@ -79,6 +92,8 @@ class FaqProblem:
     message: str
     entry: str | None = None
     line: int | None = None
+    # A warning does not stop the FAQ from loading (a translation still to write).
+    warning: bool = False
 
     def __str__(self) -> str:
         """Return the problem as ``file:line: entrée 'id': message``."""
@@ -135,10 +150,16 @@ def load_faq(directory: Path) -> FaqBase:
 
 
 def fingerprint(directory: Path) -> str:
-    """Return a digest of the FAQ files and the admins' lexicon: equal digests, same contents."""
+    """Return a digest of the FAQ files, the admins' lexicon and intents: equal digests, same contents."""
     digest = hashlib.sha256()
     directory = Path(directory)
-    paths = sorted([*directory.glob(f"*{FAQ_FILE_SUFFIX}"), *directory.glob(f"lexique/*{FAQ_FILE_SUFFIX}")])
+    paths = sorted(
+        [
+            *directory.glob(f"*{FAQ_FILE_SUFFIX}"),
+            *directory.glob(f"lexique/*{FAQ_FILE_SUFFIX}"),
+            *directory.glob(f"intentions/*{FAQ_FILE_SUFFIX}"),
+        ]
+    )
     for path in paths:
         try:
             content = path.read_bytes()
@@ -148,10 +169,20 @@ def fingerprint(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def check_faq(directory: Path) -> list[FaqProblem]:
-    """Return every problem in the FAQ directory (an empty list means the FAQ is valid)."""
+def check_faq(directory: Path, languages: Iterable[str] = ()) -> list[FaqProblem]:
+    """Return every problem in the FAQ directory (an empty list means the FAQ is valid).
+
+    languages: the languages the bot offers (FAQ_LANGUAGES); each entry without an answer in one
+    of them gets a warning (``warning=True``), not an error: the French answer is shown instead, and
+    an entry just written in French can be published before it is translated.
+    """
     _, problems, raw_entries = _read_directory(Path(directory))
-    return problems + _near_duplicate_questions(raw_entries) + _lexicon_problems(Path(directory))
+    return (
+        problems
+        + _near_duplicate_questions(raw_entries)
+        + _lexicon_problems(Path(directory))
+        + _missing_translations(raw_entries, languages)
+    )
 
 
 # --------------------------------------------------------------------------- implementation
@@ -470,6 +501,37 @@ def _string_list(
         else:
             result.append(item)
     return result
+
+
+def _missing_translations(
+    raw_entries: list[tuple[str, _RawEntry]], languages: Iterable[str]
+) -> list[FaqProblem]:
+    """Warn about each entry that has no answer in an offered language (one line per entry)."""
+    offered = [code for code in dict.fromkeys(languages) if code != "fr"]
+    unknown = [code for code in offered if code not in TRANSLATED_ANSWER_FIELDS]
+    if unknown:
+        raise ValueError(f"unknown FAQ languages {unknown}; known: {', '.join(LANGUAGES)}")
+    warnings = []
+    for file_name, raw in raw_entries:
+        translated = {code for code, _ in raw.entry.translations}
+        missing = [code for code in offered if code not in translated]
+        if not missing:
+            continue
+        absent = " ni ".join(
+            f"en {_LANGUAGE_NAMES[code][0]} ({TRANSLATED_ANSWER_FIELDS[code]})" for code in missing
+        )
+        proposed = " et ".join(_LANGUAGE_NAMES[code][1] for code in missing)
+        warnings.append(
+            FaqProblem(
+                file_name,
+                f"pas de réponse {absent}, alors que /langue propose {proposed} : "
+                "la réponse en français est montrée à la place",
+                raw.entry.id,
+                raw.line,
+                warning=True,
+            )
+        )
+    return warnings
 
 
 def _near_duplicate_questions(raw_entries: list[tuple[str, _RawEntry]]) -> list[FaqProblem]:

@@ -1,4 +1,4 @@
-"""The language of FAQ answers: French by default, Dutch or English where the FAQ files provide them."""
+"""The language of FAQ answers: French by default, or another language FAQ_LANGUAGES offers."""
 
 from __future__ import annotations
 
@@ -8,20 +8,35 @@ from bot.core.payloads import Action, pack
 from bot.core.turn import Turn
 from bot.features.menu import MENU_BUTTON, needs_account
 
+# How each language the FAQ files can hold is named on its button; FAQ_LANGUAGES says which are offered.
 LANGUAGES = {"fr": "Français", "nl": "Nederlands", "en": "English"}
 
 
+def offered_languages(turn: Turn) -> list[str]:
+    """Return the languages answers can come in (FAQ_LANGUAGES), French first."""
+    return turn.services.settings.faq_language_codes
+
+
 def ask_language(turn: Turn) -> list[Reply]:
-    """Offer the languages answers can come in."""
+    """Offer the languages answers can come in; with French alone, say so."""
     if turn.user is None:
         return needs_account(turn)
-    buttons = tuple(Button(pack(Action.LANGUAGE, code), name) for code, name in LANGUAGES.items())
-    return [Reply(texts.LANGUAGE_QUESTION, buttons)]
+    offered = offered_languages(turn)
+    if len(offered) == 1:
+        return [Reply(texts.LANGUAGE_ONLY_FRENCH, (MENU_BUTTON,))]
+    question = " / ".join(
+        [texts.LANGUAGE_QUESTION, *(texts.LANGUAGE_QUESTION_IN[code] for code in offered[1:])]
+    )
+    buttons = tuple(Button(pack(Action.LANGUAGE, code), LANGUAGES[code]) for code in offered)
+    return [Reply(f"{question}\n{texts.LANGUAGE_NOTE}", buttons)]
 
 
 def on_language(turn: Turn, code: str) -> list[Reply]:
     """Remember the chosen language (None stands for French, the default)."""
     if turn.user is None:
         return needs_account(turn)
+    if code not in offered_languages(turn):
+        # A button sent before the admins changed FAQ_LANGUAGES.
+        return [Reply(texts.LANGUAGE_NOT_OFFERED), *ask_language(turn)]
     turn.user.language = None if code == "fr" else code
     return [Reply(texts.LANGUAGE_SET[code], (MENU_BUTTON,))]

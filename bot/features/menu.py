@@ -61,7 +61,11 @@ def needs_account(turn: Turn) -> list[Reply]:
 
 def show_help(turn: Turn) -> list[Reply]:
     """Explain what the bot can do and list the commands."""
-    help_text = texts.HELP.format(contact=turn.services.settings.centre_contact)
+    settings = turn.services.settings
+    # /langue is listed only when it offers something besides French.
+    others = [texts.HELP_LANGUAGE_NAMES[code] for code in settings.faq_language_codes[1:]]
+    language_line = texts.HELP_LANGUAGE_LINE.format(languages=" ou en ".join(others)) if others else ""
+    help_text = texts.HELP.format(contact=settings.centre_contact, language_line=language_line)
     if turn.is_staff:
         help_text += "\n\n" + STAFF_HELP
     return [Reply(help_text, (MENU_BUTTON,))]

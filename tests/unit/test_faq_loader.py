@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqProblem, check_faq, load_faq
+from bot.faq.loader import LANGUAGES, TRANSLATED_ANSWER_FIELDS
+from tests.conftest import SHIPPED_FAQ
 
 VALID_GENERAL = """\
 # FAQ générale
@@ -366,3 +368,78 @@ def test_every_problem_is_one_line(tmp_path: Path) -> None:
 def test_a_file_is_not_a_faq_folder(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", "- id: a\n  question: Q\n  answer: R\n")
     assert "pas un dossier" in str(check_faq(path)[0])
+
+
+# A phone screen: a translated answer is read at once, without scrolling.
+MAX_TRANSLATED_ANSWER_CHARS = 350
+
+
+def test_every_shipped_entry_is_translated_within_a_phone_screen() -> None:
+    base = load_faq(SHIPPED_FAQ)
+    assert len(base) == 62
+    for entry in base.entries:
+        translations = dict(entry.translations)
+        assert set(translations) == set(TRANSLATED_ANSWER_FIELDS), entry.id
+        for language, answer in translations.items():
+            assert answer.strip() and answer != entry.answer, (entry.id, language)
+            assert len(answer) <= MAX_TRANSLATED_ANSWER_CHARS, (entry.id, language, len(answer))
+    assert check_faq(SHIPPED_FAQ, LANGUAGES) == []
+
+
+PARTLY_TRANSLATED = """\
+# Le wifi est traduit, le CV pas encore.
+- id: wifi
+  question: Comment avoir le wifi ?
+  answer: Cliquez sur l'icône du Wi-Fi.
+  answer_nl: Klik op het wifi-icoon.
+  answer_en: Click the Wi-Fi icon.
+
+- id: cv-creer
+  question: Comment faire un CV ?
+  answer: Venez au module CV.
+  answer_nl: Kom naar de module cv.
+"""
+
+
+def test_check_warns_about_an_answer_missing_in_an_offered_language(tmp_path: Path) -> None:
+    write(tmp_path, "emploi.yaml", PARTLY_TRANSLATED)
+    problems = check_faq(tmp_path, ["fr", "nl", "en"])
+    assert problems == [
+        FaqProblem(
+            "emploi.yaml",
+            "pas de réponse en anglais (answer_en), alors que /langue propose l'anglais : "
+            "la réponse en français est montrée à la place",
+            "cv-creer",
+            8,
+            warning=True,
+        )
+    ]
+    assert str(problems[0]).startswith("emploi.yaml:8: entrée 'cv-creer': pas de réponse en anglais")
+    # A warning: the entry is published, in French where the translation is missing.
+    entry = load_faq(tmp_path).get("cv-creer")
+    assert entry is not None and entry.answer_in("en") == "Venez au module CV."
+
+
+def test_check_names_every_missing_language_of_an_entry_on_one_line(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "- id: horaire\n  question: Où voir mon horaire ?\n  answer: À l'accueil.\n")
+    [problem] = check_faq(tmp_path, ["fr", "nl", "en"])
+    assert problem.warning and problem.line == 1
+    assert problem.message.startswith(
+        "pas de réponse en néerlandais (answer_nl) ni en anglais (answer_en), "
+        "alors que /langue propose le néerlandais et l'anglais"
+    )
+
+
+def test_check_asks_no_translation_in_a_language_not_offered(tmp_path: Path) -> None:
+    write(tmp_path, "emploi.yaml", PARTLY_TRANSLATED)
+    assert check_faq(tmp_path) == []
+    assert check_faq(tmp_path, ["fr"]) == []
+    assert check_faq(tmp_path, ["fr", "nl"]) == []
+    with pytest.raises(ValueError, match="de"):
+        check_faq(tmp_path, ["fr", "de"])
+
+
+def test_missing_translations_come_after_the_errors_and_do_not_hide_them(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", PARTLY_TRANSLATED + "- id: vide\n  question: Q ?\n")
+    problems = check_faq(tmp_path, ["fr", "nl", "en"])
+    assert [(problem.entry, problem.warning) for problem in problems] == [("vide", False), ("cv-creer", True)]
