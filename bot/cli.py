@@ -188,14 +188,27 @@ def faq() -> None:
 @click.option("--faq-dir", type=click.Path(path_type=Path), default=None, help="Dossier FAQ (sinon FAQ_DIR).")
 @click.pass_context
 def faq_check(ctx: click.Context, faq_dir: Path | None) -> None:
-    """Vérifier les fichiers FAQ : code 0 si valides, sinon 1 et un problème par ligne."""
-    directory = faq_dir or _settings(ctx).faq_dir
-    problems = check_faq(directory)
-    if problems:
-        for problem in problems:
-            click.echo(str(problem))
+    """Vérifier les fichiers FAQ : code 0 si valides, sinon 1 et un problème par ligne.
+
+    Une fiche sans réponse dans une langue de FAQ_LANGUAGES est signalée (« attention : ») sans
+    bloquer : le bot montre alors la réponse en français.
+    """
+    settings = _settings_or_defaults(ctx) if faq_dir is not None else _settings(ctx)
+    directory = faq_dir or settings.faq_dir
+    from bot.features.intents import read_intent_examples
+
+    # The admins' intent examples (FAQ_DIR/intentions/) are checked with the FAQ they belong to.
+    problems = check_faq(directory, settings.faq_language_codes) + read_intent_examples(directory)[1]
+    warnings = [problem for problem in problems if problem.warning]
+    errors = [problem for problem in problems if not problem.warning]
+    for problem in errors:
+        click.echo(str(problem))
+    for problem in warnings:
+        click.echo(f"attention : {problem}")
+    if errors:
         sys.exit(1)
-    click.echo(f"OK : {directory}")
+    to_complete = f" ({len(warnings)} fiche(s) à compléter, voir ci-dessus)" if warnings else ""
+    click.echo(f"OK : {directory}{to_complete}")
 
 
 @faq.command("match")
@@ -263,6 +276,104 @@ def faq_gaps(ctx: click.Context, days: int, as_json: bool) -> None:
         "\nPour chaque groupe : si une entrée répond déjà, ajoutez ces phrases à ses 'alternatives' ;"
         " sinon, créez une entrée. Puis vérifiez avec : cisp-bot faq check"
     )
+
+
+@faq.command("suggestions")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.pass_context
+def faq_suggestions(ctx: click.Context, as_json: bool) -> None:
+    """Lister les phrases à apprendre, par fiche : celles qu'une fiche a réglées, avec leur numéro N."""
+    from bot.faq import load_faq
+    from bot.features.learning import pending_groups
+
+    settings = _settings(ctx)
+    try:
+        base = load_faq(settings.faq_dir)
+    except FaqError:
+        base = None  # the phrasings are still listed, by entry id
+    with _database(ctx) as session:
+        groups = pending_groups(session, SystemClock().now(), settings.faq_miss_retention_days)
+        records = [group.as_dict(base) for group in groups]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        click.echo("Aucune phrase à apprendre.")
+        return
+    total = sum(record["count"] for record in records)
+    click.echo(f"{total} phrase(s) à apprendre, pour {len(records)} fiche(s) :")
+    for record in records:
+        where = (
+            f"« {record['entry_question']} » ({record['file']})" if record["file"] else "(fiche supprimée)"
+        )
+        click.echo(f"\n{record['entry']} {where} : {record['count']} fois")
+        for candidate in record["candidates"][:3]:
+            times = f" ×{candidate['count']}" if candidate["count"] > 1 else ""
+            by_staff = candidate["sources"].get("ticket", 0)
+            staff_note = f" (dont {by_staff} par l'équipe)" if by_staff else ""
+            click.echo(f"   n°{candidate['number']}  « {candidate['question']} »{times}{staff_note}")
+        if len(record["candidates"]) > 3:
+            click.echo(f"   … et {len(record['candidates']) - 3} autre(s) : --json les montre toutes")
+    click.echo(
+        "\nAjouter une phrase aux 'alternatives' de sa fiche : cisp-bot faq accept N ;"
+        " la refuser : cisp-bot faq reject N."
+    )
+
+
+@faq.command("accept")
+@click.argument("number", type=int)
+@click.pass_context
+def faq_accept(ctx: click.Context, number: int) -> None:
+    """Ajouter la phrase n°N aux 'alternatives' de sa fiche (dans son fichier YAML, commentaires gardés)."""
+    _decide(ctx, number, accept=True)
+
+
+@faq.command("reject")
+@click.argument("number", type=int)
+@click.pass_context
+def faq_reject(ctx: click.Context, number: int) -> None:
+    """Refuser la phrase n°N : elle ne sera plus proposée pour cette fiche."""
+    _decide(ctx, number, accept=False)
+
+
+def _decide(ctx: click.Context, number: int, *, accept: bool) -> None:
+    from bot.faq import load_faq
+    from bot.features.learning import Verdict, decide
+
+    settings = _settings(ctx)
+    try:
+        base = load_faq(settings.faq_dir)
+    except FaqError as error:
+        click.echo(f"La FAQ dans {settings.faq_dir} a des erreurs ; corrigez-les d'abord :", err=True)
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    now, retention = SystemClock().now(), settings.faq_miss_retention_days
+    with _database(ctx) as session:
+        decision = decide(
+            session, base, settings.faq_dir, number, accept=accept, now=now, retention_days=retention
+        )
+    where = f"la fiche {decision.entry_id} ({decision.file})"
+    messages = {
+        Verdict.ACCEPTED: f"Ajoutée à {where} : « {decision.question} ».",
+        Verdict.ALREADY_THERE: f"La fiche {decision.entry_id} a déjà cette phrase : retirée de la liste.",
+        Verdict.REJECTED: f"n°{number} refusée : plus proposée pour la fiche {decision.entry_id}.",
+        Verdict.GONE: f"Aucune phrase en attente n°{number} (voir : cisp-bot faq suggestions).",
+        Verdict.ENTRY_GONE: f"La fiche {decision.entry_id} n'existe plus dans {settings.faq_dir} : "
+        f"refusez la phrase (cisp-bot faq reject {number}) ou ajoutez-la à la main à une autre fiche.",
+        Verdict.FILE_ERROR: f"Rien n'est écrit : {decision.problem}.",
+    }
+    if decision.verdict in (Verdict.GONE, Verdict.ENTRY_GONE, Verdict.FILE_ERROR):
+        click.echo(messages[decision.verdict], err=True)
+        sys.exit(1)
+    click.echo(messages[decision.verdict])
+    if decision.removed > 1:
+        click.echo(f"{decision.removed} propositions de cette phrase retirées de la liste.")
+    if decision.verdict is Verdict.ACCEPTED:
+        click.echo(
+            f"Le bot en marche relit la FAQ d'ici {settings.faq_reload_seconds:g} s."
+            if settings.faq_reload_seconds > 0
+            else "Pour que le bot en marche la relise : /recharger dans le chat."
+        )
 
 
 @main.group()

@@ -51,6 +51,8 @@ CONSENT_DETAILS = (
     "• la date de votre accord et celle de votre dernier message (pas son texte) ;\n"
     "• si vous voulez des rappels, la langue des réponses, et l'étape où vous êtes dans la conversation ;\n"
     "• les questions que je n'ai pas comprises, pendant {miss_retention} ;\n"
+    "• une question et la fiche qui y répondait, quand vous la choisissez parmi mes propositions "
+    "ou quand l'équipe la trouve pour votre demande, pendant {miss_retention} ;\n"
     "• si vous demandez à parler à quelqu'un : les messages de cette demande, jusqu'à {ticket_retention} "
     "après sa fin.\n"
     "Pourquoi : pour vous appeler par votre prénom et vous donner les bonnes infos.\n"
@@ -94,12 +96,15 @@ HELP = (
     "Pour parler à une personne : {contact}.\n"
     "/start : recommencer\n"
     "/menu : le menu\n"
-    "/langue : réponses en néerlandais ou en anglais\n"
+    "{language_line}"
     "/mesdonnees : ce que je garde sur vous\n"
     "/oublier : tout effacer\n"
     "/stop : ne plus recevoir de rappels\n"
     "/reprendre : recevoir à nouveau les rappels"
 )
+# In HELP when FAQ_LANGUAGES offers more than French: "réponses en néerlandais ou en anglais".
+HELP_LANGUAGE_LINE = "/langue : réponses en {languages}\n"
+HELP_LANGUAGE_NAMES = {"nl": "néerlandais", "en": "anglais"}
 
 SLOW_DOWN = (
     "🐢 Doucement, s'il vous plaît : j'ai reçu beaucoup de messages. Attendez une minute, puis réessayez."
@@ -126,7 +131,8 @@ INTERNAL_ERROR = (
 MY_DATA_NONE = "Je ne garde rien sur vous."
 MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
 MY_DATA_FOOTER = (
-    "Je ne garde pas vos autres messages. Les questions non comprises sont effacées après {miss_retention}. "
+    "Je ne garde pas vos autres messages. Les questions non comprises, ou reliées à une fiche, sont effacées "
+    "après {miss_retention}. "
     "Une demande à une personne est effacée {ticket_retention} après sa fin. "
     "Tout est effacé après {retention} sans message. Pour tout effacer maintenant : /oublier"
 )
@@ -138,10 +144,14 @@ FORGET_STAFF = "Les comptes du personnel sont gérés par un admin (cisp-bot sta
 
 STOP_DONE = "🔕 D'accord. Je ne vous enverrai plus de rappels. Pour les recevoir à nouveau : /reprendre"
 RESUME_DONE = "🔔 C'est noté. Je vous enverrai à nouveau les rappels. Pour les arrêter : /stop"
-LANGUAGE_QUESTION = (
-    "🌍 En quelle langue voulez-vous les réponses ? / In welke taal? / In which language?\n"
+LANGUAGE_QUESTION = "🌍 En quelle langue voulez-vous les réponses ?"
+# The question again in each other language offered (FAQ_LANGUAGES), after the French one.
+LANGUAGE_QUESTION_IN = {"nl": "In welke taal?", "en": "In which language?"}
+LANGUAGE_NOTE = (
     "Le menu reste en français. Quand une réponse n'existe pas dans votre langue, elle vient en français."
 )
+LANGUAGE_ONLY_FRENCH = "Ici, les réponses sont en français."
+LANGUAGE_NOT_OFFERED = "Cette langue n'est plus proposée."
 LANGUAGE_SET = {
     "fr": "C'est noté : les réponses viendront en français.",
     "nl": "Genoteerd: de antwoorden komen in het Nederlands, als ze bestaan. (Het menu blijft in het Frans.)",
@@ -220,6 +230,45 @@ UNREACHABLE_TITLE = "📵 Stagiaires que le robot ne peut plus joindre (appli bl
 UNREACHABLE_LINE = "• {name}{filiere}, sur {channel}, depuis {since}"
 TICKET_DRAFT_WRITTEN = "📝 Brouillon écrit : {path}. Un·e admin le relit avant de le publier."
 TICKET_DRAFT_EMPTY = "Il n'y a pas de réponse à transformer en fiche dans cette demande."
+
+
+# The bot learns from its staff (staff side): questions an FAQ entry answered, for an admin to accept.
+BUTTON_LEARN_TICKET = "📚 La fiche « {entry} » répondait"
+BUTTON_LEARN_ACCEPT = "✅ Ajouter n°{number}"
+BUTTON_LEARN_REJECT = "❌ Refuser n°{number}"
+BUTTON_LEARN_MORE = "➡️ Suivantes"
+LEARN_TICKET_OFFER = (
+    "📚 Une fiche de la FAQ répondait au sujet « {subject} » ? Appuyez dessus : la phrase sera proposée "
+    "aux admins, et le robot saura y répondre."
+)
+LEARN_TICKET_NOTED = (
+    "📚 Merci ! « {question} » est proposée pour la fiche « {entry} ». Un·e admin la valide avec /apprendre."
+)
+LEARN_TICKET_ALREADY = "📚 C'est déjà noté pour cette demande. Merci !"
+LEARN_TICKET_NOT_KEPT = (
+    "📚 Merci ! La fiche connaît déjà cette phrase, ou elle a été refusée : rien à ajouter."
+)
+LEARN_STALE = "Ce bouton n'est plus valable : la FAQ ou la demande a changé entre-temps."
+LEARN_ADMINS_ONLY = "📚 Seul·e un·e admin peut ajouter des phrases à la FAQ. Phrases en attente : {count}."
+LEARN_NONE = "📚 Aucune phrase à apprendre pour le moment. 👍"
+LEARN_TITLE = (
+    "📚 Phrases à apprendre : {count}. Un·e stagiaire ou l'équipe a relié chacune à une fiche. "
+    "Ajouter la phrase aux « alternatives » de la fiche ?"
+)
+LEARN_ITEM = "n°{number} « {question} »\n→ fiche « {entry} » ({times}{staff})"
+LEARN_ITEM_STAFF = ", dont {count} par l'équipe"
+LEARN_ITEM_ENTRY_GONE = "{entry}, supprimée de la FAQ"
+LEARN_MORE = "… et {count} autre(s). Tout voir : cisp-bot faq suggestions"
+LEARN_ACCEPTED = "✅ n°{number} ajoutée à la fiche « {entry} » ({file})."
+LEARN_ALREADY_THERE = "✅ La fiche « {entry} » a déjà cette phrase : n°{number} est retirée de la liste."
+LEARN_RELOADED = "FAQ rechargée : le robot reconnaît cette phrase."
+LEARN_REJECTED = "❌ n°{number} refusée : elle ne sera plus proposée pour cette fiche."
+LEARN_GONE = "La phrase n°{number} est déjà traitée, ou n'existe plus."
+LEARN_ENTRY_GONE = (
+    "⚠️ La fiche « {entry} » n'existe plus dans la FAQ. Refusez la phrase n°{number}, "
+    "ou ajoutez-la à la main à une autre fiche."
+)
+LEARN_FILE_ERROR = "⚠️ Rien n'est écrit pour n°{number} : {problem}."
 
 
 def retention_text(days: int) -> str:

@@ -23,7 +23,18 @@ from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
 from bot.core.turn import Services, State, Turn
-from bot.features import booking, faq, handoff, language, menu, onboarding, privacy, sessions, staff
+from bot.features import (
+    booking,
+    faq,
+    handoff,
+    language,
+    learning,
+    menu,
+    onboarding,
+    privacy,
+    sessions,
+    staff,
+)
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.db import unit_of_work
@@ -57,12 +68,13 @@ BUTTON_STEPS: dict[Action, Callable[[Turn, str], list[Reply]]] = {
     Action.TICKET: handoff.on_button,
     Action.BOOK: booking.on_button,
     Action.SESSION: sessions.on_button,
+    Action.LEARN: learning.on_button,
 }
 # What may interrupt onboarding without ending it: looking at or erasing one's data, help.
 ALLOWED_DURING_ONBOARDING = frozenset(
     {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
 )
-STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps", "tickets", "rdv"})
+STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps", "tickets", "rdv", "apprendre"})
 # Retention counts in days: the last message's time needs no more precision than this, which spares an
 # UPDATE on most messages.
 LAST_SEEN_PRECISION = timedelta(hours=1)
@@ -170,6 +182,7 @@ class Conversation:
             with unit_of_work(self._session_factory) as session:
                 privacy.purge_inactive(session, now, settings.data_retention_days)
                 privacy.purge_old_misses(session, now, settings.faq_miss_retention_days)
+                learning.purge_old_candidates(session, now, settings.faq_miss_retention_days)
                 handoff.purge_closed(session, now, settings.ticket_retention_days)
                 session.execute(
                     delete(ProcessedDelivery).where(ProcessedDelivery.processed_at < now - DELIVERY_MEMORY)
@@ -259,9 +272,11 @@ class Conversation:
             return [Reply(texts.STAFF_ONLY)] if message.button_id else []
         if message.button_id is not None:
             payload = parse(message.button_id)
-            if payload is None or payload.action is not Action.TICKET:
-                return []
-            return handoff.on_button(turn, payload.argument)
+            if payload is not None and payload.action is Action.TICKET:
+                return handoff.on_button(turn, payload.argument)
+            if payload is not None and payload.action is Action.LEARN:
+                return learning.on_button(turn, payload.argument)
+            return []
         if message.reply_to is not None:
             return handoff.reply_in_group(turn, message.reply_to)
         return []
@@ -311,6 +326,8 @@ class Conversation:
                 return staff.stats(turn)
             if name == "gaps":
                 return staff.gaps(turn)
+            if name == "apprendre":
+                return learning.show_pending(turn)
             if name == "tickets":
                 return handoff.list_tickets(turn)
             if name == "rdv":

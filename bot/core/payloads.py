@@ -29,6 +29,7 @@ class Action(StrEnum):
     TICKET = "tk"  # a request to talk to a person: skip, back, cancel, claim.<id>, fb.<id>.up...
     BOOK = "bk"  # appointments: reason, worker, slot (minutes since 1970), confirm, cancel, move...
     SESSION = "ss"  # module sessions: here.<id>, absent.<id>, video.<id>, skip
+    LEARN = "lr"  # FAQ learning: t.<ticket>.<index>.<check> (closing a request), ok.<n>, no.<n>, p.<offset>
 
 
 GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start", "tickets")
@@ -48,6 +49,7 @@ _ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
         r"|(?:mvs|mvok|mvm)\.\d{1,10}\.[a-z0-9-]{1,30}\.\d{1,10}"
     ),
     Action.SESSION: re.compile(r"skip|(?:here|absent|video)\.\d{1,10}"),
+    Action.LEARN: re.compile(r"t\.\d{1,10}\.\d\.[0-9a-f]{4}|(?:ok|no)\.\d{1,10}|p\.\d{1,4}"),
     Action.TICKET: re.compile(
         r"skip|back|cancel|(?:claim|close|draft|follow)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
     ),

@@ -22,10 +22,10 @@ from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_f
 from bot.faq.loader import fingerprint
 from bot.faq.normalize import LEXICON_DIR_NAME, detect_language, load_lexicon, tokens
 from bot.faq.semantic import Embedder, Progress, VectorCache, index_entries
-from bot.features.intents import Intent, IntentMatcher, read_intent_examples
+from bot.features.intents import INTENTS_DIR_NAME, Intent, IntentMatcher, read_intent_examples
 from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
 from bot.features.understand import Decision, DecisionKind
-from bot.storage.models import FaqMiss
+from bot.storage.models import CandidateSource, FaqMiss
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +129,9 @@ class FaqService:
             staging.mkdir(parents=True)
             for path in self.directory.glob("*.yaml"):
                 shutil.copy2(path, staging / path.name)
-            lexicon_dir = self.directory / LEXICON_DIR_NAME
-            if lexicon_dir.is_dir():
-                shutil.copytree(lexicon_dir, staging / LEXICON_DIR_NAME, dirs_exist_ok=True)
+            for folder in (LEXICON_DIR_NAME, INTENTS_DIR_NAME):
+                if (self.directory / folder).is_dir():
+                    shutil.copytree(self.directory / folder, staging / folder, dirs_exist_ok=True)
             previous = self.last_valid_dir.with_name(self.last_valid_dir.name + ".old")
             shutil.rmtree(previous, ignore_errors=True)
             if self.last_valid_dir.exists():
@@ -211,15 +211,17 @@ def answer_language(turn: Turn) -> str | None:
     """Return the language for answers: chosen with /langue, else the message's, else the last message's.
 
     A pressed button carries no text: the language of the question it answers is kept in the state.
+    Only the languages FAQ_LANGUAGES offers count; None stands for French.
     """
-    if turn.user is not None and turn.user.language:
+    offered = turn.services.settings.faq_language_codes[1:]
+    if turn.user is not None and turn.user.language in offered:
         return turn.user.language
     if turn.text:
         detected = detect_language(turn.text)
-        return None if detected == "fr" else detected
+        return detected if detected in offered else None
     if turn.user is not None and turn.user.conversation is not None:
         remembered = turn.user.conversation.data.get("lang")
-        return remembered if remembered in ("nl", "en") else None
+        return remembered if remembered in offered else None
     return None
 
 
@@ -293,12 +295,20 @@ def show_entry(turn: Turn, entry_id: str) -> list[Reply]:
 
 
 def _resolve_pending_miss(turn: Turn, entry_id: str) -> None:
-    """Forget the question once a suggestion is chosen: a used suggestion is not a gap in the FAQ."""
+    """Turn the question into a candidate alternative of the chosen suggestion: it is not a gap any more."""
+    # Here, not at the top: the learning module uses this one's consent rule and masking.
+    from bot.features.learning import record_candidate
+
     if turn.user is None or turn.user.conversation is None:
         return
     miss_id = turn.user.conversation.data.get("miss")
     if not isinstance(miss_id, int):
         return
     miss = turn.session.get(FaqMiss, miss_id)
-    if miss is not None and miss.user_id == turn.user.id and entry_id in miss.suggested.split():
-        turn.session.delete(miss)
+    if miss is None or miss.user_id != turn.user.id or entry_id not in miss.suggested.split():
+        return
+    entry = turn.services.faq.base.get(entry_id)
+    if entry is not None:
+        source = CandidateSource.SUGGESTION
+        record_candidate(turn.session, turn.user, entry, miss.question, source, turn.now)
+    turn.session.delete(miss)

@@ -35,6 +35,7 @@ from bot.core.messages import Button, Reply
 from bot.core.outbox import Attachment, enqueue
 from bot.core.payloads import Action, pack
 from bot.core.turn import State, Turn
+from bot.features import learning
 from bot.features.faq import mask_personal_details
 from bot.features.menu import INTRODUCE_BUTTON, MENU_BUTTON, go_button, main_menu
 from bot.features.office_hours import OfficeHours
@@ -614,7 +615,12 @@ def close_by_staff(turn: Turn, ticket_id: int) -> list[Reply]:
     buttons = [_button_tickets()]
     if any(message.author == "staff" and message.text for message in ticket.messages):
         buttons.insert(0, _button(f"draft.{ticket.id}", texts.BUTTON_DRAFT))
-    return [Reply(texts.TICKET_CLOSED_STAFF.format(id=ticket.id), tuple(buttons))]
+    closed = texts.TICKET_CLOSED_STAFF.format(id=ticket.id)
+    # The worker knows best whether an FAQ entry answered the subject: one tap teaches it to the bot.
+    offer = learning.ticket_offer(turn, ticket)
+    if offer is not None:
+        return [Reply(f"{closed}\n{offer.text}", (*offer.buttons, *buttons))]
+    return [Reply(closed, tuple(buttons))]
 
 
 def _button_tickets() -> Button:

@@ -54,6 +54,8 @@ _ATTACHMENTS = {"voice": "un message vocal", "photo": "une photo", "document": "
 _DELIVERY = {"sent": "envoyé", "delivered": "arrivé sur le téléphone", "read": "lu", "failed": "pas arrivé"}
 _ANSWERS = {"present": "je serai là", "absent": "je serai absent·e"}
 _CANCELLED_BY = {"trainee": "par vous", "staff": "par l'équipe"}
+_CANDIDATE_SOURCES = {"suggestion": "vous, parmi mes propositions", "ticket": "l'équipe, après votre demande"}
+_CANDIDATE_STATUS = {"pending": "l'équipe va la lire", "rejected": "pas retenue"}
 _APPOINTMENT_STATUS = {"booked": "prévu", "cancelled": "annulé", "done": "fait", "no_show": "absent·e"}
 
 
@@ -105,6 +107,14 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
             lambda outcome: "des propositions" if outcome == "suggest" else "pas compris",
         ),
         "suggested": ("Propositions", lambda shown: shown or "aucune"),
+    },
+    # One line per question an FAQ entry answered, waiting for an admin to add it to the entry.
+    "faq_candidates": {
+        "proposed_at": ("Question reliée à une fiche, le", _date),
+        "question": ("Texte", lambda question: f"« {question} »"),
+        "entry_id": ("Fiche", str),
+        "source": ("Reliée par", lambda source: _CANDIDATE_SOURCES.get(source, source)),
+        "status": ("État", lambda status: _CANDIDATE_STATUS.get(status, status)),
     },
     # One line per request to talk to a person, then one per message of it.
     "tickets": {
@@ -163,6 +173,10 @@ INTERNAL_COLUMNS = frozenset(
         "conversation_states.user_id",
         "faq_misses.id",
         "faq_misses.user_id",
+        "faq_candidates.id",
+        "faq_candidates.user_id",
+        # The request it came from: only makes one candidate per request.
+        "faq_candidates.ticket_id",
         "tickets.id",
         "tickets.trainee_id",
         # Which staff member took it, and where the staff were alerted: the staff's side, not the
@@ -256,6 +270,12 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
             if column == "suggested":
                 value = " ".join(entry_label(entry_id) for entry_id in value.split())
             parts.append(f"{label} : {show(value)}")
+        lines.append("• " + " ; ".join(parts))
+    for candidate in sorted(user.faq_candidates, key=lambda candidate: candidate.proposed_at):
+        parts = []
+        for column, (label, show) in SHOWN_COLUMNS["faq_candidates"].items():
+            value = getattr(candidate, column)
+            parts.append(f"{label} : {entry_label(value) if column == 'entry_id' else show(value)}")
         lines.append("• " + " ; ".join(parts))
     return lines
 

@@ -13,7 +13,7 @@ from bot.core.turn import Turn
 from bot.faq import FaqError
 from bot.features.gaps import find_gaps
 from bot.features.understand import understand
-from bot.storage.models import FaqMiss, Role, Ticket, User
+from bot.storage.models import CandidateStatus, FaqCandidate, FaqMiss, Role, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ STAFF_HELP = (
     "/test <question> : ce que le bot répondrait, avec les scores\n"
     "/stats : les chiffres de la semaine\n"
     "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
+    "/apprendre : les phrases qu'une fiche a réglées, à ajouter à la FAQ (admins)\n"
     "/recharger : relire les fichiers FAQ (les erreurs sont affichées, l'ancienne FAQ reste en place)\n"
     "/tickets : les demandes « Parler à quelqu'un » ouvertes"
 )
@@ -71,6 +72,12 @@ def stats(turn: Turn) -> list[Reply]:
     misses = (
         session.scalar(select(func.count()).select_from(FaqMiss).where(FaqMiss.asked_at >= week_ago)) or 0
     )
+    to_learn = (
+        select(func.count())
+        .select_from(FaqCandidate)
+        .where(FaqCandidate.status == CandidateStatus.PENDING.value)
+    )
+    candidates = session.scalar(to_learn) or 0
     faq = turn.services.faq
     opened = select(func.count()).select_from(Ticket).where(Ticket.opened_at >= week_ago)
     requests = session.scalar(opened) or 0
@@ -79,6 +86,7 @@ def stats(turn: Turn) -> list[Reply]:
         "📊 Les 7 derniers jours :",
         f"Stagiaires inscrits : {total} (nouveaux : {new}, actifs : {active})",
         f"Questions sans bonne réponse : {misses} (détail : /gaps)",
+        f"Phrases à apprendre : {candidates} (détail : /apprendre)",
         f"Demandes à une personne : {requests} (encore ouvertes : {still_open}, détail : /tickets)",
         f"FAQ : {len(faq.base)} questions"
         + (" ⚠️ la dernière modification a des erreurs" if faq.last_error else ""),

@@ -104,6 +104,9 @@ class User(Base):
     faq_misses: Mapped[list[FaqMiss]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+    faq_candidates: Mapped[list[FaqCandidate]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
     tickets: Mapped[list[Ticket]] = relationship(
         back_populates="trainee",
         cascade="all, delete-orphan",
@@ -151,6 +154,43 @@ class FaqMiss(Base):
     suggested: Mapped[str] = mapped_column(String(200), default="")
 
     user: Mapped[User] = relationship(back_populates="faq_misses")
+
+
+class CandidateSource(StrEnum):
+    """Who linked a question to an FAQ entry."""
+
+    SUGGESTION = "suggestion"  # the trainee tapped it among the "did you mean" buttons
+    TICKET = "ticket"  # a social worker said so when closing the trainee's request to talk to a person
+
+
+class CandidateStatus(StrEnum):
+    """Where a candidate alternative stands; an accepted one is deleted (its phrasing is in the FAQ file)."""
+
+    PENDING = "pending"
+    # Kept until its retention ends, so that the same phrasing is not proposed again for the same entry.
+    REJECTED = "rejected"
+
+
+class FaqCandidate(Base):
+    """A trainee's question that an FAQ entry answered: an alternative for an admin to accept or reject.
+
+    Linked to its author only so that /mesdonnees shows it and /oublier erases it; staff never see who
+    asked. Kept for a limited time (FAQ_MISS_RETENTION_DAYS), like the unanswered questions.
+    """
+
+    __tablename__ = "faq_candidates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(60), index=True)
+    question: Mapped[str] = mapped_column(String(500))  # masked as the unanswered questions are
+    source: Mapped[str] = mapped_column(String(16))  # CandidateSource
+    status: Mapped[str] = mapped_column(String(8), default=CandidateStatus.PENDING.value, index=True)
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # The request it came from: one candidate per request, however often the button is pressed.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), unique=True)
+
+    user: Mapped[User] = relationship(back_populates="faq_candidates")
 
 
 class ProcessedDelivery(Base):

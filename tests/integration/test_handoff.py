@@ -119,6 +119,10 @@ def test_a_trainee_reaches_a_social_worker_and_back(
         < ça marche merci !!
         > ✔️ Terminé
         < Demande n°1 terminée.
+        < Une fiche de la FAQ répondait au sujet « mon ordi ne s'allume plus depuis hier » ?
+        [📚 La fiche « Comment connecter… » répondait]
+        [📚 La fiche « La batterie de l'ordinateur… » répondait]
+        [📚 La fiche « L'ordinateur ne charge pas… » répondait]
         [📝 En faire une fiche FAQ] [📋 Demandes ouvertes]
     """)
     samira.script("""
