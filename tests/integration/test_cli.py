@@ -18,6 +18,9 @@ def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subproc
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "FAQ_DIR": str(SHIPPED_FAQ),
+        # Each test has its own STATE_DIR, so the model would embed the FAQ anew every time (seconds):
+        # the commands are tested by words here, the semantic stage in its own tests (FAQ_EMBEDDER=e5).
+        "FAQ_EMBEDDER": "none",
         **env,
     }
     return subprocess.run(
@@ -165,6 +168,18 @@ def test_faq_check_names_file_entry_and_field(tmp_path: Path) -> None:
     result = run(["faq", "check", "--faq-dir", str(faq_dir)], tmp_path)
     assert result.returncode == 1
     assert "general.yaml" in result.stdout and "wifi" in result.stdout and "answer" in result.stdout
+
+
+def test_faq_check_names_a_mistake_in_the_intent_examples(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    (faq_dir / "intentions").mkdir(parents=True)
+    (faq_dir / "general.yaml").write_text(
+        "- id: wifi\n  question: Comment avoir le wifi ?\n  answer: Cliquez sur le Wi-Fi.\n", encoding="utf-8"
+    )
+    (faq_dir / "intentions" / "nous.yaml").write_text("person:\n  - voir madame Dupont\nbooking:\n  - rdv\n")
+    result = run(["faq", "check", "--faq-dir", str(faq_dir)], tmp_path, FAQ_LANGUAGES="fr")
+    assert result.returncode == 1
+    assert "intentions/nous.yaml:3" in result.stdout and "intention inconnue « booking »" in result.stdout
 
 
 def test_bot_refuses_to_start_on_an_invalid_faq(tmp_path: Path) -> None:

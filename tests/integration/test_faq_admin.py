@@ -310,7 +310,7 @@ def test_faq_match_cli_survives_bad_bytes_and_bad_settings(tmp_path: Path) -> No
 
     result = subprocess.run(
         [sys.executable, "-m", "bot", "faq", "match", "--faq-dir", str(FIXTURE_FAQ)],
-        input=b"wifi\n\xff\xfe casse\ncv\n",
+        input=b"wifi\n\xff\xfe casse\nmon ordi\n",
         capture_output=True,
         cwd=tmp_path,
         env={**os.environ, "DATA_RETENTION_DAYS": "10"},
