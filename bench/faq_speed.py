@@ -167,6 +167,7 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--embedder", choices=["e5", "none"], default="e5")
+    parser.add_argument("--threads", type=int, default=2, help="cores for the model (FAQ_EMBEDDER_THREADS)")
     args = parser.parse_args()
 
     source = list(load_faq(args.faq_dir).entries)
@@ -229,21 +230,26 @@ def main() -> int:
     line("raw extractOne WRatio", raw)
     print(f"median ratio: {statistics.median(ours) / statistics.median(raw):.2f}x the raw extractOne")
     if args.embedder != "none":
-        measure_meaning(base, queries, line, load_seconds=loaded - started)
+        measure_meaning(base, queries, line, load_seconds=loaded - started, threads=args.threads)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak_mb:.0f} MB")
     return 0
 
 
 def measure_meaning(
-    base: FaqBase, queries: list[str], line: Callable[[str, list[float]], None], *, load_seconds: float
+    base: FaqBase,
+    queries: list[str],
+    line: Callable[[str, list[float]], None],
+    *,
+    load_seconds: float,
+    threads: int,
 ) -> None:
-    embedder = load_embedder("e5")
+    embedder = load_embedder("e5", threads)
     if embedder is None:
         print("embedder: could not load (see the log): the semantic stage is not measured")
         return
     phrasings = sum(1 + len(entry.alternatives) for entry in base.entries)
-    print(f"\nsemantic stage: {embedder.model_id}, {phrasings} questions and alternatives to embed")
+    print(f"\nsemantic stage: {embedder.model_id} on {threads} thread(s), {phrasings} phrasings to embed")
     with tempfile.TemporaryDirectory() as temp:
         cache = VectorCache(Path(temp))
 

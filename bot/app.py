@@ -123,6 +123,7 @@ def build_faq_service(
     directory: Path | None = None,
     keep_valid_copy: bool = True,
     progress: Progress | None = None,
+    embed_in_background: bool = False,
 ) -> FaqService:
     """Load the FAQ with its embedder (when it loads here) and the vectors cached in STATE_DIR.
 
@@ -134,15 +135,25 @@ def build_faq_service(
         embedder=load_embedder(settings.faq_embedder, settings.faq_embedder_threads),
         cache_dir=settings.state_dir / EMBEDDINGS_DIR,
         progress=progress,
+        embed_in_background=embed_in_background,
     )
 
 
 def build_app(
-    settings: Settings, clock: Clock | None = None, *, migrate: bool = True, progress: Progress | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    migrate: bool = True,
+    progress: Progress | None = None,
+    embed_in_background: bool = True,
 ) -> App:
-    """Build the app: load and validate the FAQ, migrate the database, erase expired data."""
+    """Build the app: load and validate the FAQ, migrate the database, erase expired data.
+
+    embed_in_background: a running bot answers at once, by words, while the meaning of a new FAQ is
+    computed; False computes it first.
+    """
     clock = clock or SystemClock()
-    faq_service = build_faq_service(settings, progress=progress)
+    faq_service = build_faq_service(settings, progress=progress, embed_in_background=embed_in_background)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade_database(engine)

@@ -70,9 +70,18 @@ def _database(ctx: click.Context) -> Iterator[Session]:
         engine.dispose()
 
 
-def _build(settings: Settings) -> App:
+def _build(settings: Settings, *, progress: bool = False, wait_for_meaning: bool = False) -> App:
+    """Build the app; progress: show on stderr how far a cold start's embedding is.
+
+    wait_for_meaning: compute the FAQ's missing vectors before returning (`demo` prepares the chat);
+    otherwise the words answer while a thread computes them.
+    """
     try:
-        return build_app(settings)
+        return build_app(
+            settings,
+            progress=_progress_on_stderr if progress else None,
+            embed_in_background=not wait_for_meaning,
+        )
     except FaqError as error:
         click.echo(f"La FAQ dans {settings.faq_dir} n'est pas valide ; le bot ne démarre pas.", err=True)
         click.echo(str(error), err=True)
@@ -134,7 +143,7 @@ def run(ctx: click.Context) -> None:
             err=True,
         )
         sys.exit(1)
-    app = _build(settings)
+    app = _build(settings, progress=True)
     try:
         asyncio.run(serve(app))
     except NothingToServe:
@@ -150,7 +159,7 @@ def demo(ctx: click.Context) -> None:
     """Charger les données de démonstration (sans doublons si on relance)."""
     from bot.demo import load_demo
 
-    app = _build(_settings(ctx))
+    app = _build(_settings(ctx), progress=True, wait_for_meaning=True)
     try:
         with unit_of_work(app.session_factory) as session:
             lines = load_demo(session, SystemClock().now(), app.settings)

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         description="Meaning of messages: e5 (multilingual-e5-small, offline, bundled) or none (words only)",
     )
     faq_embedder_threads: int = Field(
-        default=1, ge=1, le=16, description="Processor cores the embedding model may use for one message"
+        default=2, ge=1, le=16, description="Processor cores the embedding model may use for one message"
     )
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Token from @BotFather; enables the Telegram channel"

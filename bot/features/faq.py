@@ -7,7 +7,7 @@ import re
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -20,8 +20,8 @@ from bot.core.text import shorten
 from bot.core.turn import State, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
 from bot.faq.loader import fingerprint
-from bot.faq.normalize import LEXICON_DIR_NAME, detect_language, load_lexicon, tokens
-from bot.faq.semantic import Embedder, Progress, VectorCache, index_entries
+from bot.faq.normalize import LEXICON_DIR_NAME, Lexicon, detect_language, load_lexicon, tokens
+from bot.faq.semantic import Embedder, MissingVectors, Progress, SemanticIndex, VectorCache, index_entries
 from bot.features.intents import INTENTS_DIR_NAME, Intent, IntentMatcher, read_intent_examples
 from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
 from bot.features.understand import Decision, DecisionKind
@@ -47,6 +47,9 @@ class _Loaded:
     matcher: FaqMatcher
     fingerprint: str
     intents: IntentMatcher
+    lexicon: Lexicon
+    # The meaning of the entries is still to compute (in the background): the words answer meanwhile.
+    needs_meaning: bool = False
 
 
 class FaqService:
@@ -64,16 +67,22 @@ class FaqService:
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
         progress: Progress | None = None,
+        embed_in_background: bool = False,
     ) -> None:
         """Load the FAQ (and the intents' examples) now; with an embedder, their meaning too.
 
         cache_dir: where the vectors are kept between starts; progress: told while a cold cache fills.
+        embed_in_background: vectors missing from the cache are computed by a thread while the words
+        answer (a running bot); otherwise before returning (`faq match`, benchmarks).
         """
         self.directory = directory
         self.last_valid_dir = last_valid_dir
         self._embedder = embedder
         self._cache = VectorCache(cache_dir)
         self._progress = progress
+        self._in_background = embed_in_background
+        # Set while the FAQ in use has its meaning (or no embedder is configured).
+        self.meaning_ready = threading.Event()
         self._lock = threading.Lock()
         # Called with the error when a reload fails (the app posts it in the staff group).
         self.on_reload_failure: list[Callable[[FaqError], None]] = []
@@ -91,6 +100,7 @@ class FaqService:
             log.error(
                 "FAQ_DIR is invalid; started from the last valid copy in %s:\n%s", last_valid_dir, error
             )
+        self._complete_meaning(self._loaded)
 
     def _load(self) -> _Loaded:
         # Taken before reading: an edit landing during the read changes the files' fingerprint again.
@@ -107,17 +117,53 @@ class FaqService:
         base = load_faq(directory)
         lexicon = load_lexicon(directory / LEXICON_DIR_NAME)
         semantic = None
+        needs_meaning = False
         if self._embedder is not None:
-            semantic = index_entries(base.entries, self._embedder, self._cache, progress=self._progress)
-            if semantic.computed:
-                log.info(
-                    "FAQ: meaning of %d phrasings computed (the others came from the cache)",
-                    semantic.computed,
-                )
-        # The admins' mistakes in intentions/ are reported by `faq check`; what is valid is used.
+            try:
+                semantic = self._index(base, cached_only=self._in_background)
+            except MissingVectors as missing:
+                log.info("FAQ: %s phrasings to embed; matched by words until then", missing)
+                needs_meaning = True
+        # The admins' mistakes in intentions/ are reported by `faq check`; what is valid is used. The
+        # intents' examples are few: they are embedded at once.
         examples, _ = read_intent_examples(directory)
         intents = IntentMatcher(examples, lexicon, embedder=self._embedder, cache=self._cache)
-        return _Loaded(base, FaqMatcher(base, lexicon, semantic=semantic), files_fingerprint, intents)
+        matcher = FaqMatcher(base, lexicon, semantic=semantic)
+        return _Loaded(base, matcher, files_fingerprint, intents, lexicon, needs_meaning)
+
+    def _index(self, base: FaqBase, *, cached_only: bool) -> SemanticIndex:
+        assert self._embedder is not None
+        index = index_entries(
+            base.entries, self._embedder, self._cache, progress=self._progress, cached_only=cached_only
+        )
+        if index.computed:
+            log.info("FAQ: meaning of %d phrasings computed (the others came from the cache)", index.computed)
+        return index
+
+    def _complete_meaning(self, loaded: _Loaded) -> None:
+        """Compute the missing vectors of the FAQ just put in use, in a thread; then use them."""
+        if not loaded.needs_meaning:
+            self.meaning_ready.set()
+            return
+        self.meaning_ready.clear()
+
+        def embed() -> None:
+            try:
+                index = self._index(loaded.base, cached_only=False)
+            except Exception:
+                log.exception("FAQ: computing the meaning failed; the FAQ stays matched by words")
+                return
+            with self._lock:
+                # A reload since then brought other files: it completes its own meaning (the vectors
+                # computed here are in the cache for it).
+                if self._loaded is not loaded:
+                    return
+                matcher = FaqMatcher(loaded.base, loaded.lexicon, semantic=index)
+                self._loaded = replace(loaded, matcher=matcher, needs_meaning=False)
+            self.meaning_ready.set()
+            log.info("FAQ: meaning ready for %d entries", len(loaded.base))
+
+        threading.Thread(target=embed, name="faq-meaning", daemon=True).start()
 
     def _keep_copy(self) -> None:
         """Copy the valid files to last_valid_dir, replacing the previous copy in one rename."""
@@ -167,6 +213,7 @@ class FaqService:
                 raise
             # One assignment: a message being matched right now uses either the old or the new FAQ.
             self._loaded = loaded
+            self._complete_meaning(loaded)
             self.last_error = None
             self.failed_fingerprint = None
         log.info("FAQ reloaded: %d entries", len(loaded.base))

@@ -63,17 +63,22 @@ def test_run_polls_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 
 
 def test_run_with_the_embedder_keeps_its_vectors_across_restarts(tmp_path: Path) -> None:
+    embeddings = tmp_path / "state" / "embeddings"
     with FakeBotApi(token=TOKEN) as api:
         outputs = []
         for run in (1, 2):
             process = start_bot(tmp_path, api.base_url, FAQ_EMBEDDER="e5", LOG_LEVEL="INFO")
             api.user_sends(4242, "/start", first_name="Samira")
+            # The bot answered at once, by words; the FAQ's meaning is computed behind it.
             asyncio.run(api.wait_for_messages(4242, 5 * run, timeout=90))
+            deadline = time.monotonic() + 180
+            while not list(embeddings.glob("faq-*.npz")) and time.monotonic() < deadline:
+                time.sleep(0.5)
             outputs.append(stop_with_sigterm(process))
             assert process.returncode == 0, outputs[-1]
     first, second = outputs
     assert "meaning of" in first and "phrasings computed" in first, first
-    assert list((tmp_path / "state" / "embeddings").glob("*.npz"))
+    assert list(embeddings.glob("faq-*.npz")) and list(embeddings.glob("intents-*.npz"))
     # The restart read every vector from STATE_DIR/embeddings: nothing embedded again.
     assert "phrasings computed" not in second, second
     assert "semantic matching is off" not in first + second

@@ -188,3 +188,25 @@ def test_the_index_must_fit_the_entries(embedder: Embedder) -> None:
     index = index_entries(base.entries[:2], embedder, VectorCache(None))
     with pytest.raises(ValueError, match="another list of entries"):
         FaqMatcher(base, semantic=index)
+
+
+def test_a_running_bot_answers_by_words_while_the_meaning_is_computed(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    cold = FaqService(FIXTURE_FAQ, embedder=embedder, cache_dir=tmp_path, embed_in_background=True)
+    # Started without waiting for the model: the words answer at once.
+    words = cold.match("mon ordi se connecte pas au wifi")
+    assert words.entry is not None and words.entry.id == "wifi-connexion"
+    assert cold.meaning_ready.wait(120), "the meaning was never computed"
+    meaning = cold.match("hoe maak ik een cv")
+    assert meaning.outcome is Outcome.ANSWER and meaning.entry is not None and meaning.entry.id == "creer-cv"
+    # The next start finds every vector in the cache: ready at once, nothing embedded.
+    counting = Counting(embedder)
+    warm = FaqService(FIXTURE_FAQ, embedder=counting, cache_dir=tmp_path, embed_in_background=True)
+    assert warm.meaning_ready.is_set() and counting.texts == []
+
+
+def test_one_message_is_embedded_once_for_the_intents_and_the_faq(embedder: Embedder) -> None:
+    first = embedder.embed(["mes rendez vous"])
+    assert embedder.embed(["mes rendez vous"]) is first
+    assert embedder.embed(["mes rendez vous demain"]) is not first
