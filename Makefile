@@ -37,7 +37,6 @@ unit: $(VENV)/.dev
 
 bench: $(VENV)/.runtime
 	$(BIN)/python bench/faq_quality.py
-	$(BIN)/python bench/faq_quality.py --faq-dir faq --questions bench/data/shipped_questions.jsonl --no-cv
 	$(BIN)/python bench/faq_speed.py
 	$(BIN)/python bench/conversation.py
 
