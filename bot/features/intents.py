@@ -121,6 +121,8 @@ SHIPPED_INTENTS = Path(__file__).resolve().parent.parent / "faq" / "data" / "int
 # Starting an action the trainee did not ask for is worse than answering a question: an intent needs a
 # surer fused confidence than an FAQ answer ("j'arrive pas à parler dans le micro" shares "parler" with
 # wanting a person: 0.48 with meaning, 0.72 by words alone), and a clear lead over the next intent.
+# The confidence of a message written exactly like an example (once SMS spelling is written out).
+EXACT_CONFIDENCE = 1.0
 INTENT_THRESHOLDS = Thresholds(answer=0.75, fused_answer=0.5, fused_margin=0.1)
 
 
@@ -233,10 +235,11 @@ class IntentMatcher:
         """Return the intent a message asks for, with its confidence, or None."""
         exact = self._exact.get(normalize(text, self._lexicon))
         if exact is not None:
-            return exact, 1.0
+            return exact, EXACT_CONFIDENCE
         result = self._matcher.match(text)
         if result.outcome is Outcome.ANSWER and result.entry is not None:
-            return Intent(result.entry.id), result.confidence
+            # Below EXACT_CONFIDENCE: only a message written like an example is sure of itself.
+            return Intent(result.entry.id), min(result.confidence, EXACT_CONFIDENCE - 0.01)
         return None
 
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.faq import FaqEntry, MatchResult, Outcome
-from bot.features.intents import Intent, detect_intent, strip_greeting
+from bot.features.intents import EXACT_CONFIDENCE, Intent, detect_intent, strip_greeting
 
 
 class DecisionKind(StrEnum):
@@ -64,7 +64,7 @@ def understand(text: str, faq: Understander, *, asking: bool = False) -> Decisio
     intent, confidence = found
     # "Où je peux voir mon horaire ?" may be an FAQ question: a sure FAQ answer wins over the action,
     # unless the message is written like one of the intent's examples ("mon horaire", "mes rdv").
-    if intent in _FAQ_MAY_ANSWER and confidence < 1.0:
+    if intent in _FAQ_MAY_ANSWER and confidence < EXACT_CONFIDENCE:
         result = faq.match(question)
         if result.outcome is Outcome.ANSWER:
             return _from_match(result)
