@@ -34,6 +34,11 @@ How a score is built (all of it precomputed in ``FaqMatcher.__init__`` except wh
    So is a message that shares only keywords with the best entry: a keyword names a topic, the question
    and the alternatives say what is asked about it; and one that names a thing the entry never speaks of
    while the entry speaks of another of its kind (the phone, for an entry about the laptop).
+5. With a semantic index (bot/faq/semantic.py), steps 1-3 still give the words' confidence of each entry,
+   and the decision of step 4 is replaced by one fused confidence: the words' mixed with the closeness of
+   meaning (every entry is a candidate, even one sharing no word with the message). It answers above one
+   threshold with a lead over the runner-up, else suggests the first three; only the derived-word and
+   another-kind rules of step 4 still veto an answer.
 """
 
 from __future__ import annotations

@@ -271,10 +271,9 @@ class SemanticIndex:
             raise MissingVectors(len(missing))
         if missing:
             self._embed_missing(texts, keys, missing, cached, progress)
-            self._matrix = np.stack([cached[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
+        self._matrix = np.stack([cached[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
+        if missing:
             cache.write(embedder.model_id, name, keys, self._matrix)
-        else:
-            self._matrix = np.stack([cached[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
         self.computed = len(missing)
 
     def _embed_missing(
