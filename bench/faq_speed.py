@@ -10,7 +10,7 @@ typos, and long run-on messages. The reference is a single ``rapidfuzz.process.e
 strings, scorer=fuzz.WRatio, processor=utils.default_process)`` call over all the questions and
 alternatives.
 
-With the embedder (``--embedder e5``, the default), the semantic stage is measured too: the cold start
+With the embedder (``--embedder use``, the default), the semantic stage is measured too: the cold start
 that embeds every question and alternative (progress shown), the warm start that reads them from the
 vector cache, and the matcher with words and meaning beside the embedding of one message alone. The
 process's peak resident memory is printed at the end.
@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from bot.faq import FaqBase, FaqEntry, FaqMatcher, load_faq  # noqa: E402
 from bot.faq.normalize import lexicon  # noqa: E402
-from bot.faq.semantic import VectorCache, index_entries, load_embedder, semantic_query  # noqa: E402
+from bot.faq.semantic import VectorCache, index_entries, load_embedder  # noqa: E402
 
 SEED = 20250611
 CONTEXTS = [
@@ -166,8 +166,7 @@ def main() -> int:
     parser.add_argument("--faq-dir", type=Path, default=REPO_ROOT / "faq")
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=400)
-    parser.add_argument("--embedder", choices=["e5", "none"], default="e5")
-    parser.add_argument("--threads", type=int, default=2, help="cores for the model (FAQ_EMBEDDER_THREADS)")
+    parser.add_argument("--embedder", choices=["use", "none"], default="use")
     args = parser.parse_args()
 
     source = list(load_faq(args.faq_dir).entries)
@@ -230,7 +229,7 @@ def main() -> int:
     line("raw extractOne WRatio", raw)
     print(f"median ratio: {statistics.median(ours) / statistics.median(raw):.2f}x the raw extractOne")
     if args.embedder != "none":
-        measure_meaning(base, queries, line, load_seconds=loaded - started, threads=args.threads)
+        measure_meaning(base, queries, line, load_seconds=loaded - started, name=args.embedder)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak_mb:.0f} MB")
     return 0
@@ -242,14 +241,17 @@ def measure_meaning(
     line: Callable[[str, list[float]], None],
     *,
     load_seconds: float,
-    threads: int,
+    name: str,
 ) -> None:
-    embedder = load_embedder("e5", threads)
+    loading = time.perf_counter()
+    embedder = load_embedder(name)
+    model_seconds = time.perf_counter() - loading
     if embedder is None:
         print("embedder: could not load (see the log): the semantic stage is not measured")
         return
     phrasings = sum(1 + len(entry.alternatives) for entry in base.entries)
-    print(f"\nsemantic stage: {embedder.model_id} on {threads} thread(s), {phrasings} phrasings to embed")
+    print(f"\nsemantic stage: {embedder.model_id} on one thread, {phrasings} phrasings to embed")
+    print(f"loading the model: {1000 * model_seconds:.0f} ms (once per process, before the FAQ)")
     with tempfile.TemporaryDirectory() as temp:
         cache = VectorCache(Path(temp))
 
@@ -272,7 +274,7 @@ def measure_meaning(
     alone = []
     for query in queries:
         start = time.perf_counter()
-        embedder.embed([semantic_query(query)])
+        embedder.embed([embedder.reads(query)])
         alone.append((time.perf_counter() - start) * 1000)
     fused = []
     for query in queries:

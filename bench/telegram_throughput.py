@@ -125,7 +125,7 @@ def warm_vectors(workdir: Path, faq_dir: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot", "faq", "match", "--faq-dir", str(faq_dir)],
         cwd=workdir,
-        env={**os.environ, "STATE_DIR": str(workdir / "state"), "FAQ_EMBEDDER": "e5"},
+        env={**os.environ, "STATE_DIR": str(workdir / "state"), "FAQ_EMBEDDER": "use"},
         input=b"",
         capture_output=True,
         check=True,
@@ -139,7 +139,7 @@ def cisp_run(
     messages: int,
     rate_limit: float,
     latency: float = 0.0,
-    embedder: str = "e5",
+    embedder: str = "use",
 ) -> tuple[float, float]:
     """Run `cisp-bot run` as a process; return its answers per second and its resident memory (MB)."""
     url = f"sqlite:///{workdir / f'run-{faq_dir.name}-{rate_limit:.0f}-{latency}-{embedder}.sqlite3'}"

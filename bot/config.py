@@ -60,12 +60,9 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the running bot looks for edits in FAQ_DIR (0: only on /recharger)",
     )
-    faq_embedder: Literal["e5", "none"] = Field(
-        default="e5",
-        description="Meaning of messages: e5 (multilingual-e5-small, offline, bundled) or none (words only)",
-    )
-    faq_embedder_threads: int = Field(
-        default=2, ge=1, le=16, description="Processor cores the embedding model may use for one message"
+    faq_embedder: Literal["use", "none"] = Field(
+        default="use",
+        description="Meaning of messages: use (Universal Sentence Encoder, offline) or none (words only)",
     )
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Token from @BotFather; enables the Telegram channel"

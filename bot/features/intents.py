@@ -119,11 +119,12 @@ EXAMPLE_INTENTS = (Intent.PERSON, Intent.BOOK, Intent.APPOINTMENTS, Intent.SESSI
 INTENTS_DIR_NAME = "intentions"
 SHIPPED_INTENTS = Path(__file__).resolve().parent.parent / "faq" / "data" / "intents.yaml"
 # Starting an action the trainee did not ask for is worse than answering a question: an intent needs a
-# surer fused confidence than an FAQ answer ("j'arrive pas à parler dans le micro" shares "parler" with
-# wanting a person: 0.48 with meaning, 0.72 by words alone), and a clear lead over the next intent.
+# clear lead over the next one, and a fused confidence that "j'arrive pas à parler dans le micro" (it
+# shares "parler" with wanting a person: 0.56 with meaning, 0.72 by words alone) does not reach. At 0.6,
+# 14 of the 16 paraphrases of tests/unit/test_intents.py are found, none wrongly.
 # The confidence of a message written exactly like an example (once SMS spelling is written out).
 EXACT_CONFIDENCE = 1.0
-INTENT_THRESHOLDS = Thresholds(answer=0.75, fused_answer=0.5, fused_margin=0.1)
+INTENT_THRESHOLDS = Thresholds(answer=0.75, fused_answer=0.6, fused_margin=0.1)
 
 
 def _only_words_from(words: list[str], vocabulary: set[str]) -> bool:

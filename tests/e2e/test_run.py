@@ -67,7 +67,7 @@ def test_run_with_the_embedder_keeps_its_vectors_across_restarts(tmp_path: Path)
     with FakeBotApi(token=TOKEN) as api:
         outputs = []
         for run in (1, 2):
-            process = start_bot(tmp_path, api.base_url, FAQ_EMBEDDER="e5", LOG_LEVEL="INFO")
+            process = start_bot(tmp_path, api.base_url, FAQ_EMBEDDER="use", LOG_LEVEL="INFO")
             api.user_sends(4242, "/start", first_name="Samira")
             # The bot answered at once, by words; the FAQ's meaning is computed behind it.
             asyncio.run(api.wait_for_messages(4242, 5 * run, timeout=90))

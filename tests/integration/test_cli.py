@@ -19,7 +19,7 @@ def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subproc
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "FAQ_DIR": str(SHIPPED_FAQ),
         # Each test has its own STATE_DIR, so the model would embed the FAQ anew every time (seconds):
-        # the commands are tested by words here, the semantic stage in its own tests (FAQ_EMBEDDER=e5).
+        # the commands are tested by words here, the semantic stage in its own tests (FAQ_EMBEDDER=use).
         "FAQ_EMBEDDER": "none",
         **env,
     }

