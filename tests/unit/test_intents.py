@@ -76,11 +76,11 @@ def _scores(matcher: IntentMatcher) -> tuple[dict[str, int], int]:
 
 def test_paraphrases_in_four_languages_with_meaning(with_meaning: IntentMatcher) -> None:
     right, wrong = _scores(with_meaning)
-    # Measured: 13 of 16, at least 3 in each way of writing; no intent is ever mistaken for another (a
+    # Measured: 14 of 16, at least 3 in each way of writing; no intent is ever mistaken for another (a
     # missed one goes to the FAQ, which offers a person anyway).
     assert wrong == 0
     assert all(count >= 3 for count in right.values()), right
-    assert sum(right.values()) >= 13, right
+    assert sum(right.values()) >= 14, right
 
 
 def test_paraphrases_by_words_alone_are_fewer_but_never_wrong(words_only: IntentMatcher) -> None:
