@@ -100,8 +100,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         # Called from the watcher's thread: hand the alert to the event loop.
         if telegram is None:
             return  # no staff group without Telegram: the admins see it in /stats and the logs
-        alert = "⚠️ FAQ : les fichiers modifiés ont des erreurs. Le bot garde l'ancienne version.\n"
-        future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert + error.summary()), loop)
+        alert = app.conversation.services.faq.problem_notice(error)
+        future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert), loop)
         future.add_done_callback(_log_failure)
 
     app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)

@@ -161,6 +161,10 @@ LANGUAGE_SET = {
 FAQ_RELOAD_FAILED = (
     "⚠️ Les fichiers FAQ modifiés ont des erreurs. Le bot continue avec l'ancienne version.\n{problems}"
 )
+FAQ_FILES_KEPT_OLD = (
+    "⚠️ Fichier FAQ à corriger : {files}. Le bot garde l'ancienne version de ce fichier ; "
+    "les autres modifications sont en service.\n{problems}"
+)
 NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Appuyez sur « Me présenter »."
 
 # Talking to a person (trainee side).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -89,9 +90,25 @@ class FaqService:
         # The last load that failed, until one succeeds: admins are told about it, once each.
         self.last_error: FaqError | None = None
         self.failed_fingerprint: str | None = None
+        # The files served in their last valid version because their edit is broken (and that error).
+        self.kept_old_files: tuple[str, ...] = ()
+        self.partial_error: FaqError | None = None
         self._told: set[tuple[str, int]] = set()
+        # The last valid version of every file served, by path relative to FAQ_DIR; at start, the copy
+        # kept by the previous run.
+        self._valid_files: dict[str, bytes] = {}
+        self._composed: Path | None = None
+        if last_valid_dir is not None and last_valid_dir.is_dir():
+            self._remember(last_valid_dir)
         try:
             self._loaded = self._load()
+            self.last_error = self.partial_error
+            if self.partial_error is not None:
+                log.error(
+                    "FAQ_DIR has broken files (%s): their last valid version is served:\n%s",
+                    ", ".join(self.kept_old_files),
+                    self.partial_error,
+                )
         except FaqError as error:
             if last_valid_dir is None or not any(last_valid_dir.glob("*.yaml")):
                 raise
@@ -103,15 +120,65 @@ class FaqService:
         self._complete_meaning(self._loaded)
 
     def _load(self) -> _Loaded:
+        """Load FAQ_DIR; where some files are broken, serve their last valid version beside the others.
+
+        Raises FaqError (and keeps nothing) when even that combination is not a valid FAQ.
+        """
         # Taken before reading: an edit landing during the read changes the files' fingerprint again.
         current = fingerprint(self.directory)
         try:
             loaded = self._load_from(self.directory, current)
-        except FaqError:
-            self.failed_fingerprint = current
-            raise
-        self._keep_copy()
+        except FaqError as error:
+            composed = self._compose(error)
+            if composed is None:
+                self.failed_fingerprint = current
+                raise
+            try:
+                loaded = self._load_from(composed, current)
+            except FaqError:
+                # The broken files' old versions do not fit the new others (an id now in two files, a
+                # follow-up pointing to an entry that moved): the whole previous FAQ stays.
+                self.failed_fingerprint = current
+                raise error from None
+            self._remember(composed)
+            self._keep_copy(composed)
+            self.kept_old_files = _broken_files(error)
+            self.partial_error = error
+            return loaded
+        self._remember(self.directory)
+        self._keep_copy(self.directory)
+        if self._composed is not None:
+            shutil.rmtree(self._composed, ignore_errors=True)
+            self._composed = None
+        self.kept_old_files = ()
+        self.partial_error = None
         return loaded
+
+    def _remember(self, directory: Path) -> None:
+        """Keep the files just loaded in memory: the last valid version of each, for the next edit."""
+        self._valid_files = {relative: path.read_bytes() for relative, path in _served_files(directory)}
+
+    def _compose(self, error: FaqError) -> Path | None:
+        """Build the FAQ to serve: every file as edited, except the broken ones, as they last were valid.
+
+        A broken file never valid before is left out (its entries were never served). Return None when
+        that cannot help: a problem of the folder itself rather than of its files.
+        """
+        broken = _broken_files(error)
+        current = dict(_served_files(self.directory))
+        if not broken or not set(broken) <= set(current):
+            return None
+        if self._composed is not None:
+            shutil.rmtree(self._composed, ignore_errors=True)
+        self._composed = Path(tempfile.mkdtemp(prefix="cisp-bot-faq-"))
+        for relative, path in current.items():
+            target = self._composed / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if relative not in broken:
+                shutil.copy2(path, target)
+            elif relative in self._valid_files:
+                target.write_bytes(self._valid_files[relative])
+        return self._composed
 
     def _load_from(self, directory: Path, files_fingerprint: str) -> _Loaded:
         base = load_faq(directory)
@@ -165,7 +232,7 @@ class FaqService:
 
         threading.Thread(target=embed, name="faq-meaning", daemon=True).start()
 
-    def _keep_copy(self) -> None:
+    def _keep_copy(self, source: Path) -> None:
         """Copy the valid files to last_valid_dir, replacing the previous copy in one rename."""
         if self.last_valid_dir is None:
             return
@@ -173,11 +240,11 @@ class FaqService:
             staging = self.last_valid_dir.with_name(self.last_valid_dir.name + ".new")
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
-            for path in self.directory.glob("*.yaml"):
+            for path in source.glob("*.yaml"):
                 shutil.copy2(path, staging / path.name)
             for folder in (LEXICON_DIR_NAME, INTENTS_DIR_NAME):
-                if (self.directory / folder).is_dir():
-                    shutil.copytree(self.directory / folder, staging / folder, dirs_exist_ok=True)
+                if (source / folder).is_dir():
+                    shutil.copytree(source / folder, staging / folder, dirs_exist_ok=True)
             previous = self.last_valid_dir.with_name(self.last_valid_dir.name + ".old")
             shutil.rmtree(previous, ignore_errors=True)
             if self.last_valid_dir.exists():
@@ -198,32 +265,58 @@ class FaqService:
         return self._loaded.fingerprint
 
     def reload(self) -> int:
-        """Load the files again; keep the current FAQ if they are invalid (FaqError propagates)."""
+        """Load the files again; keep the current FAQ if they are invalid (FaqError propagates).
+
+        Where only some files are broken, the others are served as edited and the broken ones as they
+        last were valid: the listeners and the admins are told which (``kept_old_files``).
+        """
         with self._lock:
             try:
                 loaded = self._load()
             except FaqError as error:
                 self.last_error = error
                 log.error("FAQ not reloaded, the previous one stays in use:\n%s", error)
-                for listener in self.on_reload_failure:
-                    try:
-                        listener(error)
-                    except Exception:
-                        log.exception("a reload-failure listener failed")
+                self._tell_listeners(error)
                 raise
             # One assignment: a message being matched right now uses either the old or the new FAQ.
             self._loaded = loaded
             self._complete_meaning(loaded)
-            self.last_error = None
+            self.last_error = self.partial_error
             self.failed_fingerprint = None
-        log.info("FAQ reloaded: %d entries", len(loaded.base))
+            partial = self.partial_error
+        if partial is not None:
+            log.error(
+                "FAQ reloaded (%d entries), but %s: their last valid version stays in use:\n%s",
+                len(loaded.base),
+                ", ".join(self.kept_old_files),
+                partial,
+            )
+            self._tell_listeners(partial)
+        else:
+            log.info("FAQ reloaded: %d entries", len(loaded.base))
         return len(loaded.base)
+
+    def _tell_listeners(self, error: FaqError) -> None:
+        for listener in self.on_reload_failure:
+            try:
+                listener(error)
+            except Exception:
+                log.exception("a reload-failure listener failed")
 
     def files_restored(self) -> None:
         """Forget the last error: the files are back to the ones in use."""
         with self._lock:
-            self.last_error = None
+            # Files served in their old version are still broken in FAQ_DIR: that error stays.
+            self.last_error = self.partial_error
             self.failed_fingerprint = None
+
+    def problem_notice(self, error: FaqError) -> str:
+        """Return what to tell the admins about an error: which files, and which version is in use."""
+        if error is self.partial_error and self.kept_old_files:
+            return texts.FAQ_FILES_KEPT_OLD.format(
+                files=", ".join(self.kept_old_files), problems=error.summary()
+            )
+        return texts.FAQ_RELOAD_FAILED.format(problems=error.summary())
 
     def error_notice_for(self, admin_id: int) -> str | None:
         """Return the pending reload errors once per admin and per error, or None."""
@@ -232,7 +325,7 @@ class FaqService:
             if error is None or (str(error), admin_id) in self._told:
                 return None
             self._told.add((str(error), admin_id))
-        return texts.FAQ_RELOAD_FAILED.format(problems=error.summary())
+        return self.problem_notice(error)
 
     def match(self, text: str) -> MatchResult:
         """Match text against the FAQ in use."""
@@ -245,6 +338,21 @@ class FaqService:
     def intent(self, text: str) -> tuple[Intent, float] | None:
         """Return the intent a message asks for (book, my appointments, a person...) with its confidence."""
         return self._loaded.intents.detect(text)
+
+
+def _served_files(directory: Path) -> list[tuple[str, Path]]:
+    """Return the files a FAQ is made of (FAQ files, lexicon, intents), by path relative to the folder."""
+    found = []
+    for pattern in ("*.yaml", f"{LEXICON_DIR_NAME}/*.yaml", f"{INTENTS_DIR_NAME}/*.yaml"):
+        for path in sorted(directory.glob(pattern)):
+            if path.is_file() and not path.name.startswith("."):
+                found.append((path.relative_to(directory).as_posix(), path))
+    return found
+
+
+def _broken_files(error: FaqError) -> tuple[str, ...]:
+    """Return the files an error blames (warnings aside), by path relative to FAQ_DIR."""
+    return tuple(sorted({problem.file for problem in error.problems if not problem.warning}))
 
 
 def entry_button(entry: FaqEntry) -> Button:

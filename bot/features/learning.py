@@ -445,11 +445,16 @@ def _decide_in_chat(turn: Turn, number: int, *, accept: bool) -> list[Reply]:
         try:
             faq.reload()
             replies[0] = Reply(f"{replies[0].text}\n{texts.LEARN_RELOADED}")
+            if faq.partial_error is not None:
+                # Another file is broken: the phrasing is served, that file's last valid version too.
+                if turn.user is not None:
+                    faq.error_notice_for(turn.user.id)  # told here: no second notice
+                replies.append(Reply(faq.problem_notice(faq.partial_error)))
         except FaqError as error:
             # The file is written; the FAQ in use stays the previous one until the problems are fixed.
             if turn.user is not None:
                 faq.error_notice_for(turn.user.id)  # told here: no second notice
-            replies.append(Reply(texts.FAQ_RELOAD_FAILED.format(problems=error.summary())))
+            replies.append(Reply(faq.problem_notice(error)))
     return replies + show_pending(turn)
 
 

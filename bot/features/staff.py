@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot import texts
 from bot.core.messages import Reply
 from bot.core.turn import Turn
 from bot.faq import FaqError
@@ -25,7 +24,7 @@ STAFF_HELP = (
     "/stats : les chiffres de la semaine\n"
     "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
     "/apprendre : les phrases qu'une fiche a réglées, à ajouter à la FAQ (admins)\n"
-    "/recharger : relire les fichiers FAQ (les erreurs sont affichées, l'ancienne FAQ reste en place)\n"
+    "/recharger : relire les fichiers FAQ (un fichier avec des erreurs garde son ancienne version)\n"
     "/tickets : les demandes « Parler à quelqu'un » ouvertes"
 )
 
@@ -52,13 +51,19 @@ def test_question(turn: Turn, question: str) -> list[Reply]:
 
 def reload_faq(turn: Turn) -> list[Reply]:
     """Reload the FAQ files; on error keep the current FAQ and list the problems."""
+    faq = turn.services.faq
     try:
-        count = turn.services.faq.reload()
+        count = faq.reload()
     except FaqError as error:
         if turn.user is not None:
-            turn.services.faq.error_notice_for(turn.user.id)  # told here: no second notice
-        return [Reply(texts.FAQ_RELOAD_FAILED.format(problems=error.summary()))]
-    return [Reply(f"✅ FAQ rechargée : {count} questions.")]
+            faq.error_notice_for(turn.user.id)  # told here: no second notice
+        return [Reply(faq.problem_notice(error))]
+    replies = [Reply(f"✅ FAQ rechargée : {count} questions.")]
+    if faq.partial_error is not None:
+        if turn.user is not None:
+            faq.error_notice_for(turn.user.id)
+        replies.append(Reply(faq.problem_notice(faq.partial_error)))
+    return replies
 
 
 def stats(turn: Turn) -> list[Reply]:

@@ -53,7 +53,8 @@ def test_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_faq(
         assert wait_until(lambda: service.base.get("cv") is not None), "edit not picked up"
 
         (faq_dir / "a.yaml").write_text(WIFI + CV + "- id: broken\n  question: [oops\n", encoding="utf-8")
-        assert wait_until(lambda: service.last_error is not None), "broken edit not noticed"
+        # (A look during the write may see a half-written file first: wait for the broken one.)
+        assert wait_until(lambda: service.kept_old_files == ("a.yaml",)), "broken edit not noticed"
         assert service.base.get("cv") is not None, "the last valid FAQ must stay in use"
 
         # The admin is told once, at the next message; trainees are not.
@@ -63,13 +64,13 @@ def test_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_faq(
         admin = Chat(live, "boss")
         admin.send("/aide")
         admin.expect(
-            "Les fichiers FAQ modifiés ont des erreurs",
+            "Fichier FAQ à corriger : a.yaml. Le bot garde l'ancienne version de ce fichier",
             "a.yaml:8: erreur de syntaxe YAML : crochet « [ » jamais fermé",
         )
         admin.send("/aide")
-        assert "ont des erreurs" not in admin.text
+        assert "à corriger" not in admin.text
         trainee = onboarded(live, "samira")
-        assert all("ont des erreurs" not in line for line in trainee.transcript)
+        assert all("à corriger" not in line for line in trainee.transcript)
 
         (faq_dir / "a.yaml").write_text(CV, encoding="utf-8")
         assert wait_until(lambda: service.base.get("wifi") is None and service.last_error is None)
@@ -162,8 +163,9 @@ def test_watcher_waits_for_the_file_to_settle_and_notices_undo(tmp_path: Path) -
     assert watcher.check_once() and service.last_error is not None
     assert not watcher.check_once(), "the same broken files are not reloaded again and again"
     (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")  # undone
+    # The broken file was served in its last valid version: the undo is an edit, loaded once settled.
     watcher.check_once()
-    assert service.last_error is None
+    assert watcher.check_once() and service.last_error is None
 
 
 def test_lexicon_edits_are_reloaded(tmp_path: Path) -> None:
@@ -334,3 +336,81 @@ def test_faq_gaps_cli(tmp_path: Path) -> None:
     assert "« comment renouveler mon abonnement à la piscine »" in result.stdout, result.stdout
     as_json = json.loads(run(["faq", "gaps", "--json"], tmp_path).stdout)
     assert as_json[0]["count"] == 2
+
+
+def test_one_broken_file_keeps_its_last_valid_version_and_the_others_are_served(tmp_path: Path) -> None:
+    faq_dir, copy_dir = tmp_path / "faq", tmp_path / "state" / "faq-valide"
+    faq_dir.mkdir()
+    (faq_dir / "laptop.yaml").write_text(WIFI, encoding="utf-8")
+    service = FaqService(faq_dir, last_valid_dir=copy_dir)
+    # One admin breaks laptop.yaml; another writes a valid new file beside it.
+    (faq_dir / "laptop.yaml").write_text(WIFI + "- id: broken\n  question: [oops\n", encoding="utf-8")
+    (faq_dir / "emploi.yaml").write_text(CV, encoding="utf-8")
+    assert service.reload() == 2
+    assert service.base.get("cv") is not None and service.base.get("wifi") is not None
+    assert service.kept_old_files == ("laptop.yaml",)
+    notice = service.error_notice_for(1)
+    assert notice is not None
+    assert "Fichier FAQ à corriger : laptop.yaml" in notice and "ancienne version de ce fichier" in notice
+    # The copy kept for a restart is the combination served: the new file, the old laptop.yaml.
+    assert (copy_dir / "emploi.yaml").exists()
+    assert "oops" not in (copy_dir / "laptop.yaml").read_text(encoding="utf-8")
+    # A restart on the same files serves the same combination.
+    restarted = FaqService(faq_dir, last_valid_dir=copy_dir)
+    assert restarted.base.get("cv") is not None and restarted.base.get("wifi") is not None
+    assert restarted.kept_old_files == ("laptop.yaml",) and restarted.last_error is not None
+    # Repaired: everything as edited, no error left.
+    (faq_dir / "laptop.yaml").write_text(WIFI, encoding="utf-8")
+    service.reload()
+    assert service.kept_old_files == () and service.last_error is None
+
+
+def test_a_new_broken_file_is_left_out_and_the_others_are_served(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    faq_dir.mkdir()
+    (faq_dir / "a.yaml").write_text(WIFI, encoding="utf-8")
+    service = FaqService(faq_dir)
+    (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")
+    (faq_dir / "nouveau.yaml").write_text("- id: x\n  question: Quoi ?\n", encoding="utf-8")  # no answer
+    assert service.reload() == 2
+    assert service.base.get("cv") is not None and service.base.get("x") is None
+    assert service.kept_old_files == ("nouveau.yaml",)
+    assert "nouveau.yaml" in service.problem_notice(service.last_error)  # type: ignore[arg-type]
+
+
+def test_a_broken_lexicon_file_keeps_its_last_valid_version(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    (faq_dir / "lexique").mkdir(parents=True)
+    (faq_dir / "a.yaml").write_text(
+        "- id: gsm\n  question: Mon téléphone ne charge plus\n  answer: Changez le câble.\n" + CV,
+        encoding="utf-8",
+    )
+    (faq_dir / "lexique" / "local.yaml").write_text(
+        "synonyms:\n  - [telephone, zorglophone]\n", encoding="utf-8"
+    )
+    service = FaqService(faq_dir)
+    (faq_dir / "lexique" / "local.yaml").write_text("synonyms: [[[\n", encoding="utf-8")
+    (faq_dir / "a.yaml").write_text(
+        "- id: gsm\n  question: Mon téléphone ne charge plus\n  answer: Changez le câble.\n" + CV + WIFI,
+        encoding="utf-8",
+    )
+    service.reload()
+    assert service.base.get("wifi") is not None, "the valid FAQ edit is served"
+    assert service.kept_old_files == ("lexique/local.yaml",)
+    result = service.match("mon zorglophone charge plus")
+    assert result.entry is not None and result.entry.id == "gsm", "the old lexicon file still applies"
+
+
+def test_old_versions_that_clash_with_the_new_files_keep_the_whole_previous_faq(tmp_path: Path) -> None:
+    faq_dir = tmp_path / "faq"
+    faq_dir.mkdir()
+    (faq_dir / "a.yaml").write_text(WIFI + CV, encoding="utf-8")
+    service = FaqService(faq_dir)
+    # cv moves to b.yaml while a.yaml breaks: its old version still holds cv, twice with b.yaml.
+    (faq_dir / "a.yaml").write_text(WIFI + "- id: broken\n  question: [oops\n", encoding="utf-8")
+    (faq_dir / "b.yaml").write_text(CV.replace("Venez", "Passez"), encoding="utf-8")
+    with pytest.raises(FaqError):
+        service.reload()
+    assert len(service.base) == 2 and service.kept_old_files == ()
+    entry = service.base.get("cv")
+    assert entry is not None and "Venez" in entry.answer

@@ -388,12 +388,40 @@ def test_accepting_for_an_entry_deleted_from_the_files_is_refused(
     admin.expect("n°1 refusée")
 
 
-def test_a_reload_that_fails_after_accepting_is_reported(
+def test_another_admins_broken_file_does_not_stop_an_accepted_phrasing(
     centre: Conversation, session_factory: sessionmaker[Session], faq_dir: Path
 ) -> None:
     tap_suggestion(onboarded(centre, "samira"), UNSURE, "batterie-vide")
     # Another admin's edit, broken, lands meanwhile.
     (faq_dir / "other.yaml").write_text("- id: broken\n  question: [oops\n", encoding="utf-8")
+    admin = Chat(centre, "admin")
+    admin.send("/apprendre")
+    admin.press("✅ Ajouter n°1")
+    admin.expect(
+        "✅ n°1 ajoutée à la fiche",
+        "FAQ rechargée",
+        "Fichier FAQ à corriger : other.yaml",
+        "other.yaml:2",
+    )
+    assert UNSURE in (faq_dir / "test.yaml").read_text(encoding="utf-8")
+    assert centre.services.faq.last_error is not None
+    # The new phrasing is served though the other file is broken.
+    answer = centre.services.faq.match(UNSURE)
+    assert answer.entry is not None and answer.entry.id == "batterie-vide"
+    # Told here: the admin's next message does not repeat it.
+    admin.send("/aide")
+    assert "à corriger" not in admin.text
+    assert candidates(session_factory) == []
+
+
+def test_a_reload_that_fails_after_accepting_is_reported(
+    centre: Conversation, session_factory: sessionmaker[Session], faq_dir: Path
+) -> None:
+    tap_suggestion(onboarded(centre, "samira"), UNSURE, "batterie-vide")
+    # Another admin's edit defines an id that already exists: no combination of files is valid.
+    (faq_dir / "other.yaml").write_text(
+        "- id: batterie-vide\n  question: Encore la batterie ?\n  answer: Oui.\n", encoding="utf-8"
+    )
     admin = Chat(centre, "admin")
     admin.send("/apprendre")
     admin.press("✅ Ajouter n°1")
@@ -405,7 +433,6 @@ def test_a_reload_that_fails_after_accepting_is_reported(
     assert "FAQ rechargée" not in admin.text
     assert UNSURE in (faq_dir / "test.yaml").read_text(encoding="utf-8")
     assert centre.services.faq.last_error is not None
-    # Told here: the admin's next message does not repeat it.
     admin.send("/aide")
     assert "ont des erreurs" not in admin.text
     assert candidates(session_factory) == []

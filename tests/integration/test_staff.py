@@ -83,8 +83,9 @@ def test_reload_keeps_old_faq_when_files_are_broken(
     chat = Chat(live, "boss")
     (faq_dir / "a.yaml").write_text("- id: wifi\n  question: [broken\n", encoding="utf-8")
     chat.send("/recharger")
-    chat.expect("Les fichiers FAQ modifiés ont des erreurs", "a.yaml")
-    assert len(chat.last) == 1
+    # The only file is broken: its last valid version stays in use, and the admin is told which.
+    chat.expect("FAQ rechargée : 1 questions", "Fichier FAQ à corriger : a.yaml", "a.yaml:2")
+    assert len(chat.last) == 2
     (faq_dir / "b.yaml").unlink(missing_ok=True)
     (faq_dir / "a.yaml").write_text(
         "- id: wifi\n  question: Comment avoir le wifi ?\n  answer: Cliquez sur l'icône.\n"
