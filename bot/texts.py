@@ -161,10 +161,12 @@ LANGUAGE_SET = {
 FAQ_RELOAD_FAILED = (
     "⚠️ Les fichiers FAQ modifiés ont des erreurs. Le bot continue avec l'ancienne version.\n{problems}"
 )
-FAQ_FILES_KEPT_OLD = (
-    "⚠️ Fichier FAQ à corriger : {files}. Le bot garde l'ancienne version de ce fichier ; "
-    "les autres modifications sont en service.\n{problems}"
+# One admin's broken file does not stop the others' edits: which files, and what is served instead.
+FAQ_FILES_TO_FIX = (
+    "⚠️ Fichier FAQ à corriger : {files}. {versions} Les autres modifications sont en service.\n{problems}"
 )
+FAQ_FILES_KEPT_OLD = "Le bot garde l'ancienne version de : {files}."
+FAQ_FILES_LEFT_OUT = "Pas encore en service : {files}."
 NEEDS_ACCOUNT = "Pour cela, je dois d'abord vous connaître. Appuyez sur « Me présenter »."
 
 # Talking to a person (trainee side).

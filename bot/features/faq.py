@@ -92,6 +92,8 @@ class FaqService:
         self.failed_fingerprint: str | None = None
         # The files served in their last valid version because their edit is broken (and that error).
         self.kept_old_files: tuple[str, ...] = ()
+        # Broken files that were never valid: left out until they are fixed.
+        self.left_out_files: tuple[str, ...] = ()
         self.partial_error: FaqError | None = None
         self._told: set[tuple[str, int]] = set()
         # The last valid version of every file served, by path relative to FAQ_DIR; at start, the copy
@@ -105,8 +107,8 @@ class FaqService:
             self.last_error = self.partial_error
             if self.partial_error is not None:
                 log.error(
-                    "FAQ_DIR has broken files (%s): their last valid version is served:\n%s",
-                    ", ".join(self.kept_old_files),
+                    "FAQ_DIR has broken files (%s): their last valid version is served, if any:\n%s",
+                    ", ".join(self.kept_old_files + self.left_out_files),
                     self.partial_error,
                 )
         except FaqError as error:
@@ -140,9 +142,11 @@ class FaqService:
                 # follow-up pointing to an entry that moved): the whole previous FAQ stays.
                 self.failed_fingerprint = current
                 raise error from None
+            broken = _broken_files(error)
+            self.kept_old_files = tuple(name for name in broken if name in self._valid_files)
+            self.left_out_files = tuple(name for name in broken if name not in self._valid_files)
             self._remember(composed)
             self._keep_copy(composed)
-            self.kept_old_files = _broken_files(error)
             self.partial_error = error
             return loaded
         self._remember(self.directory)
@@ -150,7 +154,7 @@ class FaqService:
         if self._composed is not None:
             shutil.rmtree(self._composed, ignore_errors=True)
             self._composed = None
-        self.kept_old_files = ()
+        self.kept_old_files = self.left_out_files = ()
         self.partial_error = None
         return loaded
 
@@ -286,9 +290,9 @@ class FaqService:
             partial = self.partial_error
         if partial is not None:
             log.error(
-                "FAQ reloaded (%d entries), but %s: their last valid version stays in use:\n%s",
+                "FAQ reloaded (%d entries), but %s: their last valid version stays in use, if any:\n%s",
                 len(loaded.base),
-                ", ".join(self.kept_old_files),
+                ", ".join(self.kept_old_files + self.left_out_files),
                 partial,
             )
             self._tell_listeners(partial)
@@ -312,11 +316,18 @@ class FaqService:
 
     def problem_notice(self, error: FaqError) -> str:
         """Return what to tell the admins about an error: which files, and which version is in use."""
-        if error is self.partial_error and self.kept_old_files:
-            return texts.FAQ_FILES_KEPT_OLD.format(
-                files=", ".join(self.kept_old_files), problems=error.summary()
-            )
-        return texts.FAQ_RELOAD_FAILED.format(problems=error.summary())
+        if error is not self.partial_error:
+            return texts.FAQ_RELOAD_FAILED.format(problems=error.summary())
+        parts = []
+        if self.kept_old_files:
+            parts.append(texts.FAQ_FILES_KEPT_OLD.format(files=", ".join(self.kept_old_files)))
+        if self.left_out_files:
+            parts.append(texts.FAQ_FILES_LEFT_OUT.format(files=", ".join(self.left_out_files)))
+        return texts.FAQ_FILES_TO_FIX.format(
+            files=", ".join(self.kept_old_files + self.left_out_files),
+            versions=" ".join(parts),
+            problems=error.summary(),
+        )
 
     def error_notice_for(self, admin_id: int) -> str | None:
         """Return the pending reload errors once per admin and per error, or None."""

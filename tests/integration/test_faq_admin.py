@@ -64,7 +64,7 @@ def test_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_faq(
         admin = Chat(live, "boss")
         admin.send("/aide")
         admin.expect(
-            "Fichier FAQ à corriger : a.yaml. Le bot garde l'ancienne version de ce fichier",
+            "Fichier FAQ à corriger : a.yaml. Le bot garde l'ancienne version de : a.yaml.",
             "a.yaml:8: erreur de syntaxe YAML : crochet « [ » jamais fermé",
         )
         admin.send("/aide")
@@ -351,7 +351,10 @@ def test_one_broken_file_keeps_its_last_valid_version_and_the_others_are_served(
     assert service.kept_old_files == ("laptop.yaml",)
     notice = service.error_notice_for(1)
     assert notice is not None
-    assert "Fichier FAQ à corriger : laptop.yaml" in notice and "ancienne version de ce fichier" in notice
+    assert notice.startswith(
+        "⚠️ Fichier FAQ à corriger : laptop.yaml. Le bot garde l'ancienne version de : laptop.yaml. "
+        "Les autres modifications sont en service."
+    )
     # The copy kept for a restart is the combination served: the new file, the old laptop.yaml.
     assert (copy_dir / "emploi.yaml").exists()
     assert "oops" not in (copy_dir / "laptop.yaml").read_text(encoding="utf-8")
@@ -374,8 +377,10 @@ def test_a_new_broken_file_is_left_out_and_the_others_are_served(tmp_path: Path)
     (faq_dir / "nouveau.yaml").write_text("- id: x\n  question: Quoi ?\n", encoding="utf-8")  # no answer
     assert service.reload() == 2
     assert service.base.get("cv") is not None and service.base.get("x") is None
-    assert service.kept_old_files == ("nouveau.yaml",)
-    assert "nouveau.yaml" in service.problem_notice(service.last_error)  # type: ignore[arg-type]
+    assert service.kept_old_files == () and service.left_out_files == ("nouveau.yaml",)
+    assert service.last_error is not None
+    notice = service.problem_notice(service.last_error)
+    assert "Pas encore en service : nouveau.yaml." in notice and "ancienne version" not in notice
 
 
 def test_a_broken_lexicon_file_keeps_its_last_valid_version(tmp_path: Path) -> None:
