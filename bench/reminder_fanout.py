@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,8 @@ from bot import texts  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.clock import SystemClock  # noqa: E402
-from bot.core.messages import IncomingMessage, Reply  # noqa: E402
+from bot.core.inbox import Delivery, Received  # noqa: E402
+from bot.core.messages import IncomingMessage  # noqa: E402
 from bot.core.outbox import Dispatcher, Outbox  # noqa: E402
 from bot.features.session_file import SessionRow  # noqa: E402
 from bot.features.sessions import import_sessions, send_session_reminders  # noqa: E402
@@ -99,9 +101,14 @@ def seed(session_factory: sessionmaker[Session], settings: Settings, count: int,
         import_sessions(session, [row], settings, now)
 
 
-async def ignore(message: IncomingMessage) -> list[Reply]:
-    """Answer nothing: only pushes are measured (no trainee writes during the fan-out)."""
-    return []
+class NoTrainee:
+    """Receive nothing: only pushes are measured (no trainee writes during the fan-out)."""
+
+    async def store(self, deliveries: Sequence[Delivery]) -> None:
+        """Keep nothing."""
+
+    async def answer(self, item: Received, message: IncomingMessage | None) -> None:
+        """Answer nothing."""
 
 
 async def deliver(
@@ -109,7 +116,7 @@ async def deliver(
 ) -> tuple[float, int]:
     """Run the channel and the dispatcher until every chat has its reminder; return (seconds, rows left)."""
     channel = TelegramChannel(settings)
-    await channel.start(ignore)
+    await channel.start(NoTrainee())
     dispatcher = Dispatcher(outbox, {channel.name: channel})
     stop = asyncio.Event()
     started = time.perf_counter()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
+from bot.core.inbox import Inbox
 from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
 from bot.faq.semantic import Progress, load_embedder
@@ -39,6 +40,7 @@ class App:
     conversation: Conversation
     faq_watcher: FaqWatcher
     outbox: Outbox
+    inbox: Inbox
 
     def start(self) -> None:
         """Start the background work: watching the FAQ files."""
@@ -162,4 +164,12 @@ def build_app(
     conversation = Conversation(session_factory, services)
     conversation.purge_expired_data()
     watcher = FaqWatcher(faq_service, settings.faq_reload_seconds)
-    return App(settings, engine, session_factory, conversation, watcher, Outbox(session_factory, clock))
+    return App(
+        settings,
+        engine,
+        session_factory,
+        conversation,
+        watcher,
+        Outbox(session_factory, clock),
+        Inbox(session_factory, clock),
+    )

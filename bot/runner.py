@@ -18,12 +18,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.error import InvalidToken
 
 from bot.app import App
+from bot.channels.pipeline import Pipeline, PlatformChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import create_web_app
 from bot.channels.whatsapp import CHANNEL as CHANNEL_WHATSAPP
 from bot.channels.whatsapp import WhatsAppChannel
-from bot.core.messages import IncomingMessage, Reply
-from bot.core.outbox import Dispatcher, PushTarget
 from bot.faq import FaqError
 
 log = logging.getLogger(__name__)
@@ -89,12 +88,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     # event loop (measured: a thread costs more in GIL hand-offs than it saves). PostgreSQL means
     # network round trips and row locks that can wait: run it in a thread, so that one wait never
     # holds up the other chats.
-    inline = app.engine.dialect.name == "sqlite"
-
-    async def on_message(message: IncomingMessage) -> list[Reply]:
-        if inline:
-            return app.conversation.handle(message)
-        return await asyncio.to_thread(app.conversation.handle, message)
+    pipeline = Pipeline(app.conversation, app.inbox, app.outbox, inline=app.engine.dialect.name == "sqlite")
 
     def alert_staff_of_faq_error(error: FaqError) -> None:
         # Called from the watcher's thread: hand the alert to the event loop.
@@ -105,13 +99,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         future.add_done_callback(_log_failure)
 
     app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)
-    # Pushes (relays, alerts) leave through the outbox: woken by each conversation turn that wrote
-    # one, and polling for those written by the periodic jobs or by another process.
-    targets: dict[str, PushTarget] = {}
-    if telegram is not None:
-        targets[telegram.name] = telegram
+    channels: list[PlatformChannel] = []
     if whatsapp is not None:
-        targets[whatsapp.name] = whatsapp
+        channels.append(whatsapp)
 
         async def record_status(message_id: str, status: str, at: datetime) -> None:
             await asyncio.to_thread(app.outbox.record_status, CHANNEL_WHATSAPP, message_id, status, at)
@@ -120,19 +110,16 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         if telegram is not None:
             # A WhatsApp trainee's voice note or document reaches a social worker on Telegram.
             telegram.media_fetchers[whatsapp.name] = whatsapp.fetch_media
-    dispatcher = Dispatcher(app.outbox, targets)
-    app.conversation.on_push = dispatcher.wake
-    background_stop = asyncio.Event()
-    background: list[asyncio.Task[None]] = []
+    if telegram is not None:
+        channels.append(telegram)
     server: _Server | None = None
     server_task: asyncio.Task[None] | None = None
     scheduler: AsyncIOScheduler | None = None
     app.start()
     try:
-        if whatsapp is not None:
-            await whatsapp.start(on_message)
         if webhook or whatsapp is not None:
             # Listening first: Telegram is told the address only once something answers there.
+            # Until the pipeline starts, a call stored nothing yet and is answered 503 (sent again).
             web_app = create_web_app(
                 engine=app.engine,
                 faq=app.conversation.services.faq,
@@ -149,33 +136,23 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 await asyncio.sleep(0.05)
             log.info("webhook server listening on %s:%d", settings.host, settings.port)
         try:
-            if telegram is not None:
-                await telegram.start(on_message)
+            await pipeline.start(channels)
         except InvalidToken as error:
             raise CannotServe(
                 "Telegram refuse TELEGRAM_BOT_TOKEN : vérifiez le jeton donné par @BotFather"
             ) from error
         if app.conversation.services.faq.last_error is not None:
             alert_staff_of_faq_error(app.conversation.services.faq.last_error)
-        background.append(asyncio.create_task(dispatcher.run(background_stop)))
-        scheduler = _start_scheduler(app, dispatcher)
+        scheduler = _start_scheduler(app, pipeline)
         await stop.wait()
         log.info("stopping")
     finally:
         if scheduler is not None:
             # A job already running finishes in its thread; its pushes stay in the outbox if unsent.
             scheduler.shutdown(wait=False)
-        background_stop.set()
-        # What the dispatcher is sending finishes; what it has not taken stays in the outbox for the
-        # next start.
-        for task in background:
-            with contextlib.suppress(Exception):
-                await task
-        app.conversation.on_push = None
-        if telegram is not None:
-            await telegram.stop()
-        if whatsapp is not None:
-            await whatsapp.stop()
+        # What is being handled and sent finishes; what waits stays in the inbox and the outbox for
+        # the next start.
+        await pipeline.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
             with contextlib.suppress(SystemExit):
@@ -184,7 +161,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         app.close()
 
 
-def _start_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
+def _start_scheduler(app: App, pipeline: Pipeline) -> AsyncIOScheduler:
     """Run the periodic jobs (escalations, summaries, reminders, agendas) now, then every interval.
 
     APScheduler only says when to look: what is due and what was sent is in the database (the reminders
@@ -194,7 +171,7 @@ def _start_scheduler(app: App, dispatcher: Dispatcher) -> AsyncIOScheduler:
     async def tick() -> None:
         try:
             if await asyncio.to_thread(app.run_jobs):
-                dispatcher.wake()
+                pipeline.wake_dispatcher()
         except asyncio.CancelledError:
             # Stopping mid-job: its thread finishes (or rolls back) its transaction by itself, and what
             # is still due is found again at the next start. Nothing to report.

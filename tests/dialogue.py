@@ -76,7 +76,9 @@ class Chat:
         """Take what was pushed to this user (relays, alerts) from the outbox, as a dispatcher does."""
         outbox = Outbox(self.conversation.session_factory, self.conversation.services.clock)
         replies: list[Reply] = []
-        for item in outbox.take([self.channel], recipient=self.user_id, limit=100):
+        # One row at a time: a chat's next row is taken once the one before it is sent.
+        while taken := outbox.take([self.channel], recipient=self.user_id, limit=1):
+            [item] = taken
             replies.extend(item.replies)
             if item.attachment is not None:
                 replies.append(Reply(f"({item.attachment.kind} {item.attachment.ref})"))

@@ -5,13 +5,29 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
 
 MessageHandler = Callable[[IncomingMessage], Awaitable[list[Reply]]]
 
 
+class Receiver(Protocol):
+    """Where a platform's channel hands what it receives: stored first, answered later, durably."""
+
+    async def store(self, deliveries: Sequence[Delivery]) -> None:
+        """Store deliveries; once this returns, the platform may be told they arrived."""
+        ...
+
+    async def answer(self, item: Received, message: IncomingMessage | None) -> None:
+        """Answer a stored delivery (None: nothing to answer) and delete it, in one transaction."""
+        ...
+
+
 class Channel(Protocol):
-    """A way to talk to users: start listening, push messages, stop."""
+    """A way to talk to users: start listening, push messages, stop (the terminal).
+
+    Telegram and WhatsApp start with a Receiver instead, and deliver through the outbox (push).
+    """
 
     name: str
 

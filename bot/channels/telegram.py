@@ -8,6 +8,7 @@ splits long answers, paces pushes, and honours Telegram's flood limits without d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import html
 import logging
@@ -19,22 +20,25 @@ from typing import Any, NamedTuple
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatType, MessageLimit, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
-    ContextTypes,
-    TypeHandler,
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
 )
+from telegram.ext import Application, ApplicationBuilder
 from telegram.warnings import PTBUserWarning
 
 from bot import texts
-from bot.channels.base import MessageHandler
+from bot.channels.base import Receiver
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import SlidingWindowRateLimiter
 from bot.config import Settings
 from bot.core.conversation import STAFF_COMMANDS
+from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
 
@@ -51,61 +55,27 @@ ALBUM_MEMORY = 10_000
 NETWORK_RETRIES = 5
 # While stopping, flood waits longer than this are not waited out (the process must end).
 STOPPING_PATIENCE_SECONDS = 5
-# Chats served at once; the database work is one at a time anyway (and short).
-CONCURRENT_UPDATES = 8
+# Connections for chats served at once (the inbox worker's and the dispatcher's).
+CONCURRENT_REQUESTS = 16
+# Long polling: Telegram holds getUpdates open this long when there is nothing new.
+POLL_TIMEOUT_SECONDS = 20
+# After a failed getUpdates or a failed store, wait before trying again (doubling, up to the last).
+POLL_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 # Keyboards kept built (a few kinds of answers, each with its buttons).
 KEYBOARD_MEMORY = 1024
 SEND_MESSAGE = "sendMessage"
+GET_UPDATES = "getUpdates"
 # Telegram counts the text after entity parsing, in UTF-16 units; escaping only adds characters, so
 # measuring the escaped text is a safe upper bound.
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 
 
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Process updates of different chats concurrently, and those of one chat in order.
+def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the python-telegram-bot application for these settings (its bot, limits and connections).
 
-    The chat's turn is awaited before a processing slot is taken, so that a chat with many queued
-    updates (an album, a slow send) holds one slot, not all of them.
+    Its Updater and update queue are not used: updates are stored in the inbox before Telegram is told
+    they arrived (TelegramChannel polls), and the inbox worker hands them back one chat at a time.
     """
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        # python-telegram-bot's own limit is taken before do_process_update: keep it out of the way
-        # and apply the real one below, after the chat's lock.
-        super().__init__(max(256, max_concurrent_updates))
-        self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Await the handling of update, after the previous update of the same chat."""
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            async with self._slots:
-                await coroutine
-            return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._users[chat.id] = self._users.get(chat.id, 0) + 1
-        try:
-            async with lock, self._slots:
-                await coroutine
-        finally:
-            self._users[chat.id] -= 1
-            if not self._users[chat.id]:
-                # Forget idle chats: the memory follows the chats being served, not all chats ever seen.
-                del self._users[chat.id]
-                del self._locks[chat.id]
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
-
-def build_application(
-    settings: Settings, *, webhook: bool = False
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Build the python-telegram-bot application for these settings."""
     assert settings.telegram_bot_token is not None
     base_url = settings.telegram_api_url.rstrip("/")
     builder = (
@@ -120,13 +90,10 @@ def build_application(
                 overall_max_rate=settings.telegram_messages_per_second, group_max_rate=20, max_retries=3
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
-        # One connection per chat served at once; long polling has its own.
-        .request(AiohttpRequest(CONCURRENT_UPDATES))
-        .get_updates_request(AiohttpRequest(1))
+        # Long polling (through do_api_request too) holds one of these connections.
+        .request(AiohttpRequest(CONCURRENT_REQUESTS + 1))
+        .updater(None)
     )
-    if webhook:
-        builder = builder.updater(None)
     return builder.build()
 
 
@@ -218,6 +185,22 @@ def attachment_kind(message: Message) -> str | None:
     return None
 
 
+def _chat_of(data: dict[str, Any]) -> str:
+    """Return the chat an update belongs to (its messages are handled in order), from its JSON."""
+    for kind in ("message", "edited_message", "callback_query"):
+        part = data.get(kind)
+        if not isinstance(part, dict):
+            continue
+        message = part.get("message") if kind == "callback_query" else part
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and "id" in chat:
+            return str(chat["id"])
+        sender = part.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return str(sender["id"])
+    return f"update:{data.get('update_id')}"  # nothing to order it with: on its own
+
+
 class Sent(NamedTuple):
     """Where a message was posted (what Telegram answers to sendMessage, without the rest)."""
 
@@ -232,13 +215,13 @@ class TelegramChannel:
 
     def __init__(self, settings: Settings, *, webhook: bool = False) -> None:
         self.settings = settings
-        self.application = build_application(settings, webhook=webhook)
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
+        self.application = build_application(settings)
         # Messages go through Bot.do_api_request (see _send_with_retries), which python-telegram-bot
         # answers with a suggestion to use send_message instead, at every call: heard, declined.
-        warnings.filterwarnings("ignore", message=f"Please use 'Bot.{SEND_MESSAGE}'", category=PTBUserWarning)
-        self._on_message: MessageHandler | None = None
+        for endpoint in (SEND_MESSAGE, GET_UPDATES):
+            warnings.filterwarnings("ignore", message=f"Please use 'Bot.{endpoint}'", category=PTBUserWarning)
+        self._receiver: Receiver | None = None
+        self._polling: asyncio.Task[None] | None = None
         # Platform -> how to download one of its files ("<kind>:<id>"): to pass on a WhatsApp trainee's
         # voice note or document to a social worker here.
         self.media_fetchers: dict[str, MediaFetcher] = {}
@@ -256,9 +239,9 @@ class TelegramChannel:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self, on_message: MessageHandler) -> None:
+    async def start(self, receiver: Receiver) -> None:
         """Start the bot: long polling, or waiting for the webhook server to feed updates."""
-        self._on_message = on_message
+        self._receiver = receiver
         await self.application.initialize()
         await self.application.start()
         if self._webhook:
@@ -269,31 +252,74 @@ class TelegramChannel:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            assert self.application.updater is not None
             # A webhook left from an earlier run would make getUpdates fail: polling replaces it.
             await self.application.bot.delete_webhook()
-            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=20)
+            self._polling = asyncio.create_task(self._poll(receiver))
         log.info("Telegram channel started (%s)", "webhook" if self._webhook else "polling")
 
+    async def stop_receiving(self) -> None:
+        """Stop asking Telegram for updates (what was stored stays for the worker, or the next start)."""
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+
     async def stop(self) -> None:
-        """Stop polling, finish the updates in progress and close the connections."""
+        """Stop polling and close the connections (the dispatcher has finished sending)."""
         self._stopping = True
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
+        await self.stop_receiving()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
 
-    async def feed(self, data: dict[str, Any]) -> None:
-        """Handle an update received by the webhook server, before the server answers Telegram.
+    async def _poll(self, receiver: Receiver) -> None:
+        """Long-poll Telegram; confirm updates (the next offset) only once they are stored."""
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self._get_updates(offset)
+                if updates:
+                    await receiver.store([self.delivery(update) for update in updates])
+                    offset = max(int(update["update_id"]) for update in updates) + 1
+                failures = 0
+            except InvalidToken:
+                log.error("Telegram refuses TELEGRAM_BOT_TOKEN: polling stopped")
+                return
+            except Exception as error:
+                # Not stored, so not confirmed: Telegram gives the same updates again next time.
+                delay = POLL_RETRY_SECONDS[min(failures, len(POLL_RETRY_SECONDS) - 1)]
+                failures += 1
+                log.warning(
+                    "Telegram polling failed (%s); trying again in %.1f s", type(error).__name__, delay
+                )
+                await asyncio.sleep(delay)
 
-        Not queued: an update acknowledged but still in a queue would be lost by a crash. Telegram
-        resends an unanswered update, and the delivery record makes the resend harmless.
-        """
-        update = Update.de_json(data, self.application.bot)
-        await self.application.update_processor.process_update(
-            update, self.application.process_update(update)
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        api_kwargs: dict[str, Any] = {"timeout": POLL_TIMEOUT_SECONDS, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            api_kwargs["offset"] = offset
+        # The raw JSON: it is stored as Telegram sent it, and read into objects once, when handled.
+        updates = await self.application.bot.do_api_request(
+            GET_UPDATES, api_kwargs=api_kwargs, read_timeout=POLL_TIMEOUT_SECONDS + 10
         )
+        return [update for update in updates if isinstance(update, dict) and "update_id" in update]
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Store an update received by the webhook server, before the server answers Telegram.
+
+        Raises KeyError, TypeError or ValueError for a body that is not an update. Telegram resends an
+        update it got no answer for; the inbox and the record of handled deliveries make that harmless.
+        """
+        assert self._receiver is not None, "start() first"
+        Update.de_json(data, self.application.bot)  # refuse what is not an update, before storing it
+        await self._receiver.store([self.delivery(data)])
+
+    def delivery(self, data: dict[str, Any]) -> Delivery:
+        """Return what the inbox keeps of an update: its chat (handled in order), its id, the update."""
+        # update_ids are counted per bot: a database that served another bot (a test one) must not skip.
+        return Delivery(CHANNEL, _chat_of(data), f"{self._bot_id}:{int(data['update_id'])}", data)
 
     # ------------------------------------------------------------------ incoming
 
@@ -356,25 +382,22 @@ class TelegramChannel:
             reply_to=reply_to,
         )
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_stored(self, item: Received) -> None:
+        """Handle a stored update: settle its button, then have the conversation answer it."""
+        assert self._receiver is not None, "start() first"
+        update = Update.de_json(item.payload, self.application.bot)
         message = self.incoming(update)
-        chat = update.effective_chat
         if update.callback_query is not None and message is not None and message.chat_id is not None:
             # A button of the staff group ("Je prends"): its keyboard stays until the claim is decided
             # (the winner's claim rewrites the alert); another worker's tap gets an answer, not silence.
             await self._answer_query(update)
         elif update.callback_query is not None:
             fresh = await self._settle_pressed_button(update)
-            if message is not None and not fresh:
-                # Its keyboard was already gone: a second tap on a button already handled.
+            # Taken again after a crash: this very press may have taken its keyboard away, unhandled.
+            if message is not None and not fresh and item.attempts == 1:
                 log.info("button pressed again on an old keyboard, ignored")
-                return
-        if message is None or chat is None or self._on_message is None:
-            return
-        replies = await self._on_message(message)
-        if chat.type != ChatType.PRIVATE:
-            replies = [Reply(reply.text) for reply in replies]  # no buttons in groups
-        await self._deliver(chat.id, replies)
+                message = None
+        await self._receiver.answer(item, message)
 
     async def _answer_query(self, update: Update) -> None:
         """Stop the button's spinner."""
@@ -404,17 +427,6 @@ class TelegramChannel:
             log.info("keyboard not removed: %s", error)
         return True
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling a Telegram update", exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat is not None:
-            contact = self.settings.centre_contact
-            try:
-                await self._send_with_retries(
-                    update.effective_chat.id, html.escape(texts.INTERNAL_ERROR.format(contact=contact)), None
-                )
-            except TelegramError:
-                log.exception("could not tell the user that something went wrong")
-
     # ------------------------------------------------------------------ outgoing
 
     async def send(self, user_id: str, replies: Sequence[Reply]) -> None:
@@ -442,6 +454,8 @@ class TelegramChannel:
         if item.edit is not None:
             await self._edit(item)
             return []
+        if item.reply:
+            return await self._deliver(chat_id, item.replies)
         refs: list[str] = []
         async with self._push_locks[chat_id]:
             messages = self._messages(item.replies)
@@ -547,10 +561,17 @@ class TelegramChannel:
             await self._send_with_retries(chat_id, piece, markup)
         return True
 
-    async def _deliver(self, chat_id: int, replies: Sequence[Reply]) -> None:
+    async def _deliver(self, chat_id: int, replies: Sequence[Reply]) -> list[str]:
+        """Answer a message just received: at once (not paced like a push), files after the texts."""
+        if chat_id < 0:
+            replies = [Reply(reply.text) for reply in replies]  # no buttons in groups
+        refs = []
         for piece, markup in self._messages(replies):
-            await self._send_with_retries(chat_id, piece, markup)
+            sent = await self._send_with_retries(chat_id, piece, markup, pushing=True)
+            if sent is not None:
+                refs.append(f"{sent.chat_id}:{sent.message_id}")
         await self._send_documents(chat_id, replies)
+        return refs
 
     async def _send_documents(self, chat_id: int, replies: Sequence[Reply]) -> None:
         """Send the files of the replies (an .ics), after their texts."""

@@ -73,9 +73,13 @@ def create_web_app(
         payload = _json_object(body)
         if payload is None:
             return JSONResponse({"ok": False}, status_code=400)
-        # Answered at once (Meta wants 200 quickly); each message is handled right after, and a message
-        # id already handled is skipped when Meta sends it again.
-        whatsapp.feed(payload)
+        # 200 once the messages are stored (a few milliseconds): Meta sends again what got no 200, and a
+        # message id already stored or handled is skipped then.
+        try:
+            await whatsapp.feed(payload)
+        except Exception:
+            log.exception("WhatsApp webhook call not stored; Meta will send it again")
+            return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
     async def telegram_webhook(request: Request) -> Response:
@@ -91,12 +95,15 @@ def create_web_app(
         data = _json_object(body)
         if data is None or not isinstance(data.get("update_id"), int):
             return JSONResponse({"ok": False}, status_code=400)
-        # Handled before answering: if this process dies first, Telegram sends the update again.
+        # Stored before answering: if this process dies first, Telegram sends the update again.
         try:
             await telegram_sink(data)
         except (KeyError, TypeError, ValueError):
             log.warning("webhook call with an update that is not one, refused")
             return JSONResponse({"ok": False}, status_code=400)
+        except Exception:
+            log.exception("Telegram webhook call not stored; Telegram will send it again")
+            return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
     async def healthz(request: Request) -> Response:

@@ -1,8 +1,9 @@
 """The WhatsApp channel, on the Cloud API: webhook in, Graph API out, each Reply in WhatsApp's own form.
 
 In: Meta posts to /whatsapp (see bot.channels.web): the body is checked against X-Hub-Signature-256,
-answered 200 at once, and each message is handled afterwards, one at a time per person. A message id
-already handled is skipped (Meta delivers at least once; the conversation records message ids).
+each message is stored in the inbox, and only then is Meta answered 200 (Meta sends again what it got
+no 200 for). The inbox worker hands the messages back one at a time per person. A message id already
+handled is skipped (Meta delivers at least once; the conversation records message ids).
 
 Out: a text up to 4,096 characters; 1-3 buttons as reply buttons (titles shortened to 20 characters);
 4-10 as a list (rows of 24, descriptions of 72); more as numbered text, a typed number pressing the
@@ -26,9 +27,10 @@ from typing import Any
 import httpx
 
 from bot import texts
-from bot.channels.base import MessageHandler
+from bot.channels.base import Receiver
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock, as_utc
+from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
 from bot.core.text import shorten
@@ -190,9 +192,7 @@ class WhatsAppChannel:
         self.on_status: StatusSink | None = None
         self._clock: Clock = clock or SystemClock()
         self._client: httpx.AsyncClient | None = None
-        self._on_message: MessageHandler | None = None
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._receiver: Receiver | None = None
         self._numbered: dict[str, list[Button]] = {}
         self._last_push: dict[str, float] = {}
         self._sent_times: list[float] = []
@@ -200,18 +200,19 @@ class WhatsAppChannel:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self, on_message: MessageHandler) -> None:
+    async def start(self, receiver: Receiver) -> None:
         """Get ready: the webhook route feeds messages in."""
-        self._on_message = on_message
+        self._receiver = receiver
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0), headers={"Authorization": f"Bearer {self._token}"}
         )
         log.info("WhatsApp channel started (webhook)")
 
+    async def stop_receiving(self) -> None:
+        """Nothing to stop: the webhook server stops on its own (what it stores waits in the inbox)."""
+
     async def stop(self) -> None:
-        """Finish the messages being handled, then close the connections."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=10)
+        """Close the connections (the dispatcher has finished sending)."""
         if self._client is not None:
             await self._client.aclose()
 
@@ -231,9 +232,22 @@ class WhatsAppChannel:
         """Check X-Hub-Signature-256."""
         return verify_signature(body, header, self._app_secret)
 
-    def incoming(self, payload: dict[str, Any]) -> list[IncomingMessage]:
-        """Turn a webhook payload into messages for the conversation (statuses are only counted)."""
-        messages: list[IncomingMessage] = []
+    async def feed(self, payload: dict[str, Any]) -> int:
+        """Record a webhook payload's statuses and store its messages; return how many messages.
+
+        Once this returns, Meta may be answered 200: the messages are in the inbox.
+        """
+        assert self._receiver is not None, "start() first"
+        deliveries, statuses = self.deliveries(payload)
+        for status in statuses:
+            await self._status(status)
+        await self._receiver.store(deliveries)
+        return len(deliveries)
+
+    def deliveries(self, payload: dict[str, Any]) -> tuple[list[Delivery], list[dict[str, Any]]]:
+        """Return the messages of a webhook payload, as the inbox keeps them, and its delivery statuses."""
+        deliveries: list[Delivery] = []
+        statuses: list[dict[str, Any]] = []
         for entry in payload.get("entry") or ():
             for change in entry.get("changes") or ():
                 value = change.get("value") or {}
@@ -244,17 +258,36 @@ class WhatsAppChannel:
                     for contact in value.get("contacts") or ()
                     if isinstance(contact, dict)
                 }
-                for status in value.get("statuses") or ():
-                    self._status(status)
+                statuses += [status for status in value.get("statuses") or () if isinstance(status, dict)]
                 for message in value.get("messages") or ():
-                    parsed = self._message(message, names)
-                    if parsed is not None:
-                        messages.append(parsed)
-        return messages
+                    sender, message_id = message.get("from"), message.get("id")
+                    if isinstance(sender, str) and isinstance(message_id, str):
+                        stored = {"message": message, "name": names.get(sender)}
+                        deliveries.append(Delivery(CHANNEL, sender, message_id, stored))
+        return deliveries, statuses
 
-    def _status(self, status: Any) -> None:
+    def incoming(self, payload: dict[str, Any]) -> list[IncomingMessage]:
+        """Turn a webhook payload into messages for the conversation (statuses left out)."""
+        return [
+            message
+            for delivery in self.deliveries(payload)[0]
+            if (message := self._stored_message(delivery.payload)) is not None
+        ]
+
+    def _stored_message(self, stored: dict[str, Any]) -> IncomingMessage | None:
+        message = stored.get("message")
+        if not isinstance(message, dict):
+            return None
+        return self._message(message, {message.get("from"): stored.get("name")})
+
+    async def handle_stored(self, item: Received) -> None:
+        """Have the conversation answer a stored message."""
+        assert self._receiver is not None, "start() first"
+        await self._receiver.answer(item, self._stored_message(item.payload))
+
+    async def _status(self, status: dict[str, Any]) -> None:
         """Hand a delivery status (sent, delivered, read, failed) to whoever records them."""
-        if self.on_status is None or not isinstance(status, dict):
+        if self.on_status is None:
             return
         message_id, state, stamp = status.get("id"), status.get("status"), status.get("timestamp")
         if not isinstance(message_id, str) or not isinstance(state, str):
@@ -267,9 +300,7 @@ class WhatsAppChannel:
         if state == "failed":
             codes = [error.get("code") for error in status.get("errors") or () if isinstance(error, dict)]
             log.warning("WhatsApp could not deliver a message (errors %s)", codes)
-        task = asyncio.create_task(self.on_status(message_id, state, at))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.on_status(message_id, state, at)
 
     def _message(self, message: dict[str, Any], names: dict[Any, Any]) -> IncomingMessage | None:
         sender, message_id = message.get("from"), message.get("id")
@@ -304,37 +335,17 @@ class WhatsAppChannel:
         number = int(body.strip())
         return shown[number - 1] if 1 <= number <= len(shown) else None
 
-    def feed(self, payload: dict[str, Any]) -> int:
-        """Schedule the handling of a webhook payload's messages; return how many there are."""
-        messages = self.incoming(payload)
-        for message in messages:
-            task = asyncio.create_task(self._handle(message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(messages)
-
-    async def _handle(self, message: IncomingMessage) -> None:
-        assert self._on_message is not None
-        lock = self._locks.setdefault(message.user_id, asyncio.Lock())
-        try:
-            async with lock:  # one person's messages in order
-                replies = await self._on_message(message)
-                await self._deliver(message.user_id, replies)
-        except Exception:
-            log.exception("WhatsApp message not answered")
-        finally:
-            if not lock.locked() and lock is self._locks.get(message.user_id):
-                del self._locks[message.user_id]
-
     # ------------------------------------------------------------------ outgoing
 
-    async def _deliver(self, wa_id: str, replies: Sequence[Reply]) -> None:
-        """Answer within the window (the person just wrote): each reply in WhatsApp's form."""
+    async def _deliver(self, wa_id: str, replies: Sequence[Reply]) -> list[str]:
+        """Answer within the window (the person just wrote): at once, each reply in WhatsApp's form."""
+        refs = []
         for reply in replies:
             bodies, numbered = render(reply)
             for body in bodies:
-                await self._post(wa_id, body)
+                refs.append(await self._post(wa_id, body))
             self._remember_numbers(wa_id, numbered)
+        return refs
 
     def _remember_numbers(self, wa_id: str, numbered: list[Button]) -> None:
         if len(self._numbered) > NUMBERED_MEMORY:
@@ -347,6 +358,11 @@ class WhatsAppChannel:
     async def push(self, item: Push) -> list[str]:
         """Deliver an outbox push: free messages within the window, the approved template outside it."""
         wa_id = item.recipient
+        if item.reply:
+            try:
+                return await self._deliver(wa_id, item.replies)
+            except _WindowClosed:  # the person wrote more than a day ago: the message sat that long
+                return [await self._send_template(wa_id, item.replies)]
         await self._pace(wa_id)
         if not await self._in_window(wa_id):
             return [await self._send_template(wa_id, item.replies)]

@@ -18,7 +18,7 @@ from sqlalchemy.sql.expression import Executable
 
 from bot import texts
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.outbox import PUSHED
+from bot.core.outbox import PUSHED, enqueue
 from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
@@ -43,6 +43,8 @@ from bot.storage.models import ProcessedDelivery, Role, User
 log = logging.getLogger(__name__)
 
 Step = Callable[[Turn], list[Reply]]
+# Called in the transaction that handles a message (the inbox deletes the stored message there).
+InTransaction = Callable[[Session], None]
 
 COMMANDS: dict[str, Step] = {
     "start": onboarding.start,
@@ -144,21 +146,24 @@ class Conversation:
         """Return the factory of the sessions this conversation works in."""
         return self._session_factory
 
-    def handle(self, message: IncomingMessage) -> list[Reply]:
+    def handle(self, message: IncomingMessage, *, in_transaction: InTransaction | None = None) -> list[Reply]:
         """Return the replies to one message; never raise, never lose what was stored.
 
-        An empty list means: say nothing (a redelivered update, or a flood already warned).
+        With in_transaction (the inbox's "delete this stored message"), the replies are also written
+        to the outbox, and in_transaction is called, in the transaction that handles the message: the
+        caller must not send them itself. An empty list means: say nothing (a redelivered update, or a
+        flood already warned).
         """
         self.purge_expired_data()
         verdict = self._throttle.check(message.channel, message.user_id, self.services.clock.now())
         if verdict is Verdict.DROP:
-            return []
+            return self._answer_apart(message, [], in_transaction)
         if verdict is Verdict.WARN:
             log.info("throttled a %s user sending too fast", message.channel)
-            return [Reply(texts.SLOW_DOWN)]
+            return self._answer_apart(message, [Reply(texts.SLOW_DOWN)], in_transaction)
         for attempt in (1, 2):
             try:
-                return self._handle_once(message)
+                return self._handle_once(message, in_transaction)
             except (IntegrityError, OperationalError):
                 # Two messages of one newcomer racing to create the account, or a lock timeout:
                 # the transaction was rolled back, so trying once more is safe.
@@ -168,7 +173,30 @@ class Conversation:
                 log.exception("message not handled (%s)", message.channel)
                 break
         contact = self.services.settings.centre_contact
-        return [Reply(texts.INTERNAL_ERROR.format(contact=contact), (menu.MENU_BUTTON,))]
+        failure = [Reply(texts.INTERNAL_ERROR.format(contact=contact), (menu.MENU_BUTTON,))]
+        return self._answer_apart(message, failure, in_transaction)
+
+    def _answer_apart(
+        self, message: IncomingMessage, replies: list[Reply], in_transaction: InTransaction | None
+    ) -> list[Reply]:
+        """Send replies decided without a turn (a flood, a failure): in their own transaction, if durable."""
+        if in_transaction is None:
+            return replies
+        with unit_of_work(self._session_factory) as session:
+            if replies:
+                self._enqueue(session, message, replies, None)
+            in_transaction(session)
+        if replies and self.on_push is not None:
+            self.on_push()
+        return replies
+
+    def _enqueue(
+        self, session: Session, message: IncomingMessage, replies: list[Reply], user_id: int | None
+    ) -> None:
+        """Write the answer to a message in the outbox, for the chat it came from."""
+        recipient = message.chat_id or message.user_id
+        now = self.services.clock.now()
+        enqueue(session, now, message.channel, recipient, replies, user_id=user_id, reply=True)
 
     def purge_expired_data(self) -> None:
         """Erase trainees past the retention period, at most once per PURGE_INTERVAL."""
@@ -194,10 +222,13 @@ class Conversation:
         finally:
             self._purge_lock.release()
 
-    def _handle_once(self, message: IncomingMessage) -> list[Reply]:
+    def _handle_once(self, message: IncomingMessage, in_transaction: InTransaction | None) -> list[Reply]:
+        notice: str | None = None
         with unit_of_work(self._session_factory) as session:
             if message.delivery_id is not None and not self._first_delivery(session, message):
                 log.info("delivery %s:%s already handled, skipped", message.channel, message.delivery_id)
+                if in_transaction is not None:
+                    in_transaction(session)
                 return []
             query = _load_user(session.get_bind().dialect.name)
             user = session.scalars(
@@ -215,9 +246,21 @@ class Conversation:
             ):
                 turn.user.last_seen_at = now
             admin_id = user.id if user is not None and user.role == Role.ADMIN.value else None
+            if in_transaction is not None:
+                if admin_id is not None:
+                    notice = self.services.faq.error_notice_for(admin_id, mark_told=False)
+                replies = [Reply(notice), *replies] if notice else replies
+                if replies:
+                    person = turn.user.id if turn.user is not None and not turn.forgotten else None
+                    self._enqueue(session, message, replies, person)
+                in_transaction(session)
             pushed = bool(session.info.get(PUSHED))
         if pushed and self.on_push is not None:
             self.on_push()
+        if in_transaction is not None:
+            if notice and admin_id is not None:
+                self.services.faq.notice_told(admin_id)
+            return replies
         # After the commit: a notice must not be counted as told for a message that was rolled back.
         notice = self.services.faq.error_notice_for(admin_id) if admin_id is not None else None
         return [Reply(notice), *replies] if notice else replies

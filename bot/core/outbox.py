@@ -1,10 +1,14 @@
-"""Pushed messages: written with the change that causes them, sent by a dispatcher, deleted once sent.
+"""Messages to send: written with the change that causes them, sent by a dispatcher, deleted once sent.
 
-A relay to a trainee, an alert to the staff group, a reminder: none is sent from inside a conversation
-turn. The turn writes an outbox row in its own transaction, so a push is never lost to a crash and never
-sent for a change that was rolled back. A dispatcher takes rows (a lease, so that two processes never
-send the same row), hands them to the channel and deletes them. A failed send waits and is tried again;
-after MAX_ATTEMPTS it is logged as an error and dropped.
+The replies to a message, a relay to a trainee, an alert to the staff group, a reminder: none is sent
+from inside a transaction. The transaction writes an outbox row, so a message is never lost to a crash
+and never sent for a change that was rolled back. A dispatcher takes the oldest row of each chat (a
+lease, so that two processes never send the same row, and one chat's rows leave in order), hands it
+to the channel and deletes it. A failed send waits and is tried again, holding back that chat's later
+rows; after MAX_ATTEMPTS it is logged as an error and dropped.
+
+Exactly once, except in one window: a send that reached the platform but whose answer never came back
+(the process died, or the network dropped the answer) is sent again by the next holder of the row.
 """
 
 from __future__ import annotations
@@ -16,22 +20,27 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage, Reminder, Ticket, User
+from bot.storage.queue import renew_leases, take_heads
 
 log = logging.getLogger(__name__)
 
-# A dispatcher that took a row and died: another may take it after this long.
-LEASE = timedelta(minutes=2)
+OUTBOX = cast(Table, OutboxMessage.__table__)
+# A dispatcher holds the rows it sends this long, renewing every RENEW_EVERY while it works (a flood
+# wait can be long): a crashed process's rows are sent by another (or the next start) after this.
+LEASE = timedelta(seconds=15)
+RENEW_EVERY = 5.0
 MAX_ATTEMPTS = 8
-BATCH_SIZE = 20
+# Chats served at once; Telegram's overall limit paces them anyway.
+CONCURRENT_CHATS = 32
 # Rows written by another process (or a missed wake-up) are found at least this often.
 POLL_SECONDS = 2.0
 # Key of Session.info telling that the transaction wrote pushes (the dispatcher is woken after it).
@@ -66,6 +75,8 @@ class Push:
     attempts: int = 0
     # The reminder this push delivers: the platform's message id is kept on it, for delivery statuses.
     reminder_id: int | None = None
+    # The answer to a message the person just sent (not paced like a push; no buttons in a group).
+    reply: bool = False
 
 
 class PushTarget(Protocol):
@@ -79,9 +90,15 @@ class PushTarget(Protocol):
 
 
 def _encode(
-    replies: Sequence[Reply], attachment: Attachment | None, edit: str | None, reminder_id: int | None = None
+    replies: Sequence[Reply],
+    attachment: Attachment | None,
+    edit: str | None,
+    reminder_id: int | None = None,
+    reply: bool = False,
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {"replies": [_encode_reply(reply) for reply in replies]}
+    payload: dict[str, Any] = {"replies": [_encode_reply(item) for item in replies]}
+    if reply:
+        payload["reply"] = True
     if reminder_id is not None:
         payload["reminder"] = reminder_id
     if attachment is not None:
@@ -113,7 +130,7 @@ def _decode_reply(item: dict[str, Any]) -> Reply:
     return Reply(item["text"], buttons, document)
 
 
-def _decode(row: OutboxMessage) -> Push:
+def _decode(row: Any) -> Push:
     payload = row.payload
     replies = tuple(_decode_reply(item) for item in payload.get("replies", ()))
     attachment = payload.get("attachment")
@@ -127,6 +144,7 @@ def _decode(row: OutboxMessage) -> Push:
         ticket_id=row.ticket_id,
         attempts=row.attempts,
         reminder_id=payload.get("reminder"),
+        reply=bool(payload.get("reply")),
     )
 
 
@@ -142,20 +160,26 @@ def enqueue(
     attachment: Attachment | None = None,
     edit: str | None = None,
     reminder_id: int | None = None,
+    reply: bool = False,
 ) -> None:
     """Write a push in the caller's transaction; user_id is the person it is about (erased with them)."""
     session.info[PUSHED] = True
-    session.add(
-        OutboxMessage(
-            channel=channel,
-            recipient=recipient,
-            payload=_encode(replies, attachment, edit, reminder_id),
-            created_at=now,
-            not_before=now,
-            attempts=0,
-            user_id=user_id,
-            ticket_id=ticket_id,
-        )
+    if session.new:
+        session.flush()  # the rows this one refers to (a new ticket, a new person) exist first
+    # Core, not the ORM: the row is never loaded as an object, and the answers of every message go here.
+    session.execute(
+        OUTBOX.insert(),
+        {
+            "channel": channel,
+            "recipient": recipient,
+            "payload": _encode(replies, attachment, edit, reminder_id, reply),
+            "created_at": now,
+            "not_before": now,
+            "attempts": 0,
+            "leased_until": None,
+            "user_id": user_id,
+            "ticket_id": ticket_id,
+        },
     )
 
 
@@ -167,31 +191,29 @@ class Outbox:
         self._clock = clock
 
     def take(
-        self, channels: Collection[str], *, recipient: str | None = None, limit: int = BATCH_SIZE
+        self, channels: Collection[str], *, recipient: str | None = None, limit: int = CONCURRENT_CHATS
     ) -> list[Push]:
-        """Lease up to limit due rows for these channels (and this recipient), oldest first."""
+        """Lease the oldest due row of up to limit chats (of this recipient only, if given)."""
         now = self._clock.now()
         with unit_of_work(self._session_factory) as session:
-            query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.channel.in_(list(channels)),
-                    OutboxMessage.not_before <= now,
-                    or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
+            rows = take_heads(
+                session,
+                OUTBOX,
+                "recipient",
+                now=now,
+                lease=LEASE,
+                channels=channels,
+                limit=limit,
+                chat=recipient,
+                extra=(OUTBOX.c.not_before <= now,),
             )
-            if recipient is not None:
-                query = query.where(OutboxMessage.recipient == recipient)
-            if session.get_bind().dialect.name != "sqlite":
-                # Another process's dispatcher skips the rows this one is taking (SQLite: the
-                # transaction already holds the only write lock).
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.leased_until = now + LEASE
-            return [_decode(row) for row in rows]
+        return [_decode(row) for row in rows]
+
+    def renew(self, ids: Collection[int]) -> None:
+        """Keep holding the rows being sent."""
+        if ids:
+            with unit_of_work(self._session_factory) as session:
+                renew_leases(session, OUTBOX, ids, self._clock.now() + LEASE)
 
     def sent(self, item: Push, refs: Sequence[str]) -> None:
         """Forget a delivered push; remember where a staff alert was posted."""
@@ -223,7 +245,10 @@ class Outbox:
         log.warning("push %d to %s dropped: the recipient cannot be reached", item.id, item.channel)
 
     def failed(self, item: Push) -> None:
-        """Try a failed push again later (waiting longer each time), or give up after MAX_ATTEMPTS."""
+        """Try a failed push again later (waiting longer each time), or give up after MAX_ATTEMPTS.
+
+        The chat's later rows wait behind it: they are not the chat's oldest while it is there.
+        """
         attempts = item.attempts + 1
         with unit_of_work(self._session_factory) as session:
             if attempts >= MAX_ATTEMPTS:
@@ -262,7 +287,7 @@ class Outbox:
 
 
 class Dispatcher:
-    """Send what the outbox holds through the channels: at once when woken, else every few seconds."""
+    """Send what the outbox holds: at once when woken, else every few seconds; chats in parallel."""
 
     def __init__(
         self,
@@ -271,11 +296,14 @@ class Dispatcher:
         *,
         recipient: str | None = None,
         poll_seconds: float = POLL_SECONDS,
+        concurrency: int = CONCURRENT_CHATS,
     ) -> None:
         self._outbox = outbox
         self._targets = dict(targets)
         self._recipient = recipient
         self._poll_seconds = poll_seconds
+        self._concurrency = concurrency
+        self._sending: dict[int, asyncio.Task[None]] = {}
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -288,45 +316,78 @@ class Dispatcher:
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until stop is set."""
+        """Dispatch until stop is set; what is being sent then is finished, the rest stays for later."""
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
-        while not stop.is_set():
-            try:
-                while await self.dispatch_once():
-                    pass
-            except Exception:
-                log.exception("outbox dispatch failed; trying again shortly")
-            self._wakeup.clear()
-            waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
-            _, pending = await asyncio.wait(
-                waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in pending:
-                waiter.cancel()
+        renewer = asyncio.create_task(self._renew_leases(stop))
+        try:
+            while not stop.is_set():
+                self._wakeup.clear()
+                try:
+                    await self._start_sending()
+                except Exception:
+                    log.exception("outbox dispatch failed; trying again shortly")
+                await self._wait(stop)
+        finally:
+            if self._sending:
+                await asyncio.wait(set(self._sending.values()))
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def dispatch_once(self) -> int:
-        """Send one batch of due pushes; return how many were taken."""
-        items = await asyncio.to_thread(self._outbox.take, self._targets, recipient=self._recipient)
-        # In order within one chat; chats in parallel, so that one paced chat holds up no other.
-        by_chat: dict[tuple[str, str], list[Push]] = {}
-        for item in items:
-            by_chat.setdefault((item.channel, item.recipient), []).append(item)
-        await asyncio.gather(*(self._send_in_order(chat_items) for chat_items in by_chat.values()))
-        return len(items)
+        """Send everything due now, chat by chat in order, and wait for it; return how many were sent."""
+        sent = 0
+        while items := await asyncio.to_thread(self._take, self._concurrency):
+            await asyncio.gather(*(self._send(item) for item in items))
+            sent += len(items)
+        return sent
 
-    async def _send_in_order(self, items: list[Push]) -> None:
-        for position, item in enumerate(items):
-            target = self._targets[item.channel]
+    def _take(self, limit: int) -> list[Push]:
+        return self._outbox.take(self._targets, recipient=self._recipient, limit=limit)
+
+    async def _start_sending(self) -> None:
+        free = self._concurrency - len(self._sending)
+        if free <= 0:
+            return
+        for item in await asyncio.to_thread(self._take, free):
+            if item.id in self._sending:
+                continue  # its lease lapsed while it was being sent (a clock moved on): taken again
+            self._sending[item.id] = asyncio.create_task(self._send_and_wake(item))
+
+    async def _send_and_wake(self, item: Push) -> None:
+        try:
+            await self._send(item)
+        finally:
+            self._sending.pop(item.id, None)
+            self.wake()  # the chat's next row, if any, is now its oldest
+
+    async def _wait(self, stop: asyncio.Event) -> None:
+        assert self._wakeup is not None
+        waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
+        _, pending = await asyncio.wait(
+            waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+
+    async def _send(self, item: Push) -> None:
+        target = self._targets[item.channel]
+        try:
+            refs = await target.push(item)
+        except Undeliverable:
+            await asyncio.to_thread(self._outbox.undeliverable, item)
+            return
+        except Exception:
+            log.warning("push %d to %s failed; will try again", item.id, item.channel, exc_info=True)
+            await asyncio.to_thread(self._outbox.failed, item)
+            return
+        await asyncio.to_thread(self._outbox.sent, item, refs)
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(RENEW_EVERY)
             try:
-                refs = await target.push(item)
-            except Undeliverable:
-                await asyncio.to_thread(self._outbox.undeliverable, item)
-                continue
+                await asyncio.to_thread(self._outbox.renew, list(self._sending))
             except Exception:
-                log.warning("push %d to %s failed; will try again", item.id, item.channel, exc_info=True)
-                # The chat's later pushes wait too, so that they do not overtake this one.
-                for waiting in items[position:]:
-                    await asyncio.to_thread(self._outbox.failed, waiting)
-                return
-            await asyncio.to_thread(self._outbox.sent, item, refs)
+                log.warning("outbox: leases not renewed", exc_info=True)

@@ -329,14 +329,25 @@ class FaqService:
             problems=error.summary(),
         )
 
-    def error_notice_for(self, admin_id: int) -> str | None:
-        """Return the pending reload errors once per admin and per error, or None."""
+    def error_notice_for(self, admin_id: int, *, mark_told: bool = True) -> str | None:
+        """Return the pending reload errors once per admin and per error, or None.
+
+        mark_told=False only looks (the notice goes into a transaction that may still roll back);
+        `notice_told` then marks it once committed.
+        """
         with self._lock:
             error = self.last_error
             if error is None or (str(error), admin_id) in self._told:
                 return None
-            self._told.add((str(error), admin_id))
+            if mark_told:
+                self._told.add((str(error), admin_id))
         return self.problem_notice(error)
+
+    def notice_told(self, admin_id: int) -> None:
+        """Mark the pending reload errors as told to this admin."""
+        with self._lock:
+            if self.last_error is not None:
+                self._told.add((str(self.last_error), admin_id))
 
     def match(self, text: str) -> MatchResult:
         """Match text against the FAQ in use."""

@@ -26,6 +26,7 @@ from bot.storage.models import (
     Appointment,
     Enrolment,
     FaqMiss,
+    InboxMessage,
     OutboxMessage,
     Reminder,
     Role,
@@ -165,6 +166,11 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "created_at": ("Message en attente d'envoi, depuis le", _date),
         "payload": ("Contenu", lambda payload: _pending_text(payload)),
     },
+    # A message you sent that waits its turn (a few seconds); deleted once answered.
+    "inbox": {
+        "received_at": ("Message reçu, pas encore lu, le", _date),
+        "payload": ("Contenu", lambda payload: _received_text(payload)),
+    },
 }
 # Keys that only link rows together; they mean nothing to the person.
 INTERNAL_COLUMNS = frozenset(
@@ -195,6 +201,12 @@ INTERNAL_COLUMNS = frozenset(
         "outbox.leased_until",
         "outbox.user_id",
         "outbox.ticket_id",
+        "inbox.id",
+        "inbox.channel",
+        "inbox.sender",
+        "inbox.delivery_id",
+        "inbox.leased_until",
+        "inbox.attempts",
         "appointments.id",
         "appointments.trainee_id",
         "appointments.moved_from_id",
@@ -211,6 +223,11 @@ INTERNAL_COLUMNS = frozenset(
     }
 )
 PERSONAL_TABLES = frozenset(SHOWN_COLUMNS)
+# Personal but not linked to a person: a message waits in the inbox before anyone knows who sent it
+# (a newcomer's first message), and only until it is answered. Messages are answered in the order they
+# came, so when /oublier is confirmed nothing older of the person is left there; what is newer was
+# sent after the confirmation, and is answered as from someone new.
+TRANSIENT_TABLES = frozenset({"inbox"})
 # days_off: the social workers' schedule, not the trainees'.
 NON_PERSONAL_TABLES = frozenset(
     {"alembic_version", "processed_deliveries", "job_runs", "days_off", "training_sessions"}
@@ -220,6 +237,20 @@ NON_PERSONAL_TABLES = frozenset(
 def _pending_text(payload: dict[str, Any]) -> str:
     texts_waiting = [reply.get("text", "") for reply in payload.get("replies", ())]
     return " / ".join(f"« {text[:80]} »" for text in texts_waiting if text) or "(fichier)"
+
+
+def _received_text(payload: dict[str, Any]) -> str:
+    """Return the text of a stored delivery (a Telegram update, a WhatsApp message), shortened."""
+    message = payload.get("message") or (payload.get("callback_query") or {}).get("data")
+    if isinstance(message, str):
+        return "(bouton)"
+    if isinstance(message, dict):
+        text = message.get("text") or message.get("caption")
+        if isinstance(text, dict):  # WhatsApp: {"body": ...}
+            text = text.get("body")
+        if isinstance(text, str) and text:
+            return f"« {text[:80]} »"
+    return "(message sans texte)"
 
 
 def _state_details(data: dict[str, Any]) -> str:
@@ -263,6 +294,8 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
             lines.append("• " + " ; ".join(_row_parts("reminders", reminder)))
     for pending in _rows_of(user, OutboxMessage):
         lines.append("• " + " ; ".join(_row_parts("outbox", pending)))
+    for waiting in _waiting_messages(user):
+        lines.append("• " + " ; ".join(_row_parts("inbox", waiting)))
     for miss in sorted(user.faq_misses, key=lambda miss: miss.asked_at):
         parts = []
         for column, (label, show) in SHOWN_COLUMNS["faq_misses"].items():
@@ -291,6 +324,19 @@ def _reminders_of(appointment: Appointment) -> list[Reminder]:
     if session is None:
         return []
     return list(session.scalars(select(Reminder).where(Reminder.appointment_id == appointment.id)))
+
+
+def _waiting_messages(user: User) -> list[InboxMessage]:
+    """Return the person's messages still waiting, but the oldest: the one being answered now."""
+    session = object_session(user)
+    if session is None:
+        return []
+    rows = session.scalars(
+        select(InboxMessage)
+        .where(InboxMessage.channel == user.channel, InboxMessage.sender == user.external_id)
+        .order_by(InboxMessage.id)
+    )
+    return list(rows)[1:]
 
 
 def _rows_of(user: User, model: type[Any]) -> list[Any]:

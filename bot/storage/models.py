@@ -287,6 +287,8 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
+    # The oldest row of each chat is taken first, and alone: one chat's messages leave in order.
+    __table_args__ = (Index("ix_outbox_chat", "channel", "recipient", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -302,6 +304,35 @@ class OutboxMessage(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # A staff alert for this ticket: where it was posted is written back on the ticket.
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+
+
+class InboxMessage(Base):
+    """A message a platform delivered, stored before the platform is told it arrived; deleted once handled.
+
+    Telegram's offset is confirmed, and a webhook answered 200, only once the row is committed: a crash
+    after that finds the message here at the next start. The row is deleted in the same transaction
+    that handles it (and writes its replies to the outbox), so it is handled once. A worker takes the
+    oldest row of each sender only, so that one person's messages are handled in the order they came.
+    Holds the message as the platform sent it (text included) for the seconds it waits.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "delivery_id"),
+        Index("ix_inbox_sender", "channel", "sender", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    # Whose messages are handled in order: the chat (Telegram) or the phone number (WhatsApp).
+    sender: Mapped[str] = mapped_column(String(64))
+    delivery_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A worker that took the row holds it until then, renewing while it works; after that, another may.
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # How many times a worker took it: a message that fails every time is given up after a few.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class JobRun(Base):

@@ -13,12 +13,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.pipeline import Pipeline
 from bot.channels.telegram import TelegramChannel, split_text, telegram_length
 from bot.channels.web import create_web_app
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.messages import IncomingMessage, Reply
+from bot.core.inbox import Inbox
+from bot.core.messages import Reply
+from bot.core.outbox import Outbox
 from bot.storage.db import unit_of_work
 from bot.storage.models import Role
 from bot.storage.staff import add_staff
@@ -47,16 +50,23 @@ def telegram_settings(settings: Settings, api: FakeBotApi, **more: object) -> Se
     )
 
 
-async def start_channel(
-    settings: Settings, conversation: Conversation, *, webhook: bool = False
-) -> TelegramChannel:
+@dataclass
+class Started:
+    """A Telegram channel running as in `cisp-bot run`: stored updates in, answers out by the outbox."""
+
+    channel: TelegramChannel
+    pipeline: Pipeline
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
+
+
+async def start_channel(settings: Settings, conversation: Conversation, *, webhook: bool = False) -> Started:
     channel = TelegramChannel(settings, webhook=webhook)
-
-    async def on_message(message: IncomingMessage) -> list[Reply]:
-        return await asyncio.to_thread(conversation.handle, message)
-
-    await channel.start(on_message)
-    return channel
+    factory, clock = conversation.session_factory, conversation.services.clock
+    pipeline = Pipeline(conversation, Inbox(factory, clock), Outbox(factory, clock), poll_seconds=0.2)
+    await pipeline.start([channel])
+    return Started(channel, pipeline)
 
 
 @pytest.fixture
@@ -65,11 +75,11 @@ async def bot(conversation: Conversation, settings: Settings) -> AsyncIterator[B
 
     async with FakeBotApi(token=TOKEN) as api:
         configured = telegram_settings(settings, api, telegram_bot_token=SecretStr(TOKEN))
-        channel = await start_channel(configured, conversation)
+        started = await start_channel(configured, conversation)
         try:
-            yield Bot(api, channel, conversation)
+            yield Bot(api, started.channel, conversation)
         finally:
-            await channel.stop()
+            await started.stop()
 
 
 async def next_messages(api: FakeBotApi, chat_id: int, count: int) -> list[SentMessage]:
@@ -286,7 +296,8 @@ async def test_webhook_requires_the_secret(
                 public_url=url,
                 telegram_webhook_secret=SecretStr("s3cret-value"),
             )
-            holder["channel"] = channel = await start_channel(configured, conversation, webhook=True)
+            started = await start_channel(configured, conversation, webhook=True)
+            holder["channel"] = started.channel
             try:
                 assert api.webhook_url == f"{url}/telegram"
                 update_id = api.user_sends(SAMIRA, "/start")
@@ -320,4 +331,4 @@ async def test_webhook_requires_the_secret(
                     assert not_an_update.status_code == 400
                 assert api.sent_messages(SAMIRA) == welcome
             finally:
-                await channel.stop()
+                await started.stop()

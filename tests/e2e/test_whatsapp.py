@@ -18,6 +18,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
+from bot.core.inbox import Inbox
 from bot.core.outbox import Outbox
 from bot.core.turn import Services
 from bot.features.faq import FaqService
@@ -63,7 +64,13 @@ def make_app(settings: Settings, engine: Engine, clock: FrozenClock) -> App:
     session_factory = make_session_factory(engine)
     conversation = Conversation(session_factory, Services(settings=settings, faq=faq, clock=clock))
     return App(
-        settings, engine, session_factory, conversation, FaqWatcher(faq, 0), Outbox(session_factory, clock)
+        settings,
+        engine,
+        session_factory,
+        conversation,
+        FaqWatcher(faq, 0),
+        Outbox(session_factory, clock),
+        Inbox(session_factory, clock),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
+from bot.core.outbox import LEASE as OUTBOX_LEASE
 from bot.core.outbox import Outbox
 from bot.features import sessions
 from bot.features.session_file import read_sessions
@@ -378,9 +379,9 @@ def test_a_restart_between_claim_and_send_delivers_once(
     # A dispatcher takes the push, then the process dies before sending it.
     [taken] = Outbox(session_factory, clock).take(["console"], recipient="samira")
     # Restarted: the reminder job does not write it again; the push waits out its lease, then goes once.
-    assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 1, tzinfo=UTC)) == 0
+    assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 0, 10, tzinfo=UTC)) == 0
     assert samira.received() == []
-    clock.advance(timedelta(minutes=3))
+    clock.advance(OUTBOX_LEASE)
     delivered = samira.received()
     assert [reply.text for reply in delivered] == ["🗓️ Rappel : CV, demain à 9 h, Salle 3."]
     assert samira.received() == []

@@ -1,0 +1,144 @@
+"""The way a message goes: platform -> inbox -> conversation (answers into the outbox) -> platform.
+
+Each step commits before the next is told: the platform is told a message arrived once it is in the
+inbox; the stored message is deleted in the transaction that handles it and writes its answers to the
+outbox; an answer is deleted from the outbox once the platform took it. A crash anywhere leaves the
+message, or its answers, in a table for the next start (or another process) to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Receiver
+from bot.core.conversation import Conversation
+from bot.core.inbox import Delivery, Inbox, InboxWorker, Received
+from bot.core.messages import IncomingMessage
+from bot.core.outbox import Dispatcher, Outbox, Push, PushTarget
+
+log = logging.getLogger(__name__)
+
+
+class PlatformChannel(Protocol):
+    """A channel whose platform delivers messages that are stored first (Telegram, WhatsApp)."""
+
+    name: str
+
+    async def start(self, receiver: Receiver) -> None:
+        """Start receiving; hand what arrives to receiver.store."""
+        ...
+
+    async def handle_stored(self, item: Received) -> None:
+        """Turn a stored delivery into a message and hand it to receiver.answer."""
+        ...
+
+    async def push(self, item: Push) -> list[str]:
+        """Deliver an outbox row."""
+        ...
+
+    async def stop_receiving(self) -> None:
+        """Stop taking new deliveries from the platform."""
+        ...
+
+    async def stop(self) -> None:
+        """Close the connections."""
+        ...
+
+
+class Pipeline(Receiver):
+    """Run the inbox worker and the outbox dispatcher for a set of channels."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        inbox: Inbox,
+        outbox: Outbox,
+        *,
+        inline: bool = False,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        """inline: run the conversation on the event loop (SQLite: faster than a thread, measured)."""
+        self._conversation = conversation
+        self._inbox = inbox
+        self._outbox = outbox
+        self._inline = inline
+        self._poll_seconds = poll_seconds
+        self._channels: list[PlatformChannel] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.worker: InboxWorker | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    async def store(self, deliveries: Sequence[Delivery]) -> None:
+        """Store deliveries, then have the worker look at them."""
+        await asyncio.to_thread(self._inbox.store, deliveries)
+        if self.worker is not None:
+            self.worker.wake()
+
+    async def answer(self, item: Received, message: IncomingMessage | None) -> None:
+        """Answer a stored delivery, its answers into the outbox, and delete it, in one transaction."""
+        if message is None:
+            await asyncio.to_thread(self._inbox.discard, item.id)
+            return
+
+        def delete_stored(session: Session) -> None:
+            Inbox.done(session, item.id)
+
+        if self._inline:
+            self._conversation.handle(message, in_transaction=delete_stored)
+        else:
+            await asyncio.to_thread(self._conversation.handle, message, in_transaction=delete_stored)
+
+    async def start(
+        self, channels: Sequence[PlatformChannel], *, more_targets: Sequence[PushTarget] = ()
+    ) -> None:
+        """Start the channels (which start receiving), then the worker and the dispatcher."""
+        self._channels = list(channels)
+        targets: dict[str, PushTarget] = {channel.name: channel for channel in channels}
+        targets.update({target.name: target for target in more_targets})
+        self.dispatcher = Dispatcher(self._outbox, targets, poll_seconds=self._poll_seconds)
+        self.worker = InboxWorker(
+            self._inbox,
+            {channel.name: channel.handle_stored for channel in channels},
+            poll_seconds=self._poll_seconds,
+        )
+        self._conversation.on_push = self.dispatcher.wake
+        # The channels first: what is left from a previous run is handled and sent through them.
+        for channel in channels:
+            await channel.start(self)
+        self._tasks = [
+            asyncio.create_task(self.dispatcher.run(self._stop)),
+            asyncio.create_task(self.worker.run(self._stop)),
+        ]
+
+    def wake_dispatcher(self) -> None:
+        """Have the dispatcher send what was just written to the outbox (by a periodic job)."""
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is being handled and sent, then close the channels.
+
+        What is still waiting stays in the inbox and the outbox for the next start.
+        """
+        for channel in self._channels:
+            with contextlib.suppress(Exception):
+                await channel.stop_receiving()
+        self._stop.set()
+        for task in self._tasks:
+            try:
+                await task
+            except Exception:
+                log.exception("stopping: a background task failed")
+        self._conversation.on_push = None
+        for channel in self._channels:
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping: channel %s did not close cleanly", channel.name)
