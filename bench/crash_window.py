@@ -1,0 +1,194 @@
+"""Measure the one window where a crash can double a message: sent, but not yet deleted from the outbox.
+
+    .venv/bin/python bench/crash_window.py [--users 50] [--messages 10] [--database URL]
+
+In one process, as `cisp-bot run` does: the real TelegramChannel polls the fake Bot API, the inbox
+worker hands each update to the conversation (shipped FAQ, words only), the answers go to the outbox,
+and the dispatcher sends them. For every answer, the window runs from the moment the Bot API's answer
+to sendMessage is back in the bot (the message exists for the trainee) to the commit that deletes its
+outbox row: a crash inside it sends that answer again at the next start. The Bot API's own delay to
+send its answer back over the internet adds to it (not measured here: a local fake answers at once).
+Beside it, the plain baseline: the same DELETE committed alone, in a loop, on the same database.
+--database takes a scratch PostgreSQL database: its tables are dropped first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import Engine, delete, insert, text  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from bot.channels.pipeline import Pipeline  # noqa: E402
+from bot.channels.telegram import TelegramChannel  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.core.clock import SystemClock  # noqa: E402
+from bot.core.conversation import Conversation  # noqa: E402
+from bot.core.inbox import Inbox  # noqa: E402
+from bot.core.messages import IncomingMessage  # noqa: E402
+from bot.core.outbox import Outbox, Push  # noqa: E402
+from bot.core.turn import Services  # noqa: E402
+from bot.features.faq import FaqService  # noqa: E402
+from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database  # noqa: E402
+from bot.storage.models import Base, OutboxMessage  # noqa: E402
+from tests.fakes.telegram_api import FakeBotApi  # noqa: E402
+
+TOKEN = "123456:ABC-window"
+FIRST_USER = 20_000
+QUESTIONS = ["le wifi marche pa", "mon ordi demare plu", "comment faire mon cv", "imprimer un document"]
+
+
+class TimedOutbox(Outbox):
+    """The real outbox, noting when each row's deletion is committed."""
+
+    def __init__(self, session_factory: sessionmaker[Session], returned: dict[int, float]) -> None:
+        super().__init__(session_factory, SystemClock())
+        self.returned = returned
+        self.windows: list[float] = []
+
+    def sent(self, item: Push, refs: Sequence[str]) -> None:
+        """Delete the row, and measure how long after the platform's answer it was gone."""
+        super().sent(item, refs)
+        if item.id in self.returned:
+            self.windows.append(time.perf_counter() - self.returned.pop(item.id))
+
+
+class TimedTelegram(TelegramChannel):
+    """The real channel, noting when the Bot API's answer to each push is back."""
+
+    def __init__(self, settings: Settings, returned: dict[int, float]) -> None:
+        super().__init__(settings)
+        self.returned = returned
+
+    async def push(self, item: Push) -> list[str]:
+        """Send, then note the instant the answer came back."""
+        refs = await super().push(item)
+        self.returned[item.id] = time.perf_counter()
+        return refs
+
+
+def fresh_database(url: str) -> Engine:
+    """Return an engine on an empty, migrated database."""
+    engine = make_engine(url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade_database(engine)
+    return engine
+
+
+def seed(conversation: Conversation, users: int) -> None:
+    """Onboard the trainees (consent, name, filière) directly, as after their first visit."""
+    for user in range(users):
+        for message in (
+            IncomingMessage("telegram", str(FIRST_USER + user), button_id="consent:yes"),
+            IncomingMessage("telegram", str(FIRST_USER + user), text="Samira"),
+            IncomingMessage("telegram", str(FIRST_USER + user), button_id="fil:none"),
+        ):
+            conversation.handle(message)
+
+
+def bot_settings(url: str, api: FakeBotApi) -> Settings:
+    """Return the settings of a bot on this database, talking to the fake Bot API without a limit."""
+    return Settings(
+        _env_file=None,
+        database_url=url,
+        faq_dir=ROOT / "faq",
+        faq_embedder="none",
+        throttle_messages_per_minute=10_000,
+        telegram_bot_token=SecretStr(TOKEN),
+        telegram_api_url=api.base_url,
+        telegram_messages_per_second=10_000,
+    )
+
+
+async def measure(url: str, users: int, messages: int) -> list[float]:
+    """Answer users x messages questions through the pipeline; return the windows, in seconds."""
+    engine = fresh_database(url)
+    factory = make_session_factory(engine)
+    returned: dict[int, float] = {}
+    async with FakeBotApi(token=TOKEN) as api:
+        settings = bot_settings(url, api)
+        services = Services(settings=settings, faq=FaqService(settings.faq_dir), clock=SystemClock())
+        conversation = Conversation(factory, services)
+        seed(conversation, users)
+        outbox = TimedOutbox(factory, returned)
+        inline = engine.dialect.name == "sqlite"
+        pipeline = Pipeline(conversation, Inbox(factory, SystemClock()), outbox, inline=inline)
+        await pipeline.start([TimedTelegram(settings, returned)])
+        try:
+            for round_number in range(messages):
+                for user in range(users):
+                    api.user_sends(FIRST_USER + user, QUESTIONS[(user + round_number) % len(QUESTIONS)])
+            await api.wait_until(
+                lambda: len(outbox.windows) >= users * messages, timeout=300, what="every answer sent"
+            )
+        finally:
+            await pipeline.stop()
+    engine.dispose()
+    return outbox.windows
+
+
+def baseline(url: str, count: int) -> list[float]:
+    """Return how long a lone DELETE of one outbox row takes to commit, count times."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    timings = []
+    now = SystemClock().now()
+    row = {
+        "channel": "x",
+        "recipient": "x",
+        "payload": {},
+        "created_at": now,
+        "not_before": now,
+        "attempts": 0,
+    }
+    for _ in range(count):
+        with unit_of_work(factory) as session:
+            row_id = session.execute(insert(OutboxMessage).returning(OutboxMessage.id), [row]).scalar_one()
+        started = time.perf_counter()
+        with unit_of_work(factory) as session:
+            session.execute(delete(OutboxMessage).where(OutboxMessage.id == row_id))
+        timings.append(time.perf_counter() - started)
+    engine.dispose()
+    return timings
+
+
+def describe(name: str, values: list[float]) -> str:
+    """Return a line with the median, p99 and largest value, in milliseconds."""
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (
+        f"{name:<46} p50 {statistics.median(ordered) * 1000:6.2f} ms   p99 {p99 * 1000:6.2f} ms"
+        f"   max {ordered[-1] * 1000:6.2f} ms   ({len(ordered)} messages)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--database", default=None, help="a scratch database URL (emptied); SQLite if unset")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database or f"sqlite:///{Path(tmp) / 'window.sqlite3'}"
+        windows = asyncio.run(measure(url, args.users, args.messages))
+        lone = baseline(url, len(windows))
+    print(f"database: {url.split(':', 1)[0]}; {args.users} trainees x {args.messages} questions, all at once")
+    print(describe("sent -> deleted from the outbox (the window)", windows))
+    print(describe("baseline: a lone DELETE, committed", lone))
+
+
+if __name__ == "__main__":
+    main()
