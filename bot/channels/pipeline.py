@@ -24,6 +24,9 @@ from bot.core.outbox import Dispatcher, Outbox, Push, PushTarget
 
 log = logging.getLogger(__name__)
 
+# While stopping, answers still due are sent for this long at most (the process must end).
+STOPPING_PATIENCE_SECONDS = 10.0
+
 
 class PlatformChannel(Protocol):
     """A channel whose platform delivers messages that are stored first (Telegram, WhatsApp)."""
@@ -123,9 +126,9 @@ class Pipeline(Receiver):
             self.dispatcher.wake()
 
     async def stop(self) -> None:
-        """Stop receiving, finish what is being handled and sent, then close the channels.
+        """Stop receiving, finish what is being handled, send its answers, then close the channels.
 
-        What is still waiting stays in the inbox and the outbox for the next start.
+        What is still waiting then stays in the inbox and the outbox for the next start.
         """
         for channel in self._channels:
             with contextlib.suppress(Exception):
@@ -136,6 +139,12 @@ class Pipeline(Receiver):
                 await task
             except Exception:
                 log.exception("stopping: a background task failed")
+        if self.dispatcher is not None and self._tasks:
+            # The answers of the last messages handled: sent now rather than at the next start.
+            try:
+                await asyncio.wait_for(self.dispatcher.dispatch_once(), timeout=STOPPING_PATIENCE_SECONDS)
+            except Exception:
+                log.warning("stopping: some answers wait in the outbox for the next start")
         self._conversation.on_push = None
         for channel in self._channels:
             try:
