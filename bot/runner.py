@@ -83,12 +83,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         else None
     )
 
-    # The conversation is synchronous: one database transaction per message. On SQLite that is a local
-    # file and about a millisecond, and every message needs the single write lock anyway: run it on the
-    # event loop (measured: a thread costs more in GIL hand-offs than it saves). PostgreSQL means
-    # network round trips and row locks that can wait: run it in a thread, so that one wait never
-    # holds up the other chats.
-    pipeline = Pipeline(app.conversation, app.inbox, app.outbox, inline=app.engine.dialect.name == "sqlite")
+    # The conversation is synchronous: one database transaction per message, on the event loop on
+    # SQLite and in a thread on PostgreSQL (bot.storage.db.runs_inline).
+    pipeline = Pipeline(app.conversation, app.inbox, app.outbox)
 
     def alert_staff_of_faq_error(error: FaqError) -> None:
         # Called from the watcher's thread: hand the alert to the event loop.

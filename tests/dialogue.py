@@ -76,13 +76,14 @@ class Chat:
         """Take what was pushed to this user (relays, alerts) from the outbox, as a dispatcher does."""
         outbox = Outbox(self.conversation.session_factory, self.conversation.services.clock)
         replies: list[Reply] = []
-        # One row at a time: a chat's next row is taken once the one before it is sent.
-        while taken := outbox.take([self.channel], recipient=self.user_id, limit=1):
-            [item] = taken
+        # One row at a time: sending one leases the chat's next, as a dispatcher's lane does.
+        taken = outbox.take([self.channel], recipient=self.user_id, limit=1)
+        item = taken[0] if taken else None
+        while item is not None:
             replies.extend(item.replies)
             if item.attachment is not None:
                 replies.append(Reply(f"({item.attachment.kind} {item.attachment.ref})"))
-            outbox.sent(item, [])
+            item = outbox.sent(item, [])
         self.transcript.append("(received)")
         for reply in replies:
             self.transcript.append(f"< {reply.text}")

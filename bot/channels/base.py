@@ -18,8 +18,11 @@ class Receiver(Protocol):
         """Store deliveries; once this returns, the platform may be told they arrived."""
         ...
 
-    async def answer(self, item: Received, message: IncomingMessage | None) -> None:
-        """Answer a stored delivery (None: nothing to answer) and delete it, in one transaction."""
+    async def answer(self, item: Received, message: IncomingMessage | None) -> Received | None:
+        """Answer a stored delivery (None: nothing to answer) and delete it, in one transaction.
+
+        Return the sender's next stored message, leased in that transaction, if there is one.
+        """
         ...
 
 

@@ -21,6 +21,7 @@ from bot.core.conversation import Conversation
 from bot.core.inbox import Delivery, Inbox, InboxWorker, Received
 from bot.core.messages import IncomingMessage
 from bot.core.outbox import Dispatcher, Outbox, Push, PushTarget
+from bot.storage.db import call_database
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ class PlatformChannel(Protocol):
         """Start receiving; hand what arrives to receiver.store."""
         ...
 
-    async def handle_stored(self, item: Received) -> None:
-        """Turn a stored delivery into a message and hand it to receiver.answer."""
+    async def handle_stored(self, item: Received) -> Received | None:
+        """Turn a stored delivery into a message, hand it to receiver.answer, return what it returns."""
         ...
 
     async def push(self, item: Push) -> list[str]:
@@ -63,14 +64,12 @@ class Pipeline(Receiver):
         inbox: Inbox,
         outbox: Outbox,
         *,
-        inline: bool = False,
         poll_seconds: float = 1.0,
     ) -> None:
-        """inline: run the conversation on the event loop (SQLite: faster than a thread, measured)."""
+        """Database calls run on the event loop on SQLite, in threads on PostgreSQL (runs_inline)."""
         self._conversation = conversation
         self._inbox = inbox
         self._outbox = outbox
-        self._inline = inline
         self._poll_seconds = poll_seconds
         self._channels: list[PlatformChannel] = []
         self._stop = asyncio.Event()
@@ -79,24 +78,27 @@ class Pipeline(Receiver):
         self.dispatcher: Dispatcher | None = None
 
     async def store(self, deliveries: Sequence[Delivery]) -> None:
-        """Store deliveries, then have the worker look at them."""
-        await asyncio.to_thread(self._inbox.store, deliveries)
+        """Store deliveries; those leased at once (their sender's oldest) are handled here now."""
+        leased = await call_database(self._inbox.inline, self._inbox.store, deliveries)
         if self.worker is not None:
-            self.worker.wake()
+            self.worker.hand_over(leased)
 
-    async def answer(self, item: Received, message: IncomingMessage | None) -> None:
-        """Answer a stored delivery, its answers into the outbox, and delete it, in one transaction."""
+    async def answer(self, item: Received, message: IncomingMessage | None) -> Received | None:
+        """Answer a stored delivery, its answers into the outbox, and delete it, in one transaction.
+
+        Return the sender's next stored message, leased in that transaction, if there is one.
+        """
         if message is None:
-            await asyncio.to_thread(self._inbox.discard, item.id)
-            return
+            return await call_database(self._inbox.inline, self._inbox.discard, item)
+        following: list[Received | None] = [None]
 
         def delete_stored(session: Session) -> None:
-            Inbox.done(session, item.id)
+            following[0] = self._inbox.done(session.connection(), item)
 
-        if self._inline:
-            self._conversation.handle(message, in_transaction=delete_stored)
-        else:
-            await asyncio.to_thread(self._conversation.handle, message, in_transaction=delete_stored)
+        await call_database(
+            self._inbox.inline, self._conversation.handle, message, in_transaction=delete_stored
+        )
+        return following[0]
 
     async def start(
         self, channels: Sequence[PlatformChannel], *, more_targets: Sequence[PushTarget] = ()
@@ -111,7 +113,8 @@ class Pipeline(Receiver):
             {channel.name: channel.handle_stored for channel in channels},
             poll_seconds=self._poll_seconds,
         )
-        self._conversation.on_push = self.dispatcher.wake
+        dispatcher = self.dispatcher
+        self._conversation.on_push = lambda leased, waiting: dispatcher.wake(leased, look=waiting)
         # The channels first: what is left from a previous run is handled and sent through them.
         for channel in channels:
             await channel.start(self)

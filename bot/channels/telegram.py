@@ -382,7 +382,7 @@ class TelegramChannel:
             reply_to=reply_to,
         )
 
-    async def handle_stored(self, item: Received) -> None:
+    async def handle_stored(self, item: Received) -> Received | None:
         """Handle a stored update: settle its button, then have the conversation answer it."""
         assert self._receiver is not None, "start() first"
         update = Update.de_json(item.payload, self.application.bot)
@@ -397,7 +397,7 @@ class TelegramChannel:
             if message is not None and not fresh and item.attempts == 1:
                 log.info("button pressed again on an old keyboard, ignored")
                 message = None
-        await self._receiver.answer(item, message)
+        return await self._receiver.answer(item, message)
 
     async def _answer_query(self, update: Update) -> None:
         """Stop the button's spinner."""

@@ -280,10 +280,10 @@ class WhatsAppChannel:
             return None
         return self._message(message, {message.get("from"): stored.get("name")})
 
-    async def handle_stored(self, item: Received) -> None:
+    async def handle_stored(self, item: Received) -> Received | None:
         """Have the conversation answer a stored message."""
         assert self._receiver is not None, "start() first"
-        await self._receiver.answer(item, self._stored_message(item.payload))
+        return await self._receiver.answer(item, self._stored_message(item.payload))
 
     async def _status(self, status: dict[str, Any]) -> None:
         """Hand a delivery status (sent, delivered, read, failed) to whoever records them."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -18,7 +18,7 @@ from sqlalchemy.sql.expression import Executable
 
 from bot import texts
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.outbox import PUSHED, enqueue
+from bot.core.outbox import PUSHED, Push, enqueue
 from bot.core.payloads import Action, Payload, parse
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
@@ -43,6 +43,8 @@ from bot.storage.models import ProcessedDelivery, Role, User
 log = logging.getLogger(__name__)
 
 Step = Callable[[Turn], list[Reply]]
+# Key of Session.info: the answers leased for sending as soon as the transaction commits.
+LEASED = "outbox_leased"
 # Called in the transaction that handles a message (the inbox deletes the stored message there).
 InTransaction = Callable[[Session], None]
 
@@ -135,8 +137,8 @@ class Conversation:
     def __init__(self, session_factory: sessionmaker[Session], services: Services) -> None:
         self._session_factory = session_factory
         self.services = services
-        # Called after a commit that wrote pushes (the runner wakes its outbox dispatcher).
-        self.on_push: Callable[[], None] | None = None
+        # Called after a commit that wrote answers (leased for sending at once) or pushes to take.
+        self.on_push: Callable[[Sequence[Push], bool], None] | None = None
         self._purge_lock = threading.Lock()
         self._next_purge: datetime | None = None
         self._throttle = Throttle(services.settings.throttle_messages_per_minute)
@@ -186,8 +188,7 @@ class Conversation:
             if replies:
                 self._enqueue(session, message, replies, None)
             in_transaction(session)
-        if replies and self.on_push is not None:
-            self.on_push()
+        self._pushed(session)
         return replies
 
     def _enqueue(
@@ -196,7 +197,15 @@ class Conversation:
         """Write the answer to a message in the outbox, for the chat it came from."""
         recipient = message.chat_id or message.user_id
         now = self.services.clock.now()
-        enqueue(session, now, message.channel, recipient, replies, user_id=user_id, reply=True)
+        leased = enqueue(session, now, message.channel, recipient, replies, user_id=user_id, reply=True)
+        if leased is not None:
+            session.info.setdefault(LEASED, []).append(leased)
+
+    def _pushed(self, session: Session) -> None:
+        """After the commit: have the answers and pushes written sent (those leased, at once)."""
+        leased, waiting = session.info.get(LEASED, ()), bool(session.info.get(PUSHED))
+        if (leased or waiting) and self.on_push is not None:
+            self.on_push(leased, waiting)
 
     def purge_expired_data(self) -> None:
         """Erase trainees past the retention period, at most once per PURGE_INTERVAL."""
@@ -254,9 +263,7 @@ class Conversation:
                     person = turn.user.id if turn.user is not None and not turn.forgotten else None
                     self._enqueue(session, message, replies, person)
                 in_transaction(session)
-            pushed = bool(session.info.get(PUSHED))
-        if pushed and self.on_push is not None:
-            self.on_push()
+        self._pushed(session)
         if in_transaction is not None:
             if notice and admin_id is not None:
                 self.services.faq.notice_told(admin_id)

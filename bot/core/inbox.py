@@ -16,18 +16,19 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from bot.storage.db import unit_of_work
+from bot.core.lanes import Lanes, wait_for_wakeup
+from bot.storage.db import call_database, runs_inline, transaction
 from bot.storage.models import InboxMessage
-from bot.storage.queue import renew_leases, take_heads
+from bot.storage.queue import delete_row, renew_leases, take_heads
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,17 @@ class Inbox:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        # SQLite: called on the event loop, faster than a thread (see runs_inline).
+        self.inline = runs_inline(session_factory)
 
-    def store(self, deliveries: Sequence[Delivery]) -> None:
-        """Store deliveries in one transaction; once this returns, the platform may be told."""
+    def store(self, deliveries: Sequence[Delivery]) -> list[Received]:
+        """Store deliveries in one transaction; once this returns, the platform may be told.
+
+        The messages that are their sender's oldest are leased in the same transaction and returned,
+        for this process to handle at once (the others wait for the ones before them).
+        """
         if not deliveries:
-            return
+            return []
         now = self._clock.now()
         rows = [
             {
@@ -96,43 +103,59 @@ class Inbox:
             }
             for delivery in deliveries
         ]
-        with unit_of_work(self._session_factory) as session:
-            session.execute(_store_statement(session.get_bind().dialect.name), rows)
+        channels = {delivery.channel for delivery in deliveries}
+        senders = {delivery.sender for delivery in deliveries}
+        with transaction(self._session_factory) as connection:
+            connection.execute(_store_statement(connection.dialect.name), rows)
+            return self._take(connection, now, channels, len(senders), senders)
 
     def take(self, channels: Collection[str], limit: int) -> list[Received]:
         """Lease the oldest waiting message of up to limit senders."""
-        now = self._clock.now()
-        with unit_of_work(self._session_factory) as session:
-            rows = take_heads(
-                session,
-                INBOX,
-                "sender",
-                now=now,
-                lease=LEASE,
-                channels=channels,
-                limit=limit,
-                count_attempt=True,
-            )
+        with transaction(self._session_factory) as connection:
+            return self._take(connection, self._clock.now(), channels, limit)
+
+    @staticmethod
+    def _take(
+        connection: Connection,
+        now: datetime,
+        channels: Collection[str],
+        limit: int,
+        senders: Collection[str] | None = None,
+    ) -> list[Received]:
+        rows = take_heads(
+            connection,
+            INBOX,
+            "sender",
+            now=now,
+            lease=LEASE,
+            channels=channels,
+            limit=limit,
+            chats=senders,
+            count_attempt=True,
+        )
         return [
-            Received(row.id, row.channel, row.sender, row.delivery_id, row.payload, row.attempts + 1)
+            Received(row.id, row.channel, row.sender, row.delivery_id, row.payload, row.attempts)
             for row in rows
         ]
 
     def renew(self, ids: Collection[int]) -> None:
         """Keep holding the messages being handled."""
         if ids:
-            with unit_of_work(self._session_factory) as session:
-                renew_leases(session, INBOX, ids, self._clock.now() + LEASE)
+            with transaction(self._session_factory) as connection:
+                renew_leases(connection, INBOX, ids, self._clock.now() + LEASE)
 
-    @staticmethod
-    def done(session: Session, item_id: int) -> None:
-        """Delete a handled message, in the transaction that handled it."""
-        session.execute(delete(INBOX).where(INBOX.c.id == item_id))
+    def done(self, connection: Connection, item: Received) -> Received | None:
+        """Delete a handled message, in the transaction that handled it; lease its sender's next one."""
+        delete_row(connection, INBOX, item.id)
+        following = next(
+            iter(self._take(connection, self._clock.now(), [item.channel], 1, [item.sender])), None
+        )
+        return following
 
-    def discard(self, item_id: int) -> None:
-        """Delete a message that needs no handling (not for the bot) or cannot be handled."""
-        with unit_of_work(self._session_factory) as session:
-            self.done(session, item_id)
+    def discard(self, item: Received) -> Received | None:
+        """Delete a message that needs no handling (not for the bot); lease its sender's next one."""
+        with transaction(self._session_factory) as connection:
+            return self.done(connection, item)
 
     def pending(self) -> int:
         """Return how many messages wait (for /stats and the tests)."""
@@ -140,11 +163,20 @@ class Inbox:
             return int(session.scalar(select(func.count()).select_from(INBOX)) or 0)
 
 
-Handler = Callable[[Received], Awaitable[None]]
+def _sender_of(item: Received) -> tuple[str, str]:
+    return item.channel, item.sender
+
+
+# Handles one stored message; returns the sender's next one, leased in the same transaction, if any.
+Handler = Callable[[Received], Awaitable["Received | None"]]
 
 
 class InboxWorker:
-    """Hand stored messages to their channels: one at a time per sender, senders in parallel."""
+    """Hand stored messages to their channels: one at a time per sender, senders in parallel.
+
+    Each sender's messages are a lane (bot.core.lanes): handling one leases the next, so a person's
+    burst goes through without a separate take between messages.
+    """
 
     def __init__(
         self,
@@ -158,7 +190,9 @@ class InboxWorker:
         self._handlers = dict(handlers)
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
-        self._working: dict[int, asyncio.Task[None]] = {}
+        self._lanes: Lanes[Received] = Lanes(
+            self._handle, lambda item: (item.channel, item.sender), self.wake
+        )
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -169,6 +203,11 @@ class InboxWorker:
         with contextlib.suppress(RuntimeError):  # the loop is closed: the bot is stopping
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
+    def hand_over(self, items: Sequence[Received]) -> None:
+        """Handle messages this process has just stored and leased (on the worker's event loop)."""
+        for item in items:
+            self._lanes.add(item)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Work until stop is set; what is being handled then is finished."""
         self._loop = asyncio.get_running_loop()
@@ -178,53 +217,43 @@ class InboxWorker:
             while not stop.is_set():
                 self._wakeup.clear()
                 try:
-                    await self._take_and_start()
+                    free = self._concurrency - len(self._lanes)
+                    self._full = free <= 0
+                    if free > 0:
+                        taken = await call_database(
+                            self._inbox.inline, self._inbox.take, self._handlers, free
+                        )
+                        self.hand_over(taken)
                 except Exception:
                     log.exception("inbox: taking messages failed; trying again shortly")
-                await self._wait(stop)
+                await wait_for_wakeup(self._wakeup, stop, self._poll_seconds)
         finally:
-            if self._working:
-                await asyncio.wait(set(self._working.values()))
+            await self._lanes.wait()
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
 
-    async def _take_and_start(self) -> None:
-        free = self._concurrency - len(self._working)
-        if free <= 0:
-            return
-        for item in await asyncio.to_thread(self._inbox.take, self._handlers, free):
-            if item.id in self._working:
-                continue  # its lease lapsed while it was being handled (a clock moved on): taken again
-            self._working[item.id] = asyncio.create_task(self._handle(item))
+    def _free(self) -> None:
+        if self._full:
+            self._full = False
+            self.wake()  # a lane ended, and messages may have been left for want of room
 
-    async def _wait(self, stop: asyncio.Event) -> None:
-        assert self._wakeup is not None
-        waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
-        _, pending = await asyncio.wait(
-            waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
-        )
-        for waiter in pending:
-            waiter.cancel()
-
-    async def _handle(self, item: Received) -> None:
+    async def _handle(self, item: Received) -> Received | None:
+        """Handle one message; return the sender's next one, or None (none, or this one failed)."""
         try:
             if item.attempts > MAX_ATTEMPTS:
                 log.error("inbox: %s message %d given up after %d tries", item.channel, item.id, MAX_ATTEMPTS)
-                await asyncio.to_thread(self._inbox.discard, item.id)
-                return
-            await self._handlers[item.channel](item)
+                return await call_database(self._inbox.inline, self._inbox.discard, item)
+            return await self._handlers[item.channel](item)
         except Exception:
             # Left leased: taken again once the lease lapses, and given up after MAX_ATTEMPTS.
             log.exception("inbox: %s message %d not handled; it will be tried again", item.channel, item.id)
-        finally:
-            self._working.pop(item.id, None)
-            self.wake()  # the sender's next message, if any, can go now
+            return None
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await asyncio.sleep(RENEW_EVERY)
             try:
-                await asyncio.to_thread(self._inbox.renew, list(self._working))
+                await call_database(self._inbox.inline, self._inbox.renew, self._lanes.held())
             except Exception:
                 log.warning("inbox: leases not renewed", exc_info=True)

@@ -22,18 +22,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
+from bot.core.lanes import Lanes, wait_for_wakeup
 from bot.core.messages import Button, Document, Reply
-from bot.storage.db import unit_of_work
+from bot.storage.db import call_database, runs_inline, transaction, unit_of_work
 from bot.storage.models import OutboxMessage, Reminder, Ticket, User
-from bot.storage.queue import renew_leases, take_heads
+from bot.storage.queue import delete_row, renew_leases, take_heads
 
 log = logging.getLogger(__name__)
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
+_INSERT = OUTBOX.insert().returning(OUTBOX.c.id)
+# Is there anything older for this chat (waiting, or being sent)? Then a new answer waits its turn.
+_OLDER_ROW = (
+    select(OUTBOX.c.id)
+    .where(OUTBOX.c.channel == bindparam("channel"), OUTBOX.c.recipient == bindparam("recipient"))
+    .limit(1)
+)
 # A dispatcher holds the rows it sends this long, renewing every RENEW_EVERY while it works (a flood
 # wait can be long): a crashed process's rows are sent by another (or the next start) after this.
 LEASE = timedelta(seconds=15)
@@ -43,7 +51,8 @@ MAX_ATTEMPTS = 8
 CONCURRENT_CHATS = 32
 # Rows written by another process (or a missed wake-up) are found at least this often.
 POLL_SECONDS = 2.0
-# Key of Session.info telling that the transaction wrote pushes (the dispatcher is woken after it).
+# Key of Session.info telling that the transaction wrote pushes for the dispatcher to take (it is woken
+# after the commit); answers leased at once are handed to it instead.
 PUSHED = "outbox_pushed"
 
 
@@ -161,25 +170,39 @@ def enqueue(
     edit: str | None = None,
     reminder_id: int | None = None,
     reply: bool = False,
-) -> None:
-    """Write a push in the caller's transaction; user_id is the person it is about (erased with them)."""
-    session.info[PUSHED] = True
+) -> Push | None:
+    """Write a push in the caller's transaction; user_id is the person it is about (erased with them).
+
+    An answer (reply) that is its chat's oldest row is leased at once and returned: this process sends
+    it as soon as the transaction commits, without taking it again (see Dispatcher.hand_over).
+    """
     if session.new:
         session.flush()  # the rows this one refers to (a new ticket, a new person) exist first
+    connection = session.connection()
+    payload = _encode(replies, attachment, edit, reminder_id, reply)
+    lease = (
+        reply and connection.execute(_OLDER_ROW, {"channel": channel, "recipient": recipient}).first() is None
+    )
     # Core, not the ORM: the row is never loaded as an object, and the answers of every message go here.
-    session.execute(
-        OUTBOX.insert(),
+    row_id = connection.execute(
+        _INSERT,
         {
             "channel": channel,
             "recipient": recipient,
-            "payload": _encode(replies, attachment, edit, reminder_id, reply),
+            "payload": payload,
             "created_at": now,
             "not_before": now,
             "attempts": 0,
-            "leased_until": None,
+            "leased_until": now + LEASE if lease else None,
             "user_id": user_id,
             "ticket_id": ticket_id,
         },
+    ).scalar_one()
+    if not lease:
+        session.info[PUSHED] = True  # for the dispatcher to take, once woken
+        return None
+    return Push(
+        row_id, channel, recipient, tuple(replies), attachment, edit, ticket_id, 0, reminder_id, reply
     )
 
 
@@ -189,78 +212,97 @@ class Outbox:
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock) -> None:
         self._session_factory = session_factory
         self._clock = clock
+        # SQLite: called on the event loop, faster than a thread (see runs_inline).
+        self.inline = runs_inline(session_factory)
 
     def take(
         self, channels: Collection[str], *, recipient: str | None = None, limit: int = CONCURRENT_CHATS
     ) -> list[Push]:
         """Lease the oldest due row of up to limit chats (of this recipient only, if given)."""
+        with transaction(self._session_factory) as connection:
+            chats = None if recipient is None else [recipient]
+            return self._take(connection, channels, limit, chats)
+
+    def _take(
+        self, connection: Connection, channels: Collection[str], limit: int, chats: Collection[str] | None
+    ) -> list[Push]:
         now = self._clock.now()
-        with unit_of_work(self._session_factory) as session:
-            rows = take_heads(
-                session,
-                OUTBOX,
-                "recipient",
-                now=now,
-                lease=LEASE,
-                channels=channels,
-                limit=limit,
-                chat=recipient,
-                extra=(OUTBOX.c.not_before <= now,),
-            )
+        rows = take_heads(
+            connection,
+            OUTBOX,
+            "recipient",
+            now=now,
+            lease=LEASE,
+            channels=channels,
+            limit=limit,
+            chats=chats,
+            due_column="not_before",
+        )
         return [_decode(row) for row in rows]
 
     def renew(self, ids: Collection[int]) -> None:
         """Keep holding the rows being sent."""
         if ids:
-            with unit_of_work(self._session_factory) as session:
-                renew_leases(session, OUTBOX, ids, self._clock.now() + LEASE)
+            with transaction(self._session_factory) as connection:
+                renew_leases(connection, OUTBOX, ids, self._clock.now() + LEASE)
 
-    def sent(self, item: Push, refs: Sequence[str]) -> None:
-        """Forget a delivered push; remember where a staff alert was posted."""
-        with unit_of_work(self._session_factory) as session:
+    def sent(self, item: Push, refs: Sequence[str]) -> Push | None:
+        """Forget a delivered push (remember where a staff alert was posted); lease the chat's next one."""
+        with transaction(self._session_factory) as connection:
             if item.ticket_id is not None and refs and item.edit is None:
-                session.execute(update(Ticket).where(Ticket.id == item.ticket_id).values(alert_ref=refs[0]))
+                connection.execute(
+                    update(Ticket).where(Ticket.id == item.ticket_id).values(alert_ref=refs[0])
+                )
             platform_ref = next((ref for ref in refs if ref), None)
             if item.reminder_id is not None and platform_ref is not None:
-                session.execute(
+                connection.execute(
                     update(Reminder)
                     .where(Reminder.id == item.reminder_id)
                     .values(platform_ref=f"{item.channel}:{platform_ref}", delivery_status="sent")
                 )
-            session.execute(delete(OutboxMessage).where(OutboxMessage.id == item.id))
+            delete_row(connection, OUTBOX, item.id)
+            following = next(iter(self._take(connection, [item.channel], 1, [item.recipient])), None)
+            return following
 
-    def undeliverable(self, item: Push) -> None:
-        """Drop a push that can never arrive, and mark its recipient unreachable (staff see it)."""
+    def undeliverable(self, item: Push) -> Push | None:
+        """Drop a push that can never arrive, mark its recipient unreachable; lease the chat's next one.
+
+        The staff see who is unreachable in their summary.
+        """
         now = self._clock.now()
-        with unit_of_work(self._session_factory) as session:
+        with transaction(self._session_factory) as connection:
             # Only the person the push was addressed to: an alert about a trainee sent to a staff chat
             # that failed says nothing about the trainee.
-            session.execute(
+            connection.execute(
                 update(User)
                 .where(User.channel == item.channel, User.external_id == item.recipient)
                 .values(unreachable_at=now)
-                .execution_options(synchronize_session=False)
             )
-            session.execute(delete(OutboxMessage).where(OutboxMessage.id == item.id))
+            delete_row(connection, OUTBOX, item.id)
+            following = next(iter(self._take(connection, [item.channel], 1, [item.recipient])), None)
         log.warning("push %d to %s dropped: the recipient cannot be reached", item.id, item.channel)
+        return following
 
-    def failed(self, item: Push) -> None:
+    def failed(self, item: Push) -> Push | None:
         """Try a failed push again later (waiting longer each time), or give up after MAX_ATTEMPTS.
 
-        The chat's later rows wait behind it: they are not the chat's oldest while it is there.
+        The chat's later rows wait behind it: they are not the chat's oldest while it is there. Given
+        up, it makes way: the chat's next row is leased and returned.
         """
         attempts = item.attempts + 1
-        with unit_of_work(self._session_factory) as session:
+        with transaction(self._session_factory) as connection:
             if attempts >= MAX_ATTEMPTS:
                 log.error("push %d to %s dropped after %d attempts", item.id, item.channel, attempts)
-                session.execute(delete(OutboxMessage).where(OutboxMessage.id == item.id))
-                return
+                delete_row(connection, OUTBOX, item.id)
+                following = next(iter(self._take(connection, [item.channel], 1, [item.recipient])), None)
+                return following
             retry_at = self._clock.now() + timedelta(seconds=min(600, 5 * 2**attempts))
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == item.id)
+            connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == item.id)
                 .values(attempts=attempts, not_before=retry_at, leased_until=None)
             )
+            return None
 
     def record_status(self, channel: str, message_id: str, status: str, at: datetime) -> bool:
         """Keep what the platform says of a reminder it delivered (sent, delivered, read, failed).
@@ -287,7 +329,13 @@ class Outbox:
 
 
 class Dispatcher:
-    """Send what the outbox holds: at once when woken, else every few seconds; chats in parallel."""
+    """Send what the outbox holds: chats in parallel, each chat's rows one after the other, in order.
+
+    A chat's rows are a lane (bot.core.lanes): sending one leases the next, so a chat's burst goes
+    without a separate take between messages. Answers leased by the transaction that wrote them are
+    handed over directly (wake(leased)); the rest is taken when woken, or every few seconds (rows of
+    other processes, retries).
+    """
 
     def __init__(
         self,
@@ -303,17 +351,26 @@ class Dispatcher:
         self._recipient = recipient
         self._poll_seconds = poll_seconds
         self._concurrency = concurrency
-        self._sending: dict[int, asyncio.Task[None]] = {}
+        self._lanes: Lanes[Push] = Lanes(self._send, lambda item: (item.channel, item.recipient), self._free)
+        self._full = False
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def wake(self) -> None:
-        """Ask for a dispatch now; safe from any thread (the conversation may run in one)."""
+    def wake(self, leased: Sequence[Push] = (), *, look: bool = True) -> None:
+        """Send rows already leased for it, and (look) take what waits; safe from any thread."""
         if self._loop is None or self._wakeup is None:
             return
         # A closed loop raises RuntimeError: the bot is stopping, and nothing is left to wake.
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+            if leased:
+                self._loop.call_soon_threadsafe(self.hand_over, list(leased))
+            if look:
+                self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    def hand_over(self, items: Sequence[Push]) -> None:
+        """Send rows this process has leased (on the dispatcher's event loop)."""
+        for item in items:
+            self._lanes.add(item)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until stop is set; what is being sent then is finished, the rest stays for later."""
@@ -324,70 +381,52 @@ class Dispatcher:
             while not stop.is_set():
                 self._wakeup.clear()
                 try:
-                    await self._start_sending()
+                    free = self._concurrency - len(self._lanes)
+                    self._full = free <= 0
+                    if free > 0:
+                        self.hand_over(await call_database(self._outbox.inline, self._take, free))
                 except Exception:
                     log.exception("outbox dispatch failed; trying again shortly")
-                await self._wait(stop)
+                await wait_for_wakeup(self._wakeup, stop, self._poll_seconds)
         finally:
-            if self._sending:
-                await asyncio.wait(set(self._sending.values()))
+            await self._lanes.wait()
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
 
     async def dispatch_once(self) -> int:
-        """Send everything due now, chat by chat in order, and wait for it; return how many were sent."""
-        sent = 0
-        while items := await asyncio.to_thread(self._take, self._concurrency):
-            await asyncio.gather(*(self._send(item) for item in items))
-            sent += len(items)
-        return sent
+        """Send everything due now, chat by chat in order, and wait for it; return how many were taken."""
+        taken = 0
+        while items := await call_database(self._outbox.inline, self._take, self._concurrency):
+            taken += len(items)
+            self.hand_over(items)
+            await self._lanes.wait()
+        return taken
 
     def _take(self, limit: int) -> list[Push]:
         return self._outbox.take(self._targets, recipient=self._recipient, limit=limit)
 
-    async def _start_sending(self) -> None:
-        free = self._concurrency - len(self._sending)
-        if free <= 0:
-            return
-        for item in await asyncio.to_thread(self._take, free):
-            if item.id in self._sending:
-                continue  # its lease lapsed while it was being sent (a clock moved on): taken again
-            self._sending[item.id] = asyncio.create_task(self._send_and_wake(item))
+    def _free(self) -> None:
+        if self._full and self._wakeup is not None:
+            self._full = False
+            self._wakeup.set()  # a lane ended, and rows may have been left for want of room
 
-    async def _send_and_wake(self, item: Push) -> None:
-        try:
-            await self._send(item)
-        finally:
-            self._sending.pop(item.id, None)
-            self.wake()  # the chat's next row, if any, is now its oldest
-
-    async def _wait(self, stop: asyncio.Event) -> None:
-        assert self._wakeup is not None
-        waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
-        _, pending = await asyncio.wait(
-            waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
-        )
-        for waiter in pending:
-            waiter.cancel()
-
-    async def _send(self, item: Push) -> None:
+    async def _send(self, item: Push) -> Push | None:
+        """Send one row; return the chat's next one, leased, or None (none, or this one waits a retry)."""
         target = self._targets[item.channel]
         try:
             refs = await target.push(item)
         except Undeliverable:
-            await asyncio.to_thread(self._outbox.undeliverable, item)
-            return
+            return await call_database(self._outbox.inline, self._outbox.undeliverable, item)
         except Exception:
             log.warning("push %d to %s failed; will try again", item.id, item.channel, exc_info=True)
-            await asyncio.to_thread(self._outbox.failed, item)
-            return
-        await asyncio.to_thread(self._outbox.sent, item, refs)
+            return await call_database(self._outbox.inline, self._outbox.failed, item)
+        return await call_database(self._outbox.inline, self._outbox.sent, item, refs)
 
     async def _renew_leases(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await asyncio.sleep(RENEW_EVERY)
             try:
-                await asyncio.to_thread(self._outbox.renew, list(self._sending))
+                await call_database(self._outbox.inline, self._outbox.renew, self._lanes.held())
             except Exception:
                 log.warning("outbox: leases not renewed", exc_info=True)
