@@ -35,10 +35,13 @@ typecheck: $(VENV)/.dev
 unit: $(VENV)/.dev
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.runtime
+bench: $(VENV)/.dev
 	$(BIN)/python bench/faq_quality.py
 	$(BIN)/python bench/faq_speed.py
 	$(BIN)/python bench/conversation.py
+	$(BIN)/python bench/telegram_throughput.py
+	$(BIN)/python bench/crash_window.py
+	$(BIN)/python bench/reminder_fanout.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -8,7 +8,9 @@ and the dispatcher sends them. For every answer, the window runs from the moment
 to sendMessage is back in the bot (the message exists for the trainee) to the commit that deletes its
 outbox row: a crash inside it sends that answer again at the next start. The Bot API's own delay to
 send its answer back over the internet adds to it (not measured here: a local fake answers at once).
-Beside it, the plain baseline: the same DELETE committed alone, in a loop, on the same database.
+Beside it, the plain baseline: the same DELETE committed alone, in a loop, on the same database. Then
+one person asks alone, and the bench prints how long each answer waits, after the transaction that
+handled the question, before it leaves for Telegram (the target: a few milliseconds).
 --database takes a scratch PostgreSQL database: its tables are dropped first.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import sys
 import tempfile
@@ -35,7 +38,7 @@ from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.clock import SystemClock  # noqa: E402
 from bot.core.conversation import Conversation  # noqa: E402
-from bot.core.inbox import Inbox  # noqa: E402
+from bot.core.inbox import Inbox, Received  # noqa: E402
 from bot.core.messages import IncomingMessage  # noqa: E402
 from bot.core.outbox import Outbox, Push  # noqa: E402
 from bot.core.turn import Services  # noqa: E402
@@ -46,6 +49,7 @@ from tests.fakes.telegram_api import FakeBotApi  # noqa: E402
 
 TOKEN = "123456:ABC-window"
 FIRST_USER = 20_000
+ALONE = 30  # questions of one person alone, each once the last is answered
 QUESTIONS = ["le wifi marche pa", "mon ordi demare plu", "comment faire mon cv", "imprimer un document"]
 
 
@@ -65,14 +69,25 @@ class TimedOutbox(Outbox):
 
 
 class TimedTelegram(TelegramChannel):
-    """The real channel, noting when the Bot API's answer to each push is back."""
+    """The real channel, noting when each message is handled, its answer leaves, and Telegram's is back."""
 
     def __init__(self, settings: Settings, returned: dict[int, float]) -> None:
         super().__init__(settings)
         self.returned = returned
+        self.handled: dict[str, float] = {}
+        self.leaving: list[float] = []
+
+    async def handle_stored(self, item: Received) -> Received | None:
+        """Handle, then note the instant the handling transaction had committed."""
+        following = await super().handle_stored(item)
+        self.handled[item.sender] = time.perf_counter()
+        return following
 
     async def push(self, item: Push) -> list[str]:
-        """Send, then note the instant the answer came back."""
+        """Send, noting how long after the handling it started, and when the answer came back."""
+        handled = self.handled.pop(item.recipient, None)
+        if handled is not None:
+            self.leaving.append(time.perf_counter() - handled)
         refs = await super().push(item)
         self.returned[item.id] = time.perf_counter()
         return refs
@@ -99,6 +114,11 @@ def seed(conversation: Conversation, users: int) -> None:
             conversation.handle(message)
 
 
+def answered(channel: TimedTelegram, count: int) -> bool:
+    """Say whether the lone person's first count answers have left."""
+    return len(channel.leaving) >= count
+
+
 def bot_settings(url: str, api: FakeBotApi) -> Settings:
     """Return the settings of a bot on this database, talking to the fake Bot API without a limit."""
     return Settings(
@@ -113,8 +133,12 @@ def bot_settings(url: str, api: FakeBotApi) -> Settings:
     )
 
 
-async def measure(url: str, users: int, messages: int) -> list[float]:
-    """Answer users x messages questions through the pipeline; return the windows, in seconds."""
+async def measure(url: str, users: int, messages: int) -> tuple[list[float], list[float]]:
+    """Answer users x messages questions at once, then one person's alone, through the pipeline.
+
+    Return the windows of the burst, and how long each answer of the lone person waited after its
+    handling to leave (nothing else queueing), in seconds.
+    """
     engine = fresh_database(url)
     factory = make_session_factory(engine)
     returned: dict[int, float] = {}
@@ -124,9 +148,9 @@ async def measure(url: str, users: int, messages: int) -> list[float]:
         conversation = Conversation(factory, services)
         seed(conversation, users)
         outbox = TimedOutbox(factory, returned)
-        inline = engine.dialect.name == "sqlite"
-        pipeline = Pipeline(conversation, Inbox(factory, SystemClock()), outbox, inline=inline)
-        await pipeline.start([TimedTelegram(settings, returned)])
+        pipeline = Pipeline(conversation, Inbox(factory, SystemClock()), outbox)
+        channel = TimedTelegram(settings, returned)
+        await pipeline.start([channel])
         try:
             for round_number in range(messages):
                 for user in range(users):
@@ -134,10 +158,16 @@ async def measure(url: str, users: int, messages: int) -> list[float]:
             await api.wait_until(
                 lambda: len(outbox.windows) >= users * messages, timeout=300, what="every answer sent"
             )
+            windows = list(outbox.windows)
+            channel.leaving.clear()
+            for number in range(ALONE):
+                api.user_sends(FIRST_USER, QUESTIONS[number % len(QUESTIONS)])
+                await api.wait_until(functools.partial(answered, channel, number + 1), timeout=30, what="it")
+                await asyncio.sleep(0.05)
         finally:
             await pipeline.stop()
     engine.dispose()
-    return outbox.windows
+    return windows, channel.leaving
 
 
 def baseline(url: str, count: int) -> list[float]:
@@ -183,11 +213,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'window.sqlite3'}"
-        windows = asyncio.run(measure(url, args.users, args.messages))
+        windows, leaving = asyncio.run(measure(url, args.users, args.messages))
         lone = baseline(url, len(windows))
     print(f"database: {url.split(':', 1)[0]}; {args.users} trainees x {args.messages} questions, all at once")
     print(describe("sent -> deleted from the outbox (the window)", windows))
     print(describe("baseline: a lone DELETE, committed", lone))
+    print(describe("alone: handled -> answer leaves", leaving))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ the row again, and the record of handled deliveries skips it if it had been hand
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -25,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from bot.core.lanes import Lanes, wait_for_wakeup
+from bot.core.lanes import QueueWorker
 from bot.storage.db import call_database, runs_inline, transaction
 from bot.storage.models import InboxMessage
 from bot.storage.queue import delete_row, renew_leases, take_heads
@@ -33,10 +31,9 @@ from bot.storage.queue import delete_row, renew_leases, take_heads
 log = logging.getLogger(__name__)
 
 INBOX = cast(Table, InboxMessage.__table__)
-# Held this long by the worker that took it, renewed every RENEW_EVERY while it works: a crashed
-# process's messages are taken again after at most this long.
+# Held this long by the worker that took it, renewed while it works (bot.core.lanes.RENEW_EVERY): a
+# crashed process's messages are taken again after at most this long.
 LEASE = timedelta(seconds=15)
-RENEW_EVERY = 5.0
 # A message whose handling failed this many times (a bug, not a person) is given up, with an error.
 MAX_ATTEMPTS = 5
 # Rows stored by another process (or a missed wake-up) are found at least this often.
@@ -171,7 +168,7 @@ def _sender_of(item: Received) -> tuple[str, str]:
 Handler = Callable[[Received], Awaitable["Received | None"]]
 
 
-class InboxWorker:
+class InboxWorker(QueueWorker[Received]):
     """Hand stored messages to their channels: one at a time per sender, senders in parallel.
 
     Each sender's messages are a lane (bot.core.lanes): handling one leases the next, so a person's
@@ -186,59 +183,23 @@ class InboxWorker:
         concurrency: int = CONCURRENT_SENDERS,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
+        super().__init__(
+            inline=inbox.inline,
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+            chat_of=_sender_of,
+            what="inbox",
+        )
         self._inbox = inbox
         self._handlers = dict(handlers)
-        self._concurrency = concurrency
-        self._poll_seconds = poll_seconds
-        self._lanes: Lanes[Received] = Lanes(
-            self._handle, lambda item: (item.channel, item.sender), self.wake
-        )
-        self._wakeup: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def wake(self) -> None:
-        """Ask the worker to look for messages now; safe from any thread."""
-        if self._loop is None or self._wakeup is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop is closed: the bot is stopping
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+    def _take(self, limit: int) -> list[Received]:
+        return self._inbox.take(self._handlers, limit)
 
-    def hand_over(self, items: Sequence[Received]) -> None:
-        """Handle messages this process has just stored and leased (on the worker's event loop)."""
-        for item in items:
-            self._lanes.add(item)
+    def _renew(self, ids: list[int]) -> None:
+        self._inbox.renew(ids)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until stop is set; what is being handled then is finished."""
-        self._loop = asyncio.get_running_loop()
-        self._wakeup = asyncio.Event()
-        renewer = asyncio.create_task(self._renew_leases(stop))
-        try:
-            while not stop.is_set():
-                self._wakeup.clear()
-                try:
-                    free = self._concurrency - len(self._lanes)
-                    self._full = free <= 0
-                    if free > 0:
-                        taken = await call_database(
-                            self._inbox.inline, self._inbox.take, self._handlers, free
-                        )
-                        self.hand_over(taken)
-                except Exception:
-                    log.exception("inbox: taking messages failed; trying again shortly")
-                await wait_for_wakeup(self._wakeup, stop, self._poll_seconds)
-        finally:
-            await self._lanes.wait()
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
-
-    def _free(self) -> None:
-        if self._full:
-            self._full = False
-            self.wake()  # a lane ended, and messages may have been left for want of room
-
-    async def _handle(self, item: Received) -> Received | None:
+    async def _work(self, item: Received) -> Received | None:
         """Handle one message; return the sender's next one, or None (none, or this one failed)."""
         try:
             if item.attempts > MAX_ATTEMPTS:
@@ -249,11 +210,3 @@ class InboxWorker:
             # Left leased: taken again once the lease lapses, and given up after MAX_ATTEMPTS.
             log.exception("inbox: %s message %d not handled; it will be tried again", item.channel, item.id)
             return None
-
-    async def _renew_leases(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await asyncio.sleep(RENEW_EVERY)
-            try:
-                await call_database(self._inbox.inline, self._inbox.renew, self._lanes.held())
-            except Exception:
-                log.warning("inbox: leases not renewed", exc_info=True)

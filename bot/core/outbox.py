@@ -13,9 +13,7 @@ Exactly once, except in one window: a send that reached the platform but whose a
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.clock import Clock
-from bot.core.lanes import Lanes, wait_for_wakeup
+from bot.core.lanes import QueueWorker
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import call_database, runs_inline, transaction, unit_of_work
 from bot.storage.models import OutboxMessage, Reminder, Ticket, User
@@ -42,10 +40,9 @@ _OLDER_ROW = (
     .where(OUTBOX.c.channel == bindparam("channel"), OUTBOX.c.recipient == bindparam("recipient"))
     .limit(1)
 )
-# A dispatcher holds the rows it sends this long, renewing every RENEW_EVERY while it works (a flood
-# wait can be long): a crashed process's rows are sent by another (or the next start) after this.
+# A dispatcher holds the rows it sends this long, renewing while it works (a flood wait can be long;
+# bot.core.lanes.RENEW_EVERY): a crashed process's rows are sent by another, or the next start, after.
 LEASE = timedelta(seconds=15)
-RENEW_EVERY = 5.0
 MAX_ATTEMPTS = 8
 # Chats served at once; Telegram's overall limit paces them anyway.
 CONCURRENT_CHATS = 32
@@ -328,7 +325,7 @@ class Outbox:
             return len(session.scalars(select(OutboxMessage.id)).all())
 
 
-class Dispatcher:
+class Dispatcher(QueueWorker[Push]):
     """Send what the outbox holds: chats in parallel, each chat's rows one after the other, in order.
 
     A chat's rows are a lane (bot.core.lanes): sending one leases the next, so a chat's burst goes
@@ -346,53 +343,24 @@ class Dispatcher:
         poll_seconds: float = POLL_SECONDS,
         concurrency: int = CONCURRENT_CHATS,
     ) -> None:
+        super().__init__(
+            inline=outbox.inline,
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+            chat_of=lambda item: (item.channel, item.recipient),
+            what="outbox",
+        )
         self._outbox = outbox
         self._targets = dict(targets)
         self._recipient = recipient
-        self._poll_seconds = poll_seconds
-        self._concurrency = concurrency
-        self._lanes: Lanes[Push] = Lanes(self._send, lambda item: (item.channel, item.recipient), self._free)
-        self._full = False
-        self._wakeup: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self, leased: Sequence[Push] = (), *, look: bool = True) -> None:
         """Send rows already leased for it, and (look) take what waits; safe from any thread."""
-        if self._loop is None or self._wakeup is None:
-            return
-        # A closed loop raises RuntimeError: the bot is stopping, and nothing is left to wake.
-        with contextlib.suppress(RuntimeError):
-            if leased:
-                self._loop.call_soon_threadsafe(self.hand_over, list(leased))
-            if look:
-                self._loop.call_soon_threadsafe(self._wakeup.set)
-
-    def hand_over(self, items: Sequence[Push]) -> None:
-        """Send rows this process has leased (on the dispatcher's event loop)."""
-        for item in items:
-            self._lanes.add(item)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until stop is set; what is being sent then is finished, the rest stays for later."""
-        self._loop = asyncio.get_running_loop()
-        self._wakeup = asyncio.Event()
-        renewer = asyncio.create_task(self._renew_leases(stop))
-        try:
-            while not stop.is_set():
-                self._wakeup.clear()
-                try:
-                    free = self._concurrency - len(self._lanes)
-                    self._full = free <= 0
-                    if free > 0:
-                        self.hand_over(await call_database(self._outbox.inline, self._take, free))
-                except Exception:
-                    log.exception("outbox dispatch failed; trying again shortly")
-                await wait_for_wakeup(self._wakeup, stop, self._poll_seconds)
-        finally:
-            await self._lanes.wait()
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+        if leased:
+            items = list(leased)
+            self._call_soon(lambda: self.hand_over(items))
+        if look:
+            super().wake()
 
     async def dispatch_once(self) -> int:
         """Send everything due now, chat by chat in order, and wait for it; return how many were taken."""
@@ -406,12 +374,10 @@ class Dispatcher:
     def _take(self, limit: int) -> list[Push]:
         return self._outbox.take(self._targets, recipient=self._recipient, limit=limit)
 
-    def _free(self) -> None:
-        if self._full and self._wakeup is not None:
-            self._full = False
-            self._wakeup.set()  # a lane ended, and rows may have been left for want of room
+    def _renew(self, ids: list[int]) -> None:
+        self._outbox.renew(ids)
 
-    async def _send(self, item: Push) -> Push | None:
+    async def _work(self, item: Push) -> Push | None:
         """Send one row; return the chat's next one, leased, or None (none, or this one waits a retry)."""
         target = self._targets[item.channel]
         try:
@@ -422,11 +388,3 @@ class Dispatcher:
             log.warning("push %d to %s failed; will try again", item.id, item.channel, exc_info=True)
             return await call_database(self._outbox.inline, self._outbox.failed, item)
         return await call_database(self._outbox.inline, self._outbox.sent, item, refs)
-
-    async def _renew_leases(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await asyncio.sleep(RENEW_EVERY)
-            try:
-                await call_database(self._outbox.inline, self._outbox.renew, self._lanes.held())
-            except Exception:
-                log.warning("outbox: leases not renewed", exc_info=True)
