@@ -170,9 +170,10 @@ class QueueWorker(Generic[Item]):
                 self._wakeup.clear()
                 try:
                     free = self._concurrency - len(self._lanes)
-                    self._full = free <= 0
-                    if free > 0:
-                        self.hand_over(await call_database(self._inline, self._take, free))
+                    taken = await call_database(self._inline, self._take, free) if free > 0 else []
+                    # No room, or as many as there was room for: more may wait, look again when a lane ends.
+                    self._full = free <= 0 or len(taken) >= free
+                    self.hand_over(taken)
                 except Exception:
                     log.exception("%s: taking rows failed; trying again shortly", self._what)
                 await wait_for_wakeup(self._wakeup, stop, self._poll_seconds)
