@@ -15,7 +15,7 @@ from bot.core.clock import FrozenClock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.inbox import INBOX, LEASE, MAX_ATTEMPTS, Delivery, Inbox, InboxWorker, Received
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.outbox import Outbox, enqueue
+from bot.core.outbox import Dispatcher, Outbox, Push, enqueue
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage, ProcessedDelivery
 from tests.integration.test_onboarding import onboarded
@@ -221,3 +221,33 @@ def test_a_handling_that_fails_is_rolled_back_and_the_person_told(
         [row] = session.scalars(select(OutboxMessage)).all()
         assert row.payload["replies"][0]["text"] == reply.text
         assert session.get(ProcessedDelivery, ("console", "d-2")) is None
+
+
+async def test_the_dispatcher_refills_as_soon_as_a_chat_is_done(
+    session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """More chats than lanes: each lane that ends makes room at once, not at the next poll."""
+    outbox = Outbox(session_factory, clock)
+    with unit_of_work(session_factory) as session:
+        for number in range(7):
+            enqueue(session, clock.now(), "console", f"person{number}", [Reply("rappel")])
+    sent: list[str] = []
+
+    class Target:
+        name = "console"
+
+        async def push(self, item: Push) -> list[str]:
+            await asyncio.sleep(0.01)
+            sent.append(item.recipient)
+            return []
+
+    dispatcher = Dispatcher(outbox, {"console": Target()}, concurrency=2, poll_seconds=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    for _ in range(200):
+        if len(sent) == 7:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert sorted(sent) == [f"person{number}" for number in range(7)]
