@@ -199,7 +199,15 @@ def enqueue(
         session.info[PUSHED] = True  # for the dispatcher to take, once woken
         return None
     return Push(
-        row_id, channel, recipient, tuple(replies), attachment, edit, ticket_id, 0, reminder_id, reply
+        id=row_id,
+        channel=channel,
+        recipient=recipient,
+        replies=tuple(replies),
+        attachment=attachment,
+        edit=edit,
+        ticket_id=ticket_id,
+        reminder_id=reminder_id,
+        reply=reply,
     )
 
 
