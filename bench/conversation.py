@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage
-from bot.core.turn import Services
 from bot.features.faq import FaqService
 from bot.storage.db import make_engine, make_session_factory, upgrade_database
 from bot.storage.models import Base
@@ -68,8 +68,8 @@ def main() -> None:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(text(f"DELETE FROM {table.name}"))
         settings = Settings(_env_file=None, database_url=url, faq_dir=ROOT / "faq")
-        services = Services(settings=settings, faq=FaqService(settings.faq_dir), clock=SystemClock())
-        conversation = Conversation(make_session_factory(engine), services)
+        services = build_services(settings, FaqService(settings.faq_dir), SystemClock())
+        conversation = build_conversation(make_session_factory(engine), services)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.threads) as pool:
             per_user = list(pool.map(lambda i: run_user(conversation, f"bench-{i}"), range(args.users)))

@@ -33,6 +33,7 @@ from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Engine, delete, insert, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bot.app import build_conversation, build_services  # noqa: E402
 from bot.channels.pipeline import Pipeline  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -41,7 +42,6 @@ from bot.core.conversation import Conversation  # noqa: E402
 from bot.core.inbox import Inbox, Received  # noqa: E402
 from bot.core.messages import IncomingMessage  # noqa: E402
 from bot.core.outbox import Outbox, Push  # noqa: E402
-from bot.core.turn import Services  # noqa: E402
 from bot.features.faq import FaqService  # noqa: E402
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database  # noqa: E402
 from bot.storage.models import Base, OutboxMessage  # noqa: E402
@@ -72,7 +72,8 @@ class TimedTelegram(TelegramChannel):
     """The real channel, noting when each message is handled, its answer leaves, and Telegram's is back."""
 
     def __init__(self, settings: Settings, returned: dict[int, float]) -> None:
-        super().__init__(settings)
+        # Trainees' questions only: no staff command is read.
+        super().__init__(settings, staff_commands=frozenset())
         self.returned = returned
         self.handled: dict[str, float] = {}
         self.leaving: list[float] = []
@@ -144,8 +145,8 @@ async def measure(url: str, users: int, messages: int) -> tuple[list[float], lis
     returned: dict[int, float] = {}
     async with FakeBotApi(token=TOKEN) as api:
         settings = bot_settings(url, api)
-        services = Services(settings=settings, faq=FaqService(settings.faq_dir), clock=SystemClock())
-        conversation = Conversation(factory, services)
+        services = build_services(settings, FaqService(settings.faq_dir), SystemClock())
+        conversation = build_conversation(factory, services)
         seed(conversation, users)
         outbox = TimedOutbox(factory, returned)
         pipeline = Pipeline(conversation, Inbox(factory, SystemClock()), outbox)

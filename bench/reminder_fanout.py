@@ -115,7 +115,8 @@ async def deliver(
     api: FakeBotApi, settings: Settings, outbox: Outbox, count: int, timeout: float
 ) -> tuple[float, int]:
     """Run the channel and the dispatcher until every chat has its reminder; return (seconds, rows left)."""
-    channel = TelegramChannel(settings)
+    # Pushes only: no command is read.
+    channel = TelegramChannel(settings, staff_commands=frozenset())
     await channel.start(NoTrainee())
     dispatcher = Dispatcher(outbox, {channel.name: channel})
     stop = asyncio.Event()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -14,12 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
+from bot.core.feature import Feature, Features
 from bot.core.inbox import Inbox
 from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
 from bot.faq.semantic import Progress, load_embedder
-from bot.features import booking, handoff, sessions
-from bot.features.faq import FaqService
+from bot.features import booking, faq, handoff, language, learning, menu, onboarding, privacy, sessions, staff
+from bot.features.faq import FAQ, FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 
@@ -28,6 +27,31 @@ log = logging.getLogger(__name__)
 LAST_VALID_FAQ_DIR = "faq-derniere-version-valide"
 # The FAQ's and the intents' vectors, keyed by model and text: a restart does not embed them again.
 EMBEDDINGS_DIR = "embeddings"
+
+
+# Every feature of the bot. Adding one: write its module with its FEATURE, and list it here.
+FEATURES: tuple[Feature, ...] = (
+    onboarding.FEATURE,
+    menu.FEATURE,
+    faq.FEATURE,
+    language.FEATURE,
+    privacy.FEATURE,
+    handoff.FEATURE,
+    booking.FEATURE,
+    sessions.FEATURE,
+    learning.FEATURE,
+    staff.FEATURE,
+)
+
+
+def build_services(settings: Settings, faq_service: FaqService, clock: Clock) -> Services:
+    """Return the services the features use, with the FAQ loaded by the caller."""
+    return Services(settings, clock, {FAQ: faq_service})
+
+
+def build_conversation(session_factory: sessionmaker[Session], services: Services) -> Conversation:
+    """Return the conversation over every feature of the bot."""
+    return Conversation(session_factory, services, Features(FEATURES))
 
 
 @dataclass
@@ -47,26 +71,17 @@ class App:
         self.faq_watcher.start()
 
     def run_jobs(self) -> bool:
-        """Run the periodic jobs once: escalate unclaimed requests, post the day's summary.
+        """Run the features' periodic jobs once (escalations, reminders, the day's summary...).
 
         Each job in its own transaction: a summary lost to a race with another process (it is posted
         once a day) does not undo the escalations. Return whether pushes were written.
         """
         services = self.conversation.services
-        settings, hours = self.settings, services.office_hours
-        workers = services.availability.refresh()
-        jobs: dict[str, Callable[[Session, datetime], object]] = {
-            "escalations": lambda session, now: handoff.escalate_unclaimed(session, settings, hours, now),
-            "day summary": lambda session, now: handoff.summarise_day(session, settings, hours, now),
-            "reminders": lambda session, now: booking.send_due_reminders(session, settings, workers, now),
-            "agendas": lambda session, now: booking.send_agendas(session, settings, workers, hours, now),
-            "session reminders": lambda session, now: sessions.send_session_reminders(session, settings, now),
-        }
         pushed = False
-        for name, job in jobs.items():
+        for name, job in self.conversation.features.jobs.items():
             try:
                 with unit_of_work(self.session_factory) as session:
-                    job(session, services.clock.now())
+                    job(session, services, services.clock.now())
                     pushed = pushed or bool(session.info.get(PUSHED))
             except Exception:
                 log.exception("periodic job %s failed; it runs again at the next tick", name)
@@ -160,8 +175,7 @@ def build_app(
     if migrate:
         upgrade_database(engine)
     session_factory = make_session_factory(engine)
-    services = Services(settings=settings, faq=faq_service, clock=clock)
-    conversation = Conversation(session_factory, services)
+    conversation = build_conversation(session_factory, build_services(settings, faq_service, clock))
     conversation.purge_expired_data()
     watcher = FaqWatcher(faq_service, settings.faq_reload_seconds)
     return App(

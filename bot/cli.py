@@ -158,6 +158,7 @@ def run(ctx: click.Context) -> None:
 def demo(ctx: click.Context) -> None:
     """Charger les données de démonstration (sans doublons si on relance)."""
     from bot.demo import load_demo
+    from bot.features.faq import FAQ
 
     app = _build(_settings(ctx), progress=True, wait_for_meaning=True)
     try:
@@ -166,7 +167,7 @@ def demo(ctx: click.Context) -> None:
     finally:
         app.close()
     click.echo(f"Base : {app.settings.database_url}")
-    click.echo(f"FAQ : {len(app.conversation.services.faq.base)} questions dans {app.settings.faq_dir}")
+    click.echo(f"FAQ : {len(app.conversation.services.get(FAQ).base)} questions dans {app.settings.faq_dir}")
     for line in lines:
         click.echo(line)
 

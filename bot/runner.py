@@ -24,6 +24,7 @@ from bot.channels.web import create_web_app
 from bot.channels.whatsapp import CHANNEL as CHANNEL_WHATSAPP
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.faq import FaqError
+from bot.features.faq import FAQ
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class _Server(uvicorn.Server):
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run the configured channels until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
-    settings = app.settings
+    settings, faq = app.settings, app.conversation.services.get(FAQ)
     if settings.telegram_bot_token is None and not settings.whatsapp_configured:
         raise NothingToServe("TELEGRAM_BOT_TOKEN or WHATSAPP_*")
     # The event loop shares the GIL with the threads running conversations; with Python's default
@@ -76,7 +77,11 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(signal_number, on_signal)
 
     webhook = settings.public_url is not None
-    telegram = TelegramChannel(settings, webhook=webhook) if settings.telegram_bot_token is not None else None
+    telegram = (
+        TelegramChannel(settings, staff_commands=app.conversation.features.staff_commands, webhook=webhook)
+        if settings.telegram_bot_token is not None
+        else None
+    )
     whatsapp = (
         WhatsAppChannel(settings, last_inbound=_last_inbound(app), clock=app.conversation.services.clock)
         if settings.whatsapp_configured
@@ -91,11 +96,11 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         # Called from the watcher's thread: hand the alert to the event loop.
         if telegram is None:
             return  # no staff group without Telegram: the admins see it in /stats and the logs
-        alert = app.conversation.services.faq.problem_notice(error)
+        alert = faq.problem_notice(error)
         future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert), loop)
         future.add_done_callback(_log_failure)
 
-    app.conversation.services.faq.on_reload_failure.append(alert_staff_of_faq_error)
+    faq.on_reload_failure.append(alert_staff_of_faq_error)
     channels: list[PlatformChannel] = []
     if whatsapp is not None:
         channels.append(whatsapp)
@@ -119,7 +124,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             # Until the pipeline starts, a call stored nothing yet and is answered 503 (sent again).
             web_app = create_web_app(
                 engine=app.engine,
-                faq=app.conversation.services.faq,
+                faq=faq,
                 telegram_sink=telegram.feed if telegram is not None and webhook else None,
                 telegram_secret=settings.webhook_secret,
                 whatsapp=whatsapp,
@@ -138,8 +143,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             raise CannotServe(
                 "Telegram refuse TELEGRAM_BOT_TOKEN : vérifiez le jeton donné par @BotFather"
             ) from error
-        if app.conversation.services.faq.last_error is not None:
-            alert_staff_of_faq_error(app.conversation.services.faq.last_error)
+        if faq.last_error is not None:
+            alert_staff_of_faq_error(faq.last_error)
         scheduler = _start_scheduler(app, pipeline)
         await stop.wait()
         log.info("stopping")
@@ -154,7 +159,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             server.should_exit = True
             with contextlib.suppress(SystemExit):
                 await server_task
-        app.conversation.services.faq.on_reload_failure.remove(alert_staff_of_faq_error)
+        faq.on_reload_failure.remove(alert_staff_of_faq_error)
         app.close()
 
 

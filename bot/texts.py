@@ -385,3 +385,14 @@ SESSION_ABSENCE_STAFF = "🗓️ {name} sera absent·e à la séance {module} de
 WHATSAPP_CHOOSE = "Choisissez :"
 WHATSAPP_LIST_BUTTON = "Voir les choix"
 WHATSAPP_TYPE_NUMBER = "Répondez avec le numéro de votre choix."
+
+# The staff's commands, listed by /staff and at the end of /aide for staff.
+STAFF_HELP = (
+    "Commandes du personnel :\n"
+    "/test <question> : ce que le bot répondrait, avec les scores\n"
+    "/stats : les chiffres de la semaine\n"
+    "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
+    "/apprendre : les phrases qu'une fiche a réglées, à ajouter à la FAQ (admins)\n"
+    "/recharger : relire les fichiers FAQ (un fichier avec des erreurs garde son ancienne version)\n"
+    "/tickets : les demandes « Parler à quelqu'un » ouvertes"
+)

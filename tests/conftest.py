@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.turn import Services
 from bot.faq.semantic import Embedder, load_embedder
 from bot.features.faq import FaqService
 from bot.storage.db import make_engine, make_session_factory, upgrade_database
@@ -99,7 +99,7 @@ def faq_service(settings: Settings) -> FaqService:
 def conversation(
     session_factory: sessionmaker[Session], settings: Settings, faq_service: FaqService, clock: FrozenClock
 ) -> Conversation:
-    return Conversation(session_factory, Services(settings=settings, faq=faq_service, clock=clock))
+    return build_conversation(session_factory, build_services(settings, faq_service, clock))
 
 
 @pytest.fixture(scope="session")

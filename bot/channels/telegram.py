@@ -37,7 +37,6 @@ from bot.channels.base import Receiver
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import SlidingWindowRateLimiter
 from bot.config import Settings
-from bot.core.conversation import STAFF_COMMANDS
 from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
@@ -213,8 +212,10 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, settings: Settings, *, webhook: bool = False) -> None:
+    def __init__(self, settings: Settings, *, staff_commands: frozenset[str], webhook: bool = False) -> None:
         self.settings = settings
+        # The only commands read in the staff group (the rest of its chatter is not the bot's).
+        self.staff_commands = staff_commands
         self.application = build_application(settings)
         # Messages go through Bot.do_api_request (see _send_with_retries), which python-telegram-bot
         # answers with a suggestion to use send_message instead, at every call: heard, declined.
@@ -368,7 +369,7 @@ class TelegramChannel:
                 and str(replied.from_user.id) == self._bot_id
             ):
                 reply_to = f"{chat.id}:{replied.message_id}"
-            elif _command(text) not in STAFF_COMMANDS:
+            elif _command(text) not in self.staff_commands:
                 return None
         return IncomingMessage(
             CHANNEL,

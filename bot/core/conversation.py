@@ -17,68 +17,23 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
 from bot import texts
+from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, Features
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import PUSHED, Push, enqueue
-from bot.core.payloads import Action, Payload, parse
+from bot.core.payloads import GO, Payload
 from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
-from bot.core.turn import Services, State, Turn
-from bot.features import (
-    booking,
-    faq,
-    handoff,
-    language,
-    learning,
-    menu,
-    onboarding,
-    privacy,
-    sessions,
-    staff,
-)
-from bot.features.intents import Intent
-from bot.features.understand import DecisionKind, understand
+from bot.core.turn import Services, Turn
 from bot.storage.db import unit_of_work
 from bot.storage.models import ProcessedDelivery, Role, User
 
 log = logging.getLogger(__name__)
 
-Step = Callable[[Turn], list[Reply]]
 # Key of Session.info: the answers leased for sending as soon as the transaction commits.
 LEASED = "outbox_leased"
 # Called in the transaction that handles a message (the inbox deletes the stored message there).
 InTransaction = Callable[[Session], None]
 
-COMMANDS: dict[str, Step] = {
-    "start": onboarding.start,
-    "menu": menu.show_menu,
-    "aide": menu.show_help,
-    "help": menu.show_help,
-    "mesdonnees": privacy.show_my_data,
-    "oublier": privacy.ask_forget,
-    "stop": privacy.pause_notifications,
-    "reprendre": privacy.resume_notifications,
-    "langue": language.ask_language,
-    "taal": language.ask_language,
-    "language": language.ask_language,
-}
-# Each button kind and the step that handles it; each step checks that the button fits the state.
-BUTTON_STEPS: dict[Action, Callable[[Turn, str], list[Reply]]] = {
-    Action.CONSENT: onboarding.on_consent,
-    Action.FORGET: privacy.on_forget,
-    Action.FAQ: faq.show_entry,
-    Action.NAME: onboarding.on_name_button,
-    Action.FILIERE: onboarding.on_filiere,
-    Action.LANGUAGE: language.on_language,
-    Action.TICKET: handoff.on_button,
-    Action.BOOK: booking.on_button,
-    Action.SESSION: sessions.on_button,
-    Action.LEARN: learning.on_button,
-}
-# What may interrupt onboarding without ending it: looking at or erasing one's data, help.
-ALLOWED_DURING_ONBOARDING = frozenset(
-    {"start", "aide", "help", "mesdonnees", "oublier", "stop", "reprendre", "langue", "taal", "language"}
-)
-STAFF_COMMANDS = frozenset({"test", "recharger", "staff", "stats", "gaps", "tickets", "rdv", "apprendre"})
 # Retention counts in days: the last message's time needs no more precision than this, which spares an
 # UPDATE on most messages.
 LAST_SEEN_PRECISION = timedelta(hours=1)
@@ -134,9 +89,12 @@ def _load_user(dialect: str) -> Select[User]:
 class Conversation:
     """Route each message to the right step, inside one transaction per message."""
 
-    def __init__(self, session_factory: sessionmaker[Session], services: Services) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], services: Services, features: Features
+    ) -> None:
         self._session_factory = session_factory
         self.services = services
+        self.features = features
         # Called after a commit that wrote answers (leased for sending at once) or pushes to take.
         self.on_push: Callable[[Sequence[Push], bool], None] | None = None
         self._purge_lock = threading.Lock()
@@ -175,7 +133,7 @@ class Conversation:
                 log.exception("message not handled (%s)", message.channel)
                 break
         contact = self.services.settings.centre_contact
-        failure = [Reply(texts.INTERNAL_ERROR.format(contact=contact), (menu.MENU_BUTTON,))]
+        failure = [Reply(texts.INTERNAL_ERROR.format(contact=contact), (MENU_BUTTON,))]
         return self._answer_apart(message, failure, in_transaction)
 
     def _answer_apart(
@@ -215,12 +173,9 @@ class Conversation:
         if not self._purge_lock.acquire(blocking=False):
             return
         try:
-            settings = self.services.settings
             with unit_of_work(self._session_factory) as session:
-                privacy.purge_inactive(session, now, settings.data_retention_days)
-                privacy.purge_old_misses(session, now, settings.faq_miss_retention_days)
-                learning.purge_old_candidates(session, now, settings.faq_miss_retention_days)
-                handoff.purge_closed(session, now, settings.ticket_retention_days)
+                for purge in self.features.purges:
+                    purge(session, self.services, now)
                 session.execute(
                     delete(ProcessedDelivery).where(ProcessedDelivery.processed_at < now - DELIVERY_MEMORY)
                 )
@@ -246,7 +201,7 @@ class Conversation:
             now = self.services.clock.now()
             if user is not None and user.unreachable_at is not None:
                 user.unreachable_at = None  # they write: they can be reached again
-            turn = Turn(message, clean_text(message.text), session, user, now, self.services)
+            turn = Turn(message, clean_text(message.text), session, user, now, self.services, self.features)
             replies = self._route(turn)
             if (
                 turn.user is not None
@@ -257,7 +212,7 @@ class Conversation:
             admin_id = user.id if user is not None and user.role == Role.ADMIN.value else None
             if in_transaction is not None:
                 if admin_id is not None:
-                    notice = self.services.faq.error_notice_for(admin_id, mark_told=False)
+                    notice = self._admin_notice(admin_id, mark_told=False)
                 replies = [Reply(notice), *replies] if notice else replies
                 if replies:
                     person = turn.user.id if turn.user is not None and not turn.forgotten else None
@@ -266,11 +221,20 @@ class Conversation:
         self._pushed(session)
         if in_transaction is not None:
             if notice and admin_id is not None:
-                self.services.faq.notice_told(admin_id)
+                for notices in self.features.admin_notices:
+                    notices(self.services).notice_told(admin_id)
             return replies
         # After the commit: a notice must not be counted as told for a message that was rolled back.
-        notice = self.services.faq.error_notice_for(admin_id) if admin_id is not None else None
+        notice = self._admin_notice(admin_id) if admin_id is not None else None
         return [Reply(notice), *replies] if notice else replies
+
+    def _admin_notice(self, admin_id: int, *, mark_told: bool = True) -> str | None:
+        """Return what an admin must be told before their answer (a broken FAQ file), if anything."""
+        found = [
+            notices(self.services).error_notice_for(admin_id, mark_told=mark_told)
+            for notices in self.features.admin_notices
+        ]
+        return "\n\n".join(notice for notice in found if notice) or None
 
     def _first_delivery(self, session: Session, message: IncomingMessage) -> bool:
         """Record the delivery; say whether it is the first time (same transaction as the handling)."""
@@ -288,152 +252,83 @@ class Conversation:
         if message.chat_id is not None:
             return self._in_staff_group(turn)
         if message.button_id is not None:
-            payload = parse(message.button_id)
+            payload = self.features.codec.parse(message.button_id)
             if payload is None:
                 log.info("stale or forged button payload (%s)", message.channel)
-                return [Reply(texts.STALE_BUTTON), *onboarding.resume(turn)]
+                return [Reply(texts.STALE_BUTTON), *self.features.resume(turn)]
             return self._on_button(turn, payload)
-        if turn.state is State.IN_TICKET and not turn.text.startswith("/"):
-            relayed = handoff.trainee_message(turn)
-            if relayed:
-                return relayed  # else the ticket was closed meanwhile: the bot answers as usual
-        if turn.state is State.STAFF_TICKET and not turn.text.startswith("/"):
-            return handoff.staff_message(turn)
+        is_command = turn.text.startswith("/")
+        state = self.features.states.get(turn.state or "")
+        if state is not None and state.every_message and not is_command:
+            replies = state.read(turn)
+            if replies is not None:
+                return replies  # else the state no longer holds (a request closed meanwhile)
         if message.attachment and not turn.text:
             reply = texts.ATTACHMENT.get(message.attachment, texts.ATTACHMENT_OTHER)
-            return [Reply(reply, (menu.PERSON_BUTTON, menu.MENU_BUTTON))]
+            return [Reply(reply, (PERSON_BUTTON, MENU_BUTTON))]
         if not turn.text:
-            return [Reply(texts.EMPTY_MESSAGE, (menu.MENU_BUTTON,))]
-        if turn.text.startswith("/"):
+            return [Reply(texts.EMPTY_MESSAGE, (MENU_BUTTON,))]
+        if is_command:
             return self._on_command(turn)
-        return self._on_text(turn)
+        return self.features.read_text(turn)
 
     def _in_staff_group(self, turn: Turn) -> list[Reply]:
         """Serve the staff group: staff commands, "Je prends", and replies to ticket alerts. Nothing else."""
         message = turn.message
         if turn.text.startswith("/"):
             # Only staff commands: a dialogue started here would be read by everyone.
-            if _command_name(turn.text) not in STAFF_COMMANDS:
+            if _command_name(turn.text) not in self.features.staff_commands:
                 return []
             return self._on_command(turn)  # refused and logged there for anyone but staff
         if not turn.is_staff:
             # A trainee in the staff group, pressing a staff button or replying to an alert.
-            staff.refuse(turn, "group")
+            _refuse(turn, "group")
             return [Reply(texts.STAFF_ONLY)] if message.button_id else []
         if message.button_id is not None:
-            payload = parse(message.button_id)
-            if payload is not None and payload.action is Action.TICKET:
-                return handoff.on_button(turn, payload.argument)
-            if payload is not None and payload.action is Action.LEARN:
-                return learning.on_button(turn, payload.argument)
-            return []
-        if message.reply_to is not None:
-            return handoff.reply_in_group(turn, message.reply_to)
+            payload = self.features.codec.parse(message.button_id)
+            action = self.features.buttons.get(payload.kind.prefix) if payload is not None else None
+            if payload is None or action is None or not action.in_staff_group:
+                return []
+            return action.step(turn, payload.argument)
+        if message.reply_to is not None and self.features.group_reply is not None:
+            return self.features.group_reply(turn, message.reply_to)
         return []
 
     def _on_button(self, turn: Turn, payload: Payload) -> list[Reply]:
-        if payload.action is Action.GO:
+        if payload.kind is GO:
             return self._go(turn, payload.argument)
-        return BUTTON_STEPS[payload.action](turn, payload.argument)
+        return self.features.buttons[payload.kind.prefix].step(turn, payload.argument)
 
-    def _go(self, turn: Turn, target: str) -> list[Reply]:
-        if target == "start":
-            return onboarding.start(turn)
-        if turn.onboarding:
+    def _go(self, turn: Turn, name: str) -> list[Reply]:
+        """Follow a navigation button."""
+        target = self.features.go.get(name)
+        if target is None:
+            return [Reply(texts.STALE_BUTTON), *self.features.resume(turn)]
+        if turn.onboarding and not target.during_onboarding:
             # Onboarding is a tap or two from done: finish it first.
-            return [Reply(texts.ONBOARDING_FIRST), *onboarding.resume(turn)]
-        if target == "menu":
-            return menu.show_menu(turn)
-        if target == "ask":
-            return menu.ask_question(turn)
-        if target == "help":
-            return menu.show_help(turn)
-        if target == "person":
-            return handoff.start(turn)
-        if target == "book":
-            return booking.start(turn)
-        if target == "sessions":
-            return sessions.show_my_sessions(turn)
-        if target == "tickets":
-            if not turn.is_staff:
-                staff.refuse(turn, "tickets")
-                return [Reply(texts.STALE_BUTTON), *menu.show_menu(turn)]
-            return handoff.list_tickets(turn)
-        return [Reply(texts.STALE_BUTTON), *menu.show_menu(turn)]
+            return [Reply(texts.ONBOARDING_FIRST), *self.features.resume(turn)]
+        if target.staff and not turn.is_staff:
+            _refuse(turn, name)
+            return [Reply(texts.STALE_BUTTON), *self.features.go_to(turn, "menu")]
+        return target.step(turn)
 
     def _on_command(self, turn: Turn) -> list[Reply]:
         name = _command_name(turn.text)
         rest = turn.text[1:].partition(" ")[2]
-        if name in STAFF_COMMANDS:
+        command = self.features.commands.get(name)
+        if command is None:
+            return [Reply(texts.UNKNOWN_COMMAND, (MENU_BUTTON,))]
+        if command.staff:
             if not turn.is_staff:
-                staff.refuse(turn, name)
-                return [Reply(texts.UNKNOWN_COMMAND, (menu.MENU_BUTTON,))]
-            if name == "test":
-                return staff.test_question(turn, rest)
-            if name == "recharger":
-                return staff.reload_faq(turn)
-            if name == "stats":
-                return staff.stats(turn)
-            if name == "gaps":
-                return staff.gaps(turn)
-            if name == "apprendre":
-                return learning.show_pending(turn)
-            if name == "tickets":
-                return handoff.list_tickets(turn)
-            if name == "rdv":
-                return booking.staff_upcoming(turn)
-            return [Reply(staff.STAFF_HELP)]
-        step = COMMANDS.get(name)
-        if step is None:
-            return [Reply(texts.UNKNOWN_COMMAND, (menu.MENU_BUTTON,))]
-        if turn.onboarding and name not in ALLOWED_DURING_ONBOARDING:
-            return [Reply(texts.ONBOARDING_FIRST), *onboarding.resume(turn)]
-        return step(turn)
+                _refuse(turn, name)
+                return [Reply(texts.UNKNOWN_COMMAND, (MENU_BUTTON,))]
+            return command.step(turn, rest)
+        if turn.onboarding and not command.during_onboarding:
+            return [Reply(texts.ONBOARDING_FIRST), *self.features.resume(turn)]
+        return command.step(turn, rest)
 
-    def _on_text(self, turn: Turn) -> list[Reply]:
-        state = turn.state
-        if state is State.ASK_NAME:
-            return onboarding.receive_name(turn)
-        if state is State.ASK_FILIERE:
-            return onboarding.receive_filiere_text(turn)
-        if state is State.HANDOFF_SUBJECT:
-            return handoff.receive_subject(turn)
-        if state is State.BOOK_PHONE:
-            return booking.receive_phone(turn)
-        if state is State.STAFF_CANCEL:
-            return booking.staff_cancel_message(turn)
-        if state is State.SESSION_ABSENCE:
-            return sessions.receive_absence_reason(turn)
-        if state is State.CONFIRM_FORGET:
-            answer = privacy.typed_forget_answer(turn.text)
-            if answer is not None:
-                return privacy.on_forget(turn, answer)
-            # Anything else means the person moved on: keep everything and answer normally.
-            turn.set_state(State.IDLE)
-            return [Reply(texts.FORGET_CANCELLED), *self._on_text(turn)]
-        decision = understand(turn.text, self.services.faq, asking=state is State.ASKING)
-        if decision.kind is DecisionKind.INTENT and decision.intent is not None:
-            return self._on_intent(turn, decision.intent)
-        return faq.decision_replies(turn, decision)
 
-    def _on_intent(self, turn: Turn, intent: Intent) -> list[Reply]:
-        if intent is Intent.GREETING:
-            if turn.user is None:
-                return onboarding.welcome(turn)
-            greeting = texts.GREETING_REPLY.format(name=turn.first_name).replace("  ", " ")
-            turn.set_state(State.IDLE)
-            return [Reply(greeting), menu.main_menu()]
-        if intent is Intent.THANKS:
-            ask = menu.go_button("ask", texts.BUTTON_OTHER_QUESTION)
-            return [Reply(texts.THANKS_REPLY, (ask, menu.MENU_BUTTON))]
-        if intent is Intent.HELP:
-            return menu.show_help(turn)
-        if intent is Intent.MENU:
-            return menu.show_menu(turn)
-        if intent is Intent.PERSON:
-            return handoff.start(turn)
-        if intent is Intent.BOOK:
-            return booking.start(turn)
-        if intent is Intent.APPOINTMENTS:
-            return booking.show_mine(turn)
-        return sessions.show_my_sessions(turn)
+def _refuse(turn: Turn, what: str) -> None:
+    """Log a staff command or button tried by someone who is not staff."""
+    user_ref = turn.user.id if turn.user else "anonymous"
+    log.warning("staff command /%s refused for %s user %s", what, turn.message.channel, user_ref)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.payloads import MAX_PAYLOAD_BYTES
+# Telegram's limit on a button's callback data.
+MAX_PAYLOAD_BYTES = 64
 
 
 @dataclass(frozen=True, slots=True)

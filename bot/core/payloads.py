@@ -1,93 +1,89 @@
-"""Typed button payloads: "action:argument", prefixed, validated and at most 64 bytes.
+"""Typed button payloads: "prefix:argument", at most 64 bytes, checked against the kind that owns them.
 
 Telegram limits callback data to 64 bytes, and anything a client sends back may be stale or forged,
-so a payload is only trusted after `parse` has checked its action and the shape of its argument.
+so a payload is only trusted after the codec has found its kind and checked the shape of its argument.
+Each feature declares its own kinds (a prefix and an argument shape); the codec is built from them.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from bot.faq.loader import MAX_ID_CHARS
+from bot.core.messages import MAX_PAYLOAD_BYTES, Button
 
-MAX_PAYLOAD_BYTES = 64
-
-
-class Action(StrEnum):
-    """Every kind of button the bot can show."""
-
-    GO = "go"  # navigate: one of GO_TARGETS
-    CONSENT = "consent"  # yes, no, info
-    NAME = "name"  # ok (keep the suggested first name), other
-    FILIERE = "fil"  # index in the configured list and a check of the name: see checked_index
-    FAQ = "faq"  # an FAQ entry id
-    FORGET = "forget"  # yes, no
-    LANGUAGE = "lang"  # fr, nl, en
-    TICKET = "tk"  # a request to talk to a person: skip, back, cancel, claim.<id>, fb.<id>.up...
-    BOOK = "bk"  # appointments: reason, worker, slot (minutes since 1970), confirm, cancel, move...
-    SESSION = "ss"  # module sessions: here.<id>, absent.<id>, video.<id>, skip
-    LEARN = "lr"  # FAQ learning: t.<ticket>.<index>.<check> (closing a request), ok.<n>, no.<n>, p.<offset>
+_PREFIX = re.compile(r"[a-z]{1,8}")
 
 
-GO_TARGETS = ("menu", "ask", "book", "sessions", "person", "help", "start", "tickets")
+@dataclass(frozen=True)
+class ButtonKind:
+    """One kind of button: a short prefix and the regular expression its argument must match."""
 
-_ARGUMENT_SHAPES: dict[Action, re.Pattern[str]] = {
-    Action.GO: re.compile("|".join(GO_TARGETS)),
-    Action.CONSENT: re.compile("yes|no|info"),
-    Action.NAME: re.compile("ok|other"),
-    Action.FILIERE: re.compile(r"\d{1,2}\.[0-9a-f]{4}|none"),
-    Action.FAQ: re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}"),
-    Action.FORGET: re.compile("yes|no"),
-    Action.LANGUAGE: re.compile("fr|nl|en"),
-    Action.BOOK: re.compile(
-        r"list|new|r\.\d{1,2}\.[0-9a-f]{4}|call\.\d{1,2}"
-        r"|(?:w|m|s|ok)\.\d{1,2}\.[a-z0-9-]{1,30}(?:\.\d{1,10})?"
-        r"|(?:x|xx|mv|here|done|absent|sx)\.\d{1,10}"
-        r"|(?:mvs|mvok|mvm)\.\d{1,10}\.[a-z0-9-]{1,30}\.\d{1,10}"
-    ),
-    Action.SESSION: re.compile(r"skip|(?:here|absent|video)\.\d{1,10}"),
-    Action.LEARN: re.compile(r"t\.\d{1,10}\.\d\.[0-9a-f]{4}|(?:ok|no)\.\d{1,10}|p\.\d{1,4}"),
-    Action.TICKET: re.compile(
-        r"skip|back|cancel|(?:claim|close|draft|follow)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
-    ),
-}
+    prefix: str
+    shape: str
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _PREFIX.fullmatch(self.prefix):
+            raise ValueError(f"button prefix {self.prefix!r}: 1 to 8 lowercase letters")
+        object.__setattr__(self, "_pattern", re.compile(self.shape))
+
+    def fits(self, argument: str) -> bool:
+        """Say whether an argument has this kind's shape."""
+        return self._pattern.fullmatch(argument) is not None
+
+    def pack(self, argument: str) -> str:
+        """Build the wire form of a payload; refuse one that would not come back intact."""
+        raw = f"{self.prefix}:{argument}"
+        if len(raw.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"payload over {MAX_PAYLOAD_BYTES} bytes: {raw!r}")
+        if not self.fits(argument):
+            raise ValueError(f"argument {argument!r} does not fit button kind {self.prefix!r}")
+        return raw
+
+    def button(self, argument: str, title: str, description: str | None = None) -> Button:
+        """Return a button of this kind."""
+        return Button(self.pack(argument), title, description)
+
+
+# Navigation: the argument names a target that a feature declares (the codec cannot know them all).
+GO = ButtonKind("go", r"[a-z]{1,20}")
+
+
+def go_button(target: str, title: str) -> Button:
+    """Return a navigation button."""
+    return GO.button(target, title)
 
 
 @dataclass(frozen=True, slots=True)
 class Payload:
     """A parsed, shape-checked button payload."""
 
-    action: Action
+    kind: ButtonKind
     argument: str
 
 
-def pack(action: Action, argument: str) -> str:
-    """Build the wire form of a payload; refuse one that would not come back intact."""
-    raw = f"{action.value}:{argument}"
-    if len(raw.encode("utf-8")) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"payload over {MAX_PAYLOAD_BYTES} bytes: {raw!r}")
-    if not _ARGUMENT_SHAPES[action].fullmatch(argument):
-        raise ValueError(f"argument {argument!r} does not fit action {action.value!r}")
-    return raw
+class Codec:
+    """Read payloads back: find the kind by its prefix, check the argument's shape and the length."""
 
+    def __init__(self, kinds: Iterable[ButtonKind]) -> None:
+        self._kinds: dict[str, ButtonKind] = {}
+        for kind in kinds:
+            if kind.prefix in self._kinds:
+                raise ValueError(f"two button kinds use the prefix {kind.prefix!r}")
+            self._kinds[kind.prefix] = kind
 
-def parse(raw: str | None) -> Payload | None:
-    """Return the payload, or None when it is malformed, unknown or oversized."""
-    if not raw or len(raw.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
-        return None
-    action_text, separator, argument = raw.partition(":")
-    if not separator:
-        return None
-    try:
-        action = Action(action_text)
-    except ValueError:
-        return None
-    if not _ARGUMENT_SHAPES[action].fullmatch(argument):
-        return None
-    return Payload(action, argument)
+    def parse(self, raw: str | None) -> Payload | None:
+        """Return the payload, or None when it is malformed, unknown or oversized."""
+        if not raw or len(raw.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD_BYTES:
+            return None
+        prefix, separator, argument = raw.partition(":")
+        kind = self._kinds.get(prefix) if separator else None
+        if kind is None or not kind.fits(argument):
+            return None
+        return Payload(kind, argument)
 
 
 def checked_index(index: int, name: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.orm import Session
@@ -18,29 +18,12 @@ from bot.core.messages import IncomingMessage
 from bot.storage.models import ConversationState, User
 
 if TYPE_CHECKING:
-    from bot.features.booking import AvailabilityService
-    from bot.features.faq import FaqService
-    from bot.features.office_hours import OfficeHours
+    from bot.core.feature import Features
 
+# The one state the core knows: nothing pending. Each feature names its own states.
+IDLE = "idle"
 
-class State(StrEnum):
-    """Named dialogue states, stored per user."""
-
-    ASK_NAME = "ask_name"
-    ASK_FILIERE = "ask_filiere"
-    IDLE = "idle"
-    ASKING = "asking"
-    CONFIRM_FORGET = "confirm_forget"
-    # Talking to a person: the trainee gives a subject, then writes to the ticket; the worker answers.
-    HANDOFF_SUBJECT = "handoff_subject"
-    IN_TICKET = "in_ticket"
-    STAFF_TICKET = "staff_ticket"
-    # Appointments: the trainee types the number to call back; the worker types a cancellation message.
-    BOOK_PHONE = "book_phone"
-    STAFF_CANCEL = "staff_cancel"
-    # Module sessions: the trainee may say why they will be absent.
-    SESSION_ABSENCE = "session_absence"
-
+T = TypeVar("T")
 
 _STATES = cast(Table, ConversationState.__table__)
 _WRITE_STATE = (
@@ -54,27 +37,39 @@ _WRITE_STATE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class Part(Generic[T]):
+    """A long-lived part that steps use (the FAQ, the office hours), declared by the feature that owns it.
+
+    A part with `build` is made from the services at its first use; one without is given by the
+    composition root.
+    """
+
+    name: str
+    build: Callable[[Services], T] | None = None
+
+
 class Services:
     """The long-lived parts a step may use, built once by the composition root."""
 
-    settings: Settings
-    faq: FaqService
-    clock: Clock
+    def __init__(
+        self, settings: Settings, clock: Clock, parts: Mapping[Part[Any], object] | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._parts: dict[Part[Any], object] = dict(parts or {})
+        self._building = threading.Lock()
 
-    @functools.cached_property
-    def office_hours(self) -> OfficeHours | None:
-        """Return the centre's office hours (holidays and closures included), or None when unset."""
-        from bot.features.office_hours import office_hours_from_settings
-
-        return office_hours_from_settings(self.settings)
-
-    @functools.cached_property
-    def availability(self) -> AvailabilityService:
-        """Return the social workers' availability (the file, reloaded when it changes)."""
-        from bot.features.booking import AvailabilityService
-
-        return AvailabilityService(self.settings.availability_file)
+    def get(self, part: Part[T]) -> T:
+        """Return a part, building it at its first use."""
+        if part in self._parts:
+            return cast(T, self._parts[part])
+        with self._building:
+            if part not in self._parts:
+                if part.build is None:
+                    raise LookupError(f"the composition root did not give {part.name}")
+                self._parts[part] = part.build(self)
+            return cast(T, self._parts[part])
 
 
 @dataclass
@@ -87,29 +82,28 @@ class Turn:
     user: User | None
     now: datetime
     services: Services
+    features: Features
     forgotten: bool = field(default=False)
 
     @property
-    def state(self) -> State | None:
+    def state(self) -> str | None:
         """Return the user's dialogue state, or None for someone the bot does not know."""
         if self.user is None:
             return None
         if self.user.conversation is None:
-            return State.IDLE
-        try:
-            return State(self.user.conversation.state)
-        except ValueError:
-            # A state written by a newer or older version: start again from the menu.
-            return State.IDLE
+            return IDLE
+        state = self.user.conversation.state
+        # A state written by a newer or older version: start again from the menu.
+        return state if self.features.knows_state(state) else IDLE
 
-    def set_state(self, state: State, **data: Any) -> None:
+    def set_state(self, state: str, **data: Any) -> None:
         """Move the user to state, with optional data for the next step."""
         if self.user is None:
             return
         current = self.user.conversation
         if current is None:
-            self.user.conversation = ConversationState(state=state.value, data=data, updated_at=self.now)
-        elif current.state != state.value or current.data != data:
+            self.user.conversation = ConversationState(state=state, data=data, updated_at=self.now)
+        elif current.state != state or current.data != data:
             # Unchanged, it is not written again: most messages leave the state as it was.
             # One cached UPDATE, at once: the ORM's flush of the same change would cost more than all the
             # other statements of the message. The object is told that it holds what is stored. Inside a
@@ -119,23 +113,23 @@ class Turn:
                     _WRITE_STATE,
                     {
                         "row_user_id": current.user_id,
-                        "new_state": state.value,
+                        "new_state": state,
                         "new_data": data,
                         "new_at": self.now,
                     },
                 )
-                set_committed_value(current, "state", state.value)
+                set_committed_value(current, "state", state)
                 set_committed_value(current, "data", data)
                 set_committed_value(current, "updated_at", self.now)
             else:
-                current.state = state.value
+                current.state = state
                 current.data = data
                 current.updated_at = self.now
 
     @property
     def onboarding(self) -> bool:
         """Say whether the user still has to give a first name or a filière."""
-        return self.state in (State.ASK_NAME, State.ASK_FILIERE)
+        return self.state in self.features.onboarding_states
 
     @property
     def first_name(self) -> str:

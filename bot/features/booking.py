@@ -26,14 +26,25 @@ from sqlalchemy.orm import Session
 from bot import texts
 from bot.config import Settings
 from bot.core.clock import BRUSSELS, as_utc
+from bot.core.feature import (
+    MENU_BUTTON,
+    PERSON_BUTTON,
+    ButtonAction,
+    Command,
+    Feature,
+    GoTarget,
+    MenuEntry,
+    StateStep,
+)
 from bot.core.messages import Button, Document, Reply
 from bot.core.outbox import enqueue
-from bot.core.payloads import Action, checked_index, pack
-from bot.core.turn import State, Turn
+from bot.core.payloads import ButtonKind, checked_index
+from bot.core.turn import IDLE, Part, Services, Turn
 from bot.features.availability import Availability, AvailabilityError, Slot, Worker, load_availability
 from bot.features.calendar import appointment_ics
-from bot.features.menu import MENU_BUTTON, PERSON_BUTTON, main_menu, needs_account
-from bot.features.office_hours import french_day_and_time
+from bot.features.intents import Intent
+from bot.features.menu import main_menu, needs_account
+from bot.features.office_hours import OFFICE_HOURS, french_day_and_time
 from bot.storage.models import (
     Appointment,
     AppointmentStatus,
@@ -46,6 +57,17 @@ from bot.storage.models import (
 
 log = logging.getLogger(__name__)
 
+# Appointments: reason, worker, slot (minutes since 1970), confirm, cancel, move, and the staff's verbs.
+BOOK = ButtonKind(
+    "bk",
+    r"list|new|r\.\d{1,2}\.[0-9a-f]{4}|call\.\d{1,2}"
+    r"|(?:w|m|s|ok)\.\d{1,2}\.[a-z0-9-]{1,30}(?:\.\d{1,10})?"
+    r"|(?:x|xx|mv|here|done|absent|sx)\.\d{1,10}"
+    r"|(?:mvs|mvok|mvm)\.\d{1,10}\.[a-z0-9-]{1,30}\.\d{1,10}",
+)
+# The trainee types the number to call back; the worker types a cancellation message.
+BOOK_PHONE = "book_phone"
+STAFF_CANCEL = "staff_cancel"
 SLOTS_SHOWN = 3
 # Belgian numbers as people type them: 0470 12 34 56, 04/123.45.67, +32 470 12 34 56, 0032...
 _PHONE = re.compile(r"(?:\+|00)?[0-9][0-9 ./-]{7,18}[0-9]")
@@ -96,7 +118,7 @@ class AvailabilityService:
 
 
 def _button(argument: str, title: str) -> Button:
-    return Button(pack(Action.BOOK, argument), title)
+    return BOOK.button(argument, title)
 
 
 def _minutes(moment: datetime) -> int:
@@ -142,15 +164,19 @@ def _free_slots(
     turn: Turn, worker_id: str | None, *, after: datetime | None = None, limit: int = SLOTS_SHOWN
 ) -> list[Slot]:
     settings = turn.services.settings
-    return turn.services.availability.refresh().free_slots(
-        turn.now,
-        booked=_booked(turn.session, turn.now),
-        worker_id=worker_id,
-        min_notice=timedelta(hours=settings.appointment_min_notice_hours),
-        horizon=timedelta(days=settings.appointment_horizon_days),
-        extra_days_off=_days_off(turn.session),
-        after=after,
-        limit=limit,
+    return (
+        turn.services.get(AVAILABILITY)
+        .refresh()
+        .free_slots(
+            turn.now,
+            booked=_booked(turn.session, turn.now),
+            worker_id=worker_id,
+            min_notice=timedelta(hours=settings.appointment_min_notice_hours),
+            horizon=timedelta(days=settings.appointment_horizon_days),
+            extra_days_off=_days_off(turn.session),
+            after=after,
+            limit=limit,
+        )
     )
 
 
@@ -177,7 +203,7 @@ def _account_of(worker: Worker) -> tuple[str, str] | None:
 
 def _tell_worker(turn: Turn, worker_id: str, text: str, appointment: Appointment) -> None:
     """Tell the social worker (their own chat; without an account, the staff group)."""
-    worker = turn.services.availability.refresh().worker(worker_id)
+    worker = turn.services.get(AVAILABILITY).refresh().worker(worker_id)
     account = _account_of(worker) if worker is not None else None
     group = turn.services.settings.telegram_staff_chat_id
     if account is not None:
@@ -224,10 +250,10 @@ def start(turn: Turn) -> list[Reply]:
     """Open the appointments: the person's upcoming ones if any, else the reasons."""
     if turn.user is None:
         return needs_account(turn)
-    if not turn.services.availability.refresh().workers:
+    if not turn.services.get(AVAILABILITY).refresh().workers:
         contact = turn.services.settings.centre_contact
         return [Reply(texts.BOOK_NOT_CONFIGURED.format(contact=contact), (MENU_BUTTON,))]
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     if _upcoming(turn.session, turn.user, turn.now):
         return show_mine(turn)
     return ask_reason(turn)
@@ -248,7 +274,7 @@ def _on_reason(turn: Turn, argument: str) -> list[Reply]:
     name = _reason(turn.services.settings, index)
     if name is None or checked_index(index, name) != argument:
         return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
-    workers = turn.services.availability.refresh().workers
+    workers = turn.services.get(AVAILABILITY).refresh().workers
     if len(workers) == 1:
         return _show_slots(turn, index, workers[0].id)
     buttons = [_button(f"w.{index}.{worker.id}", worker.name) for worker in workers]
@@ -257,7 +283,7 @@ def _on_reason(turn: Turn, argument: str) -> list[Reply]:
 
 
 def _show_slots(turn: Turn, reason: int, worker_id: str, after: datetime | None = None) -> list[Reply]:
-    availability = turn.services.availability.refresh()
+    availability = turn.services.get(AVAILABILITY).refresh()
     if worker_id != "any" and availability.worker(worker_id) is None:
         return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
     slots = _free_slots(turn, None if worker_id == "any" else worker_id, after=after)
@@ -301,7 +327,7 @@ def _on_slot(turn: Turn, reason: int, worker_id: str, minutes: int) -> list[Repl
     slot = _find_slot(turn, worker_id, minutes)
     if slot is None:
         return [Reply(texts.BOOK_STALE_SLOT), *_show_slots(turn, reason, worker_id)]
-    worker = turn.services.availability.refresh().worker(worker_id)
+    worker = turn.services.get(AVAILABILITY).refresh().worker(worker_id)
     name = worker.name if worker is not None else worker_id
     question = texts.BOOK_CONFIRM.format(
         worker=name, when=_when(slot.starts_at, turn.now), place=_place(worker)
@@ -351,7 +377,7 @@ def _book(
             Reply(texts.BOOK_TAKEN),
             *_show_slots(turn, reason_index, "any" if moving is None else worker_id),
         ]
-    worker = turn.services.availability.refresh().worker(worker_id)
+    worker = turn.services.get(AVAILABILITY).refresh().worker(worker_id)
     name = worker.name if worker is not None else worker_id
     when = _when(slot.starts_at, turn.now)
     if moving is not None:
@@ -377,7 +403,7 @@ def _book(
         done = texts.BOOK_DONE.format(when=when, worker=name, place=_place(worker))
     _schedule_reminders(turn.session, settings, appointment, turn.now)
     log.info("appointment %d booked", appointment.id)
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     return [
         Reply(done),
         Reply(
@@ -393,7 +419,7 @@ def show_mine(turn: Turn) -> list[Reply]:
     if turn.user is None:
         return needs_account(turn)
     mine = _upcoming(turn.session, turn.user, turn.now)
-    availability = turn.services.availability.refresh()
+    availability = turn.services.get(AVAILABILITY).refresh()
     new = _button("new", texts.BUTTON_NEW_APPOINTMENT)
     if not mine:
         return [Reply(texts.BOOK_NONE, (new, MENU_BUTTON))]
@@ -443,7 +469,7 @@ def _ask_cancel(turn: Turn, appointment_id: int) -> list[Reply]:
     appointment = _changeable(turn, appointment_id)
     if isinstance(appointment, list):
         return appointment
-    availability = turn.services.availability.refresh()
+    availability = turn.services.get(AVAILABILITY).refresh()
     question = texts.BOOK_ASK_CANCEL.format(
         when=_when(appointment.starts_at, turn.now), worker=_worker_name(availability, appointment.worker_id)
     )
@@ -478,14 +504,14 @@ def _confirm_cancel(turn: Turn, appointment_id: int) -> list[Reply]:
         appointment,
     )
     log.info("appointment %d cancelled by the trainee", appointment.id)
-    return [Reply(texts.BOOK_CANCELLED), main_menu()]
+    return [Reply(texts.BOOK_CANCELLED), main_menu(turn)]
 
 
 def _move(turn: Turn, appointment_id: int, after: datetime | None = None) -> list[Reply]:
     appointment = _changeable(turn, appointment_id)
     if isinstance(appointment, list):
         return appointment
-    availability = turn.services.availability.refresh()
+    availability = turn.services.get(AVAILABILITY).refresh()
     slots = _free_slots(turn, appointment.worker_id, after=after)
     if not slots:
         days = turn.services.settings.appointment_horizon_days
@@ -535,7 +561,7 @@ def _move_to(
 def _ask_phone(turn: Turn, reason: int) -> list[Reply]:
     if _reason(turn.services.settings, reason) is None:
         return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
-    turn.set_state(State.BOOK_PHONE, reason=reason)
+    turn.set_state(BOOK_PHONE, reason=reason)
     return [Reply(texts.BOOK_ASK_PHONE, (MENU_BUTTON,))]
 
 
@@ -552,14 +578,14 @@ def receive_phone(turn: Turn) -> list[Reply]:
     from bot.features import handoff
 
     replies = handoff.open_call_request(turn, phone=phone, reason=reason)
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     return [Reply(texts.BOOK_CALL_DONE.format(phone=phone)), *replies]
 
 
 def _will_be_there(turn: Turn, appointment_id: int) -> list[Reply]:
     appointment = _own_appointment(turn, appointment_id)
     if appointment is None:
-        return [Reply(texts.BOOK_NOT_FOUND), main_menu()]
+        return [Reply(texts.BOOK_NOT_FOUND), main_menu(turn)]
     appointment.confirmed_at = turn.now
     return [Reply(texts.BOOK_THANKS_THERE, (MENU_BUTTON,))]
 
@@ -587,7 +613,7 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
         return _ask_phone(turn, int(argument[5:]))
     parsed = _ARGUMENT.fullmatch(argument)
     if parsed is None:
-        return [Reply(texts.STALE_BUTTON), main_menu()]
+        return [Reply(texts.STALE_BUTTON), main_menu(turn)]
     if parsed["verb"] is not None:
         reason, worker_id = int(parsed["reason"]), parsed["worker"]
         if _reason(turn.services.settings, reason) is None:
@@ -620,7 +646,7 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
         return _will_be_there(turn, appointment_id)
     if not turn.is_staff:
         log.warning("staff appointment action %s refused to a trainee (%s)", verb, turn.message.channel)
-        return [Reply(texts.STALE_BUTTON), main_menu()]
+        return [Reply(texts.STALE_BUTTON), main_menu(turn)]
     return staff_action(turn, verb, appointment_id)
 
 
@@ -637,7 +663,7 @@ def _staff_appointment(turn: Turn, appointment_id: int) -> Appointment | None:
     appointment = turn.session.get(Appointment, appointment_id)
     if appointment is None or turn.user is None:
         return None
-    worker = worker_of(turn.services.availability.refresh(), turn.user)
+    worker = worker_of(turn.services.get(AVAILABILITY).refresh(), turn.user)
     if turn.user.role != Role.ADMIN.value and (worker is None or worker.id != appointment.worker_id):
         return None
     return appointment
@@ -657,7 +683,7 @@ def staff_action(turn: Turn, verb: str, appointment_id: int) -> list[Reply]:
         return [Reply(texts.STAFF_MARKED_ABSENT.format(name=name))]
     if appointment.status != AppointmentStatus.BOOKED.value:
         return [Reply(texts.BOOK_NOT_FOUND)]
-    turn.set_state(State.STAFF_CANCEL, appointment=appointment.id)
+    turn.set_state(STAFF_CANCEL, appointment=appointment.id)
     return [Reply(texts.STAFF_ASK_CANCEL_MESSAGE.format(name=name), (MENU_BUTTON,))]
 
 
@@ -665,13 +691,13 @@ def staff_cancel_message(turn: Turn) -> list[Reply]:
     """Cancel the appointment the worker chose, sending their message to the trainee."""
     data = turn.user.conversation.data if turn.user is not None and turn.user.conversation else {}
     appointment_id = data.get("appointment")
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     appointment = _staff_appointment(turn, appointment_id) if isinstance(appointment_id, int) else None
     if appointment is None or appointment.status != AppointmentStatus.BOOKED.value:
         return [Reply(texts.BOOK_NOT_FOUND)]
     _cancel(turn.session, appointment, turn.now, by="staff")
     trainee = appointment.trainee
-    availability = turn.services.availability.refresh()
+    availability = turn.services.get(AVAILABILITY).refresh()
     worker_name = _worker_name(availability, appointment.worker_id)
     lines = [
         texts.BOOK_CANCELLED_BY_STAFF.format(worker=worker_name, when=_when(appointment.starts_at, turn.now))
@@ -719,7 +745,7 @@ def _agenda_lines(appointments: Sequence[Appointment]) -> tuple[list[str], list[
 def staff_upcoming(turn: Turn) -> list[Reply]:
     """Show a social worker their upcoming appointments (an admin: everyone's), with action buttons."""
     assert turn.user is not None
-    availability = turn.services.availability.refresh()
+    availability = turn.services.get(AVAILABILITY).refresh()
     worker = worker_of(availability, turn.user)
     if worker is None and turn.user.role != Role.ADMIN.value:
         return [Reply(texts.STAFF_NOT_A_WORKER)]
@@ -858,3 +884,37 @@ def appointment_record(appointment: Appointment, availability: Availability) -> 
         "reason": appointment.reason,
         "status": appointment.status,
     }
+
+
+def _availability(services: Services) -> AvailabilityService:
+    return AvailabilityService(services.settings.availability_file)
+
+
+# The social workers' availability (the file, reloaded when it changes).
+AVAILABILITY: Part[AvailabilityService] = Part("the availability", _availability)
+
+
+def _send_due_reminders(session: Session, services: Services, now: datetime) -> None:
+    send_due_reminders(session, services.settings, services.get(AVAILABILITY).refresh(), now)
+
+
+def _send_agendas(session: Session, services: Services, now: datetime) -> None:
+    availability = services.get(AVAILABILITY).refresh()
+    send_agendas(session, services.settings, availability, services.get(OFFICE_HOURS), now)
+
+
+FEATURE = Feature(
+    name="booking",
+    commands={"rdv": Command(lambda turn, _rest: staff_upcoming(turn), staff=True)},
+    buttons=[ButtonAction(BOOK, on_button)],
+    states={
+        BOOK_PHONE: StateStep(receive_phone, "vous alliez donner un numéro pour être rappelé·e"),
+        STAFF_CANCEL: StateStep(
+            staff_cancel_message, "vous alliez écrire pourquoi un rendez-vous est annulé"
+        ),
+    },
+    go={"book": GoTarget(start)},
+    menu=[MenuEntry("book", texts.BUTTON_BOOK, order=20)],
+    intents={Intent.BOOK.value: start, Intent.APPOINTMENTS.value: show_mine},
+    jobs={"reminders": _send_due_reminders, "agendas": _send_agendas},
+)

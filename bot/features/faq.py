@@ -15,17 +15,18 @@ from typing import cast
 from sqlalchemy import Table, insert
 
 from bot import texts
+from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, ButtonAction, Feature
 from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, pack
+from bot.core.payloads import ButtonKind, go_button
 from bot.core.text import shorten
-from bot.core.turn import State, Turn
+from bot.core.turn import IDLE, Part, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
-from bot.faq.loader import fingerprint
+from bot.faq.loader import MAX_ID_CHARS, fingerprint
 from bot.faq.normalize import LEXICON_DIR_NAME, Lexicon, detect_language, load_lexicon, tokens
 from bot.faq.semantic import Embedder, MissingVectors, Progress, SemanticIndex, VectorCache, index_entries
 from bot.features.intents import INTENTS_DIR_NAME, Intent, IntentMatcher, read_intent_examples
-from bot.features.menu import MENU_BUTTON, PERSON_BUTTON
-from bot.features.understand import Decision, DecisionKind
+from bot.features.menu import ASKING
+from bot.features.understand import Decision, DecisionKind, understand
 from bot.storage.models import CandidateSource, FaqMiss
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ MISSES_CONSENT_VERSION = 2
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Four digits or more, possibly split by spaces, dots, dashes or slashes: 0470 12 34 56, 85.07.30-033.61.
 _LONG_NUMBER = re.compile(r"\+?\d(?:[\d .\-/]{2,}\d)")
+# A button that shows an FAQ entry: its id.
+ENTRY = ButtonKind("faq", rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}")
 _MISSES = cast(Table, FaqMiss.__table__)
 _INSERT_MISS = insert(_MISSES).returning(_MISSES.c.id)
 
@@ -379,9 +382,7 @@ def _broken_files(error: FaqError) -> tuple[str, ...]:
 
 def entry_button(entry: FaqEntry) -> Button:
     """Return a button that shows this entry."""
-    return Button(
-        pack(Action.FAQ, entry.id), entry.button or shorten(entry.question, ENTRY_BUTTON_TITLE_CHARS)
-    )
+    return ENTRY.button(entry.id, entry.button or shorten(entry.question, ENTRY_BUTTON_TITLE_CHARS))
 
 
 def answer_language(turn: Turn) -> str | None:
@@ -410,7 +411,7 @@ def _state_data(turn: Turn, **data: object) -> dict[str, object]:
 
 def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
     """Return the answer of an entry, with its follow-ups and the ways onward."""
-    base = turn.services.faq.base
+    base = turn.services.get(FAQ).base
     follow_ups = [base.get(entry_id) for entry_id in entry.follow_ups]
     buttons = [entry_button(follow_up) for follow_up in follow_ups if follow_up is not None][:2]
     buttons += [PERSON_BUTTON, MENU_BUTTON]
@@ -420,15 +421,15 @@ def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
 def decision_replies(turn: Turn, decision: Decision) -> list[Reply]:
     """Return what to say for an FAQ decision: the answer, suggestions, or an honest fallback."""
     if decision.kind is DecisionKind.ANSWER and decision.entry is not None:
-        turn.set_state(State.IDLE, **_state_data(turn))
+        turn.set_state(IDLE, **_state_data(turn))
         return entry_replies(turn, decision.entry)
     if decision.kind is DecisionKind.SUGGEST and decision.suggestions:
         miss_id = _record_miss(turn, decision)
         # The question stays pending with its suggestions: choosing one of them erases it.
-        turn.set_state(State.IDLE, **_state_data(turn, **({} if miss_id is None else {"miss": miss_id})))
+        turn.set_state(IDLE, **_state_data(turn, **({} if miss_id is None else {"miss": miss_id})))
         buttons = [entry_button(entry) for entry in decision.suggestions[:3]]
         return [Reply(texts.FAQ_SUGGEST, (*buttons, PERSON_BUTTON, MENU_BUTTON))]
-    turn.set_state(State.IDLE, **_state_data(turn))
+    turn.set_state(IDLE, **_state_data(turn))
     _record_miss(turn, decision)
     return [Reply(texts.FAQ_FALLBACK), Reply(texts.FAQ_FALLBACK_NEXT, (PERSON_BUTTON, MENU_BUTTON))]
 
@@ -464,8 +465,8 @@ def show_entry(turn: Turn, entry_id: str) -> list[Reply]:
     """Show the entry a button points to, or explain that it no longer exists."""
     _resolve_pending_miss(turn, entry_id)
     if not turn.onboarding:
-        turn.set_state(State.IDLE, **_state_data(turn))
-    entry = turn.services.faq.base.get(entry_id)
+        turn.set_state(IDLE, **_state_data(turn))
+    entry = turn.services.get(FAQ).base.get(entry_id)
     if entry is None:
         return [Reply(texts.FAQ_ENTRY_GONE, (MENU_BUTTON,))]
     return entry_replies(turn, entry)
@@ -484,8 +485,34 @@ def _resolve_pending_miss(turn: Turn, entry_id: str) -> None:
     miss = turn.session.get(FaqMiss, miss_id)
     if miss is None or miss.user_id != turn.user.id or entry_id not in miss.suggested.split():
         return
-    entry = turn.services.faq.base.get(entry_id)
+    entry = turn.services.get(FAQ).base.get(entry_id)
     if entry is not None:
         source = CandidateSource.SUGGESTION
         record_candidate(turn.session, turn.user, entry, miss.question, source, turn.now)
     turn.session.delete(miss)
+
+
+def read_free_text(turn: Turn) -> list[Reply]:
+    """Answer a text no dialogue step waits for: an intent, or a question for the FAQ."""
+    decision = understand(turn.text, turn.services.get(FAQ), asking=turn.state == ASKING)
+    if decision.kind is DecisionKind.INTENT and decision.intent is not None:
+        return turn.features.serve_intent(turn, decision.intent.value)
+    return decision_replies(turn, decision)
+
+
+def thank(turn: Turn) -> list[Reply]:
+    """Answer thanks: offer another question or the menu."""
+    ask = go_button("ask", texts.BUTTON_OTHER_QUESTION)
+    return [Reply(texts.THANKS_REPLY, (ask, MENU_BUTTON))]
+
+
+# The FAQ in use: the composition root loads it (with its embedder and vector cache) and gives it.
+FAQ: Part[FaqService] = Part("the FAQ")
+
+FEATURE = Feature(
+    name="faq",
+    buttons=[ButtonAction(ENTRY, show_entry)],
+    intents={Intent.THANKS.value: thank},
+    free_text=read_free_text,
+    admin_notices=lambda services: services.get(FAQ),
+)

@@ -31,14 +31,18 @@ from sqlalchemy.orm import Session
 from bot import texts
 from bot.config import Settings
 from bot.core.clock import BRUSSELS, as_utc
+from bot.core.feature import MENU_BUTTON, ButtonAction, Command, Feature, GoTarget, MenuEntry, StateStep
 from bot.core.messages import Button, Reply
 from bot.core.outbox import Attachment, enqueue
-from bot.core.payloads import Action, pack
-from bot.core.turn import State, Turn
+from bot.core.payloads import ButtonKind, go_button
+from bot.core.turn import IDLE, Services, Turn
 from bot.features import learning
 from bot.features.faq import mask_personal_details
-from bot.features.menu import INTRODUCE_BUTTON, MENU_BUTTON, go_button, main_menu
-from bot.features.office_hours import OfficeHours
+from bot.features.intents import Intent
+from bot.features.menu import INTRODUCE_BUTTON, main_menu
+from bot.features.office_hours import OFFICE_HOURS, OfficeHours
+from bot.features.onboarding import ASK_FILIERE, ASK_NAME
+from bot.features.privacy import CONFIRM_FORGET
 from bot.storage.models import (
     ConversationState,
     FaqMiss,
@@ -52,6 +56,14 @@ from bot.storage.models import (
 
 log = logging.getLogger(__name__)
 
+# A request to talk to a person: skip, back, cancel, claim.<id>, close.<id>, fb.<id>.up...
+TICKET = ButtonKind(
+    "tk", r"skip|back|cancel|(?:claim|close|draft|follow)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
+)
+# The trainee gives a subject, then writes to the request; the worker answers it.
+HANDOFF_SUBJECT = "handoff_subject"
+IN_TICKET = "in_ticket"
+STAFF_TICKET = "staff_ticket"
 MAX_SUBJECT_CHARS = 200
 MAX_RELAYED_CHARS = 3500
 # The questions the bot could not answer just before: the context a social worker needs first.
@@ -66,7 +78,7 @@ _TICKET_ARGUMENT = re.compile(r"(claim|close|draft|follow)\.(\d+)|fb\.(\d+)\.(up
 
 
 def _button(argument: str, title: str) -> Button:
-    return Button(pack(Action.TICKET, argument), title)
+    return TICKET.button(argument, title)
 
 
 def _name(user: User | None) -> str:
@@ -155,15 +167,15 @@ def _push_to(
     )
 
 
-def _set_state_of(user: User, state: State, now: datetime, **data: Any) -> None:
+def _set_state_of(user: User, state: str, now: datetime, **data: Any) -> None:
     """Move another person than the sender to a state.
 
     A worker's answer makes the trainee's next message a reply to it.
     """
     if user.conversation is None:
-        user.conversation = ConversationState(state=state.value, data=data, updated_at=now)
+        user.conversation = ConversationState(state=state, data=data, updated_at=now)
     else:
-        user.conversation.state, user.conversation.data, user.conversation.updated_at = state.value, data, now
+        user.conversation.state, user.conversation.data, user.conversation.updated_at = state, data, now
 
 
 def _state_of(user: User) -> str | None:
@@ -175,7 +187,7 @@ def _trainee_buttons() -> tuple[Button, ...]:
 
 
 def _timing(turn: Turn) -> str:
-    hours: OfficeHours | None = turn.services.office_hours
+    hours = turn.services.get(OFFICE_HOURS)
     if hours is None:
         return texts.HANDOFF_NO_HOURS
     if hours.is_open(turn.now):
@@ -198,9 +210,9 @@ def start(turn: Turn) -> list[Reply]:
     if turn.is_staff:
         return [Reply(texts.HANDOFF_STAFF_SELF, (MENU_BUTTON,))]
     if open_ticket_of(turn.session, turn.user) is not None:
-        turn.set_state(State.IN_TICKET)
+        turn.set_state(IN_TICKET)
         return [Reply(texts.HANDOFF_ALREADY_OPEN, _trainee_buttons())]
-    turn.set_state(State.HANDOFF_SUBJECT)
+    turn.set_state(HANDOFF_SUBJECT)
     return [
         Reply(texts.HANDOFF_ASK_SUBJECT),
         Reply(texts.HANDOFF_ASK_SUBJECT_NEXT, (_button("skip", texts.BUTTON_SKIP), MENU_BUTTON)),
@@ -217,7 +229,7 @@ def _open(turn: Turn, subject: str | None) -> list[Reply]:
     user, session, now = turn.user, turn.session, turn.now
     existing = open_ticket_of(session, user)
     if existing is not None:
-        turn.set_state(State.IN_TICKET)
+        turn.set_state(IN_TICKET)
         return [Reply(texts.HANDOFF_ALREADY_OPEN, _trainee_buttons())]
     ticket = Ticket(
         trainee_id=user.id, status=TicketStatus.OPEN.value, subject=subject or None, opened_at=now
@@ -234,7 +246,7 @@ def _open(turn: Turn, subject: str | None) -> list[Reply]:
         about=ticket,
         remember_ref=True,
     )
-    turn.set_state(State.IN_TICKET)
+    turn.set_state(IN_TICKET)
     log.info("ticket %d opened (%s)", ticket.id, user.channel)
     settings = turn.services.settings
     return [
@@ -302,7 +314,7 @@ def trainee_message(turn: Turn) -> list[Reply]:
     ticket = open_ticket_of(turn.session, turn.user)
     if ticket is None:
         # Closed meanwhile (by the worker): the message goes to the bot as usual.
-        turn.set_state(State.IDLE)
+        turn.set_state(IDLE)
         return []
     message = turn.message
     text = turn.text[:MAX_RELAYED_CHARS] or None
@@ -344,34 +356,34 @@ def trainee_message(turn: Turn) -> list[Reply]:
 
 
 def _back_to_bot(turn: Turn) -> list[Reply]:
-    turn.set_state(State.IDLE)
-    return [Reply(texts.HANDOFF_BACK), main_menu()]
+    turn.set_state(IDLE)
+    return [Reply(texts.HANDOFF_BACK), main_menu(turn)]
 
 
 def _cancel(turn: Turn) -> list[Reply]:
     assert turn.user is not None
     ticket = open_ticket_of(turn.session, turn.user)
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     if ticket is None:
-        return [Reply(texts.HANDOFF_NOT_OPEN), main_menu()]
+        return [Reply(texts.HANDOFF_NOT_OPEN), main_menu(turn)]
     _close(turn.session, ticket, turn.now, closed_by="trainee")
     notice = [Reply(texts.TICKET_CANCELLED_BY_TRAINEE.format(name=_name(turn.user), id=ticket.id))]
     if ticket.worker is not None:
         _push_to(turn.session, turn.now, ticket.worker, notice, about=ticket)
-        if _state_of(ticket.worker) == State.STAFF_TICKET.value:
-            _set_state_of(ticket.worker, State.IDLE, turn.now)
+        if _state_of(ticket.worker) == STAFF_TICKET:
+            _set_state_of(ticket.worker, IDLE, turn.now)
     else:
         _alert_staff(turn.session, turn.services.settings, turn.now, notice, about=ticket)
-    return [Reply(texts.HANDOFF_CANCELLED), main_menu()]
+    return [Reply(texts.HANDOFF_CANCELLED), main_menu(turn)]
 
 
 def _feedback(turn: Turn, ticket_id: int, verdict: str) -> list[Reply]:
     ticket = turn.session.get(Ticket, ticket_id)
     if ticket is None or turn.user is None or ticket.trainee_id != turn.user.id:
-        return [Reply(texts.STALE_BUTTON), main_menu()]
+        return [Reply(texts.STALE_BUTTON), main_menu(turn)]
     if ticket.feedback is None:
         ticket.feedback = verdict
-    return [Reply(texts.HANDOFF_FEEDBACK_THANKS), main_menu()]
+    return [Reply(texts.HANDOFF_FEEDBACK_THANKS), main_menu(turn)]
 
 
 # ----------------------------------------------------------------------------------------- buttons
@@ -385,7 +397,7 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
             Reply(texts.HANDOFF_NEEDS_ACCOUNT, (INTRODUCE_BUTTON, MENU_BUTTON)),
         ]
     if argument == "skip":
-        if turn.state is not State.HANDOFF_SUBJECT:
+        if turn.state != HANDOFF_SUBJECT:
             return start(turn)
         return _open(turn, None)
     if argument == "back":
@@ -399,7 +411,7 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
     verb, ticket_id = parsed.group(1), int(parsed.group(2))
     if not turn.is_staff:
         log.warning("staff action %s refused to a trainee (%s)", verb, turn.message.channel)
-        return [Reply(texts.STALE_BUTTON), main_menu()]
+        return [Reply(texts.STALE_BUTTON), main_menu(turn)]
     if verb == "claim":
         return claim(turn, ticket_id)
     if verb == "close":
@@ -449,7 +461,7 @@ def claim(turn: Turn, ticket_id: int) -> list[Reply]:
     if turn.message.chat_id is not None:
         # Pressed in the staff group: everyone sees who took it there; the worker gets the details
         # in private, where the conversation with the trainee happens.
-        _set_state_of(worker, State.STAFF_TICKET, now, ticket=ticket.id)
+        _set_state_of(worker, STAFF_TICKET, now, ticket=ticket.id)
         enqueue(
             session,
             now,
@@ -466,7 +478,7 @@ def claim(turn: Turn, ticket_id: int) -> list[Reply]:
 def _follow_replies(turn: Turn, ticket: Ticket, *, set_state: bool = True) -> list[Reply]:
     trainee = ticket.trainee
     if set_state:
-        turn.set_state(State.STAFF_TICKET, ticket=ticket.id)
+        turn.set_state(STAFF_TICKET, ticket=ticket.id)
     lines = [texts.TICKET_YOURS.format(id=ticket.id, name=_name(trainee), filiere=_filiere(trainee))]
     if ticket.subject:
         lines.append(texts.TICKET_ALERT_SUBJECT.format(subject=ticket.subject))
@@ -492,7 +504,7 @@ def follow(turn: Turn, ticket_id: int) -> list[Reply]:
 
 
 def _followed_ticket(turn: Turn) -> Ticket | None:
-    if turn.state is not State.STAFF_TICKET or turn.user is None or turn.user.conversation is None:
+    if turn.state != STAFF_TICKET or turn.user is None or turn.user.conversation is None:
         return None
     ticket_id = turn.user.conversation.data.get("ticket")
     ticket = turn.session.get(Ticket, ticket_id) if isinstance(ticket_id, int) else None
@@ -505,7 +517,7 @@ def staff_message(turn: Turn) -> list[Reply]:
     """Relay what a worker writes in private to the trainee of the ticket they follow."""
     ticket = _followed_ticket(turn)
     if ticket is None:
-        turn.set_state(State.IDLE)
+        turn.set_state(IDLE)
         return [Reply(texts.TICKET_NONE_FOLLOWED, (_button_tickets(),))]
     return _relay_to_trainee(turn, ticket)
 
@@ -560,8 +572,8 @@ def _relay_to_trainee(turn: Turn, ticket: Ticket) -> list[Reply]:
     buttons = (_button("back", texts.BUTTON_BACK_TO_BOT),)
     _push_to(turn.session, now, trainee, [Reply(body, buttons)], about=ticket, attachment=attachment)
     # The trainee's next message answers the worker, wherever they were in the bot.
-    if _state_of(trainee) not in (State.ASK_NAME.value, State.ASK_FILIERE.value, State.CONFIRM_FORGET.value):
-        _set_state_of(trainee, State.IN_TICKET, now)
+    if _state_of(trainee) not in (ASK_NAME, ASK_FILIERE, CONFIRM_FORGET):
+        _set_state_of(trainee, IN_TICKET, now)
     return [
         Reply(
             texts.TICKET_SENT.format(name=_name(trainee)),
@@ -605,10 +617,10 @@ def close_by_staff(turn: Turn, ticket_id: int) -> list[Reply]:
         ],
         about=ticket,
     )
-    if _state_of(trainee) == State.IN_TICKET.value:
-        _set_state_of(trainee, State.IDLE, now)
-    if turn.state is State.STAFF_TICKET:
-        turn.set_state(State.IDLE)
+    if _state_of(trainee) == IN_TICKET:
+        _set_state_of(trainee, IDLE, now)
+    if turn.state == STAFF_TICKET:
+        turn.set_state(IDLE)
     if turn.services.settings.telegram_staff_chat_id is not None:
         done = texts.TICKET_CLOSED_GROUP.format(id=ticket.id, name=_name(trainee), worker=_name(worker))
         _alert_staff(session, turn.services.settings, now, [Reply(done)], about=ticket)
@@ -828,3 +840,38 @@ def count_open(session: Session) -> int:
     return int(
         session.scalar(select(func.count(Ticket.id)).where(Ticket.status == TicketStatus.OPEN.value)) or 0
     )
+
+
+def _relayed_or_none(turn: Turn) -> list[Reply] | None:
+    """Pass the trainee's message on; None when the request was closed meanwhile (answered as usual)."""
+    return trainee_message(turn) or None
+
+
+def _escalate(session: Session, services: Services, now: datetime) -> None:
+    escalate_unclaimed(session, services.settings, services.get(OFFICE_HOURS), now)
+
+
+def _summarise(session: Session, services: Services, now: datetime) -> None:
+    summarise_day(session, services.settings, services.get(OFFICE_HOURS), now)
+
+
+def _purge_closed(session: Session, services: Services, now: datetime) -> None:
+    purge_closed(session, now, services.settings.ticket_retention_days)
+
+
+FEATURE = Feature(
+    name="handoff",
+    commands={"tickets": Command(lambda turn, _rest: list_tickets(turn), staff=True)},
+    buttons=[ButtonAction(TICKET, on_button, in_staff_group=True)],
+    states={
+        HANDOFF_SUBJECT: StateStep(receive_subject, "vous alliez dire le sujet de votre demande"),
+        IN_TICKET: StateStep(_relayed_or_none, "vous écrivez à une personne de l'équipe", every_message=True),
+        STAFF_TICKET: StateStep(staff_message, "vous répondez à une demande", every_message=True),
+    },
+    go={"person": GoTarget(start), "tickets": GoTarget(list_tickets, staff=True)},
+    menu=[MenuEntry("person", texts.BUTTON_PERSON, order=40, anonymous=True)],
+    intents={Intent.PERSON.value: start},
+    jobs={"escalations": _escalate, "day summary": _summarise},
+    purges=[_purge_closed],
+    group_reply=reply_in_group,
+)

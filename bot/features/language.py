@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, pack
+from bot.core.feature import MENU_BUTTON, ButtonAction, Command, Feature
+from bot.core.messages import Reply
+from bot.core.payloads import ButtonKind
 from bot.core.turn import Turn
-from bot.features.menu import MENU_BUTTON, needs_account
+from bot.features.menu import needs_account
 
 # How each language the FAQ files can hold is named on its button; FAQ_LANGUAGES says which are offered.
 LANGUAGES = {"fr": "Français", "nl": "Nederlands", "en": "English"}
+LANGUAGE = ButtonKind("lang", "fr|nl|en")
 
 
 def offered_languages(turn: Turn) -> list[str]:
@@ -27,7 +29,7 @@ def ask_language(turn: Turn) -> list[Reply]:
     question = " / ".join(
         [texts.LANGUAGE_QUESTION, *(texts.LANGUAGE_QUESTION_IN[code] for code in offered[1:])]
     )
-    buttons = tuple(Button(pack(Action.LANGUAGE, code), LANGUAGES[code]) for code in offered)
+    buttons = tuple(LANGUAGE.button(code, LANGUAGES[code]) for code in offered)
     return [Reply(f"{question}\n{texts.LANGUAGE_NOTE}", buttons)]
 
 
@@ -40,3 +42,12 @@ def on_language(turn: Turn, code: str) -> list[Reply]:
         return [Reply(texts.LANGUAGE_NOT_OFFERED), *ask_language(turn)]
     turn.user.language = None if code == "fr" else code
     return [Reply(texts.LANGUAGE_SET[code], (MENU_BUTTON,))]
+
+
+_ASK = Command(lambda turn, _rest: ask_language(turn), during_onboarding=True)
+
+FEATURE = Feature(
+    name="language",
+    commands={"langue": _ASK, "taal": _ASK, "language": _ASK},
+    buttons=[ButtonAction(LANGUAGE, on_language)],
+)

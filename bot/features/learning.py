@@ -28,13 +28,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot import texts
-from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, checked_index, pack
+from bot.core.feature import ButtonAction, Command, Feature
+from bot.core.messages import Reply
+from bot.core.payloads import ButtonKind, checked_index
 from bot.core.text import shorten
-from bot.core.turn import Turn
+from bot.core.turn import Services, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, MatchResult, Outcome, tokens
 from bot.faq.alternatives import AddResult, AlternativeError, add_alternative, same_phrasing
-from bot.features.faq import MISSES_CONSENT_VERSION, mask_personal_details
+from bot.features.faq import FAQ, MISSES_CONSENT_VERSION, mask_personal_details
 from bot.features.menu import main_menu
 from bot.storage.models import (
     CandidateSource,
@@ -48,6 +49,8 @@ from bot.storage.models import (
 
 log = logging.getLogger(__name__)
 
+# FAQ learning: t.<ticket>.<index>.<check> (closing a request), ok.<n>, no.<n>, p.<offset>.
+LEARN = ButtonKind("lr", r"t\.\d{1,10}\.\d\.[0-9a-f]{4}|(?:ok|no)\.\d{1,10}|p\.\d{1,4}")
 MAX_QUESTION_CHARS = 500
 TICKET_BUTTONS = 3
 EXAMPLES = 3
@@ -194,7 +197,9 @@ def _ticket_entries(turn: Turn, ticket: Ticket) -> list[FaqEntry]:
         return []
     # An entry that knows the subject's words already has nothing to learn from it.
     return [
-        entry for entry in _answering_entries(turn.services.faq.match(subject)) if not _knows(entry, subject)
+        entry
+        for entry in _answering_entries(turn.services.get(FAQ).match(subject))
+        if not _knows(entry, subject)
     ]
 
 
@@ -209,8 +214,8 @@ def ticket_offer(turn: Turn, ticket: Ticket) -> Reply | None:
     if not entries:
         return None
     buttons = tuple(
-        Button(
-            pack(Action.LEARN, f"t.{ticket.id}.{index}.{checked_index(index, entry.id).partition('.')[2]}"),
+        LEARN.button(
+            f"t.{ticket.id}.{index}.{checked_index(index, entry.id).partition('.')[2]}",
             texts.BUTTON_LEARN_TICKET.format(entry=entry_label(entry)),
         )
         for index, entry in enumerate(entries)
@@ -394,10 +399,10 @@ def show_pending(turn: Turn, offset: int = 0) -> list[Reply]:
     offset = offset if offset < len(phrasings) else 0
     shown = phrasings[offset : offset + SHOWN_PER_PAGE]
     replies = [Reply(texts.LEARN_TITLE.format(count=len(phrasings)))]
-    replies += [_phrasing_reply(turn.services.faq.base, phrasing) for phrasing in shown]
+    replies += [_phrasing_reply(turn.services.get(FAQ).base, phrasing) for phrasing in shown]
     rest = len(phrasings) - offset - len(shown)
     if rest > 0:
-        more = Button(pack(Action.LEARN, f"p.{offset + len(shown)}"), texts.BUTTON_LEARN_MORE)
+        more = LEARN.button(f"p.{offset + len(shown)}", texts.BUTTON_LEARN_MORE)
         replies.append(Reply(texts.LEARN_MORE.format(count=rest), (more,)))
     return replies
 
@@ -414,14 +419,14 @@ def _phrasing_reply(base: FaqBase, phrasing: Phrasing) -> Reply:
         staff=texts.LEARN_ITEM_STAFF.format(count=by_staff) if by_staff else "",
     )
     buttons = [
-        Button(
-            pack(Action.LEARN, f"no.{phrasing.number}"),
+        LEARN.button(
+            f"no.{phrasing.number}",
             texts.BUTTON_LEARN_REJECT.format(number=phrasing.number),
         )
     ]
     if entry is not None:
-        accept = Button(
-            pack(Action.LEARN, f"ok.{phrasing.number}"),
+        accept = LEARN.button(
+            f"ok.{phrasing.number}",
             texts.BUTTON_LEARN_ACCEPT.format(number=phrasing.number),
         )
         buttons.insert(0, accept)
@@ -430,7 +435,7 @@ def _phrasing_reply(base: FaqBase, phrasing: Phrasing) -> Reply:
 
 def _decide_in_chat(turn: Turn, number: int, *, accept: bool) -> list[Reply]:
     """Accept or reject from a button; after writing, reload the FAQ at once and say if that failed."""
-    faq = turn.services.faq
+    faq = turn.services.get(FAQ)
     decision = decide(
         turn.session,
         faq.base,
@@ -477,7 +482,7 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
     """Handle the learning buttons: staff only; accepting and rejecting, admins only."""
     if not turn.is_staff:
         log.warning("FAQ learning button refused to a non-staff user (%s)", turn.message.channel)
-        return [Reply(texts.STALE_BUTTON), main_menu()]
+        return [Reply(texts.STALE_BUTTON), main_menu(turn)]
     verb, _, rest = argument.partition(".")
     if verb == "t":
         ticket_id, index, check = rest.split(".")
@@ -488,3 +493,15 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
         log.warning("FAQ learning decision refused to a social worker (%s)", turn.message.channel)
         return show_pending(turn)  # says that an admin decides
     return _decide_in_chat(turn, int(rest), accept=verb == "ok")
+
+
+def _purge_old_candidates(session: Session, services: Services, now: datetime) -> None:
+    purge_old_candidates(session, now, services.settings.faq_miss_retention_days)
+
+
+FEATURE = Feature(
+    name="learning",
+    commands={"apprendre": Command(lambda turn, _rest: show_pending(turn), staff=True)},
+    buttons=[ButtonAction(LEARN, on_button, in_staff_group=True)],
+    purges=[_purge_old_candidates],
+)

@@ -1,56 +1,40 @@
-"""The main menu and the menu items whose capability is not built yet (they say so plainly)."""
+"""The main menu, help, and "Poser une question"."""
 
 from __future__ import annotations
 
 from bot import texts
-from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, pack
-from bot.core.turn import State, Turn
-from bot.features.staff import STAFF_HELP
+from bot.core.feature import MENU_BUTTON, Command, Feature, GoTarget, MenuEntry, StateStep
+from bot.core.messages import Reply
+from bot.core.payloads import go_button
+from bot.core.turn import IDLE, Turn
+from bot.features.intents import Intent
 
-
-def go_button(target: str, title: str) -> Button:
-    """Return a navigation button."""
-    return Button(pack(Action.GO, target), title)
-
-
-MENU_BUTTON = go_button("menu", texts.BUTTON_MENU)
-PERSON_BUTTON = go_button("person", texts.BUTTON_PERSON)
+# The person pressed "Poser une question": whatever they type next is a question for the FAQ.
+ASKING = "asking"
 INTRODUCE_BUTTON = go_button("start", texts.BUTTON_INTRODUCE)
 
 
-def main_menu() -> Reply:
+def main_menu(turn: Turn) -> Reply:
     """Return the main menu."""
-    return Reply(
-        texts.MENU,
-        (
-            go_button("ask", texts.BUTTON_ASK),
-            go_button("book", texts.BUTTON_BOOK),
-            go_button("sessions", texts.BUTTON_SESSIONS),
-            PERSON_BUTTON,
-        ),
-    )
+    return Reply(texts.MENU, turn.features.menu_buttons())
 
 
-def anonymous_menu() -> Reply:
+def anonymous_menu(turn: Turn) -> Reply:
     """Return the menu for someone who has not consented: what works without an account."""
-    return Reply(
-        texts.ANONYMOUS_MENU,
-        (go_button("ask", texts.BUTTON_ASK), PERSON_BUTTON, INTRODUCE_BUTTON),
-    )
+    return Reply(texts.ANONYMOUS_MENU, turn.features.menu_buttons(anonymous=True))
 
 
 def show_menu(turn: Turn) -> list[Reply]:
     """Show the menu (the caller makes sure no onboarding step is pending)."""
     if turn.user is None:
-        return [anonymous_menu()]
-    turn.set_state(State.IDLE)
-    return [main_menu()]
+        return [anonymous_menu(turn)]
+    turn.set_state(IDLE)
+    return [main_menu(turn)]
 
 
 def ask_question(turn: Turn) -> list[Reply]:
     """Invite the user to type a question; the next text goes straight to the FAQ."""
-    turn.set_state(State.ASKING)
+    turn.set_state(ASKING)
     return [Reply(texts.ASK_QUESTION, (MENU_BUTTON,))]
 
 
@@ -67,5 +51,27 @@ def show_help(turn: Turn) -> list[Reply]:
     language_line = texts.HELP_LANGUAGE_LINE.format(languages=" ou en ".join(others)) if others else ""
     help_text = texts.HELP.format(contact=settings.centre_contact, language_line=language_line)
     if turn.is_staff:
-        help_text += "\n\n" + STAFF_HELP
+        help_text += "\n\n" + texts.STAFF_HELP
     return [Reply(help_text, (MENU_BUTTON,))]
+
+
+def _nothing_pending(turn: Turn) -> None:
+    """Read nothing in this state: the message is answered as free text."""
+    return None
+
+
+FEATURE = Feature(
+    name="menu",
+    commands={
+        "menu": Command(lambda turn, _rest: show_menu(turn)),
+        "aide": Command(lambda turn, _rest: show_help(turn), during_onboarding=True),
+        "help": Command(lambda turn, _rest: show_help(turn), during_onboarding=True),
+    },
+    states={
+        IDLE: StateStep(_nothing_pending, "menu principal"),
+        ASKING: StateStep(_nothing_pending, "vous alliez poser une question"),
+    },
+    go={"menu": GoTarget(show_menu), "ask": GoTarget(ask_question), "help": GoTarget(show_help)},
+    menu=[MenuEntry("ask", texts.BUTTON_ASK, order=10, anonymous=True)],
+    intents={Intent.HELP.value: show_help, Intent.MENU.value: show_menu},
+)

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.clock import BRUSSELS, as_utc
+from bot.core.turn import Part, Services
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -388,3 +389,11 @@ def parse_date(text: str, context: str | None = None) -> date:
 def _setting_error(part: str, problem: str, setting: str = _SETTING_NAME) -> ScheduleTextError:
     """Build the error an admin sees, naming the setting and the part of it that is wrong."""
     return ScheduleTextError(setting, part, problem)
+
+
+def _office_hours(services: Services) -> OfficeHours | None:
+    return office_hours_from_settings(services.settings)
+
+
+# The centre's office hours (holidays and closures included), or None when OFFICE_HOURS is unset.
+OFFICE_HOURS: Part[OfficeHours | None] = Part("the office hours", _office_hours)

@@ -7,14 +7,23 @@ import re
 from rapidfuzz import fuzz, process
 
 from bot import texts
+from bot.core.feature import PERSON_BUTTON, ButtonAction, Command, Feature, GoTarget, MenuEntry, StateStep
 from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, checked_index, pack
+from bot.core.payloads import ButtonKind, checked_index, go_button
 from bot.core.text import fold, shorten
-from bot.core.turn import State, Turn
+from bot.core.turn import IDLE, Turn
 from bot.faq.normalize import lexicon
-from bot.features.intents import detect_intent
-from bot.features.menu import PERSON_BUTTON, go_button, main_menu
+from bot.features.intents import Intent, detect_intent
+from bot.features.menu import main_menu
 from bot.storage.models import Role, User
+
+# Onboarding: the person gives a first name, then a filière.
+ASK_NAME = "ask_name"
+ASK_FILIERE = "ask_filiere"
+CONSENT = ButtonKind("consent", "yes|no|info")
+NAME = ButtonKind("name", "ok|other")  # keep the suggested first name, or type another
+# The index of a track in FILIERES, checked by its name (see checked_index), or none.
+FILIERE = ButtonKind("fil", r"\d{1,2}\.[0-9a-f]{4}|none")
 
 MAX_NAME_CHARS = 40
 # One first name: letters, with hyphens and apostrophes inside ("Marie-Claire", "N'Golo").
@@ -33,9 +42,9 @@ MAX_NAME_WORDS = 3
 def consent_buttons() -> tuple[Button, ...]:
     """Return the three consent choices."""
     return (
-        Button(pack(Action.CONSENT, "yes"), texts.BUTTON_CONSENT_YES),
-        Button(pack(Action.CONSENT, "no"), texts.BUTTON_CONSENT_NO),
-        Button(pack(Action.CONSENT, "info"), texts.BUTTON_CONSENT_INFO),
+        CONSENT.button("yes", texts.BUTTON_CONSENT_YES),
+        CONSENT.button("no", texts.BUTTON_CONSENT_NO),
+        CONSENT.button("info", texts.BUTTON_CONSENT_INFO),
     )
 
 
@@ -97,10 +106,10 @@ def suggested_name(turn: Turn) -> str | None:
 
 def ask_name(turn: Turn) -> list[Reply]:
     """Ask for the first name, offering the platform's display name as a button."""
-    turn.set_state(State.ASK_NAME)
+    turn.set_state(ASK_NAME)
     suggestion = suggested_name(turn)
     if suggestion:
-        button = Button(pack(Action.NAME, "ok"), shorten(suggestion, 20))
+        button = NAME.button("ok", shorten(suggestion, 20))
         return [Reply(texts.ASK_NAME_WITH_SUGGESTION, (button,))]
     return [Reply(texts.ASK_NAME)]
 
@@ -138,7 +147,7 @@ def receive_name(turn: Turn) -> list[Reply]:
 
 def on_name_button(turn: Turn, choice: str) -> list[Reply]:
     """Keep the suggested first name."""
-    if turn.state is not State.ASK_NAME:
+    if turn.state != ASK_NAME:
         return [Reply(texts.STALE_BUTTON), *resume(turn)]
     name = suggested_name(turn)
     if choice != "ok" or name is None:
@@ -154,18 +163,18 @@ def _set_name(turn: Turn, name: str) -> list[Reply]:
 
 def ask_filiere(turn: Turn) -> list[Reply]:
     """Ask for the filière with one button per configured track."""
-    turn.set_state(State.ASK_FILIERE)
+    turn.set_state(ASK_FILIERE)
     buttons = [
-        Button(pack(Action.FILIERE, checked_index(index, name)), shorten(name, 24))
+        FILIERE.button(checked_index(index, name), shorten(name, 24))
         for index, name in enumerate(turn.services.settings.filiere_names)
     ]
-    buttons.append(Button(pack(Action.FILIERE, "none"), texts.BUTTON_FILIERE_UNKNOWN))
+    buttons.append(FILIERE.button("none", texts.BUTTON_FILIERE_UNKNOWN))
     return [Reply(texts.ASK_FILIERE.format(name=turn.first_name), tuple(buttons))]
 
 
 def on_filiere(turn: Turn, choice: str) -> list[Reply]:
     """Record the filière chosen by button, if the button still names the same one."""
-    if turn.state is not State.ASK_FILIERE:
+    if turn.state != ASK_FILIERE:
         return [Reply(texts.STALE_BUTTON), *resume(turn)]
     if choice == "none":
         return _finish(turn, None)
@@ -191,20 +200,20 @@ def receive_filiere_text(turn: Turn) -> list[Reply]:
 def _finish(turn: Turn, filiere: str | None) -> list[Reply]:
     assert turn.user is not None
     turn.user.filiere = filiere
-    turn.set_state(State.IDLE)
-    return [Reply(texts.ONBOARDING_DONE.format(name=turn.first_name)), main_menu()]
+    turn.set_state(IDLE)
+    return [Reply(texts.ONBOARDING_DONE.format(name=turn.first_name)), main_menu(turn)]
 
 
 def resume(turn: Turn) -> list[Reply]:
     """Show the step the user is at: consent, the pending onboarding question, or the menu."""
     if turn.user is None:
         return welcome(turn)
-    if turn.state is State.ASK_NAME:
+    if turn.state == ASK_NAME:
         return ask_name(turn)
-    if turn.state is State.ASK_FILIERE:
+    if turn.state == ASK_FILIERE:
         return ask_filiere(turn)
-    turn.set_state(State.IDLE)
-    return [main_menu()]
+    turn.set_state(IDLE)
+    return [main_menu(turn)]
 
 
 def start(turn: Turn) -> list[Reply]:
@@ -214,5 +223,33 @@ def start(turn: Turn) -> list[Reply]:
     if turn.onboarding:
         return resume(turn)
     greeting = texts.WELCOME_BACK.format(name=turn.first_name).replace("  ", " ")
-    turn.set_state(State.IDLE)
-    return [Reply(greeting), main_menu()]
+    turn.set_state(IDLE)
+    return [Reply(greeting), main_menu(turn)]
+
+
+def greet(turn: Turn) -> list[Reply]:
+    """Answer a greeting: welcome a newcomer, or greet a known person with the menu."""
+    if turn.user is None:
+        return welcome(turn)
+    greeting = texts.GREETING_REPLY.format(name=turn.first_name).replace("  ", " ")
+    turn.set_state(IDLE)
+    return [Reply(greeting), main_menu(turn)]
+
+
+FEATURE = Feature(
+    name="onboarding",
+    commands={"start": Command(lambda turn, _rest: start(turn), during_onboarding=True)},
+    buttons=[
+        ButtonAction(CONSENT, on_consent),
+        ButtonAction(NAME, on_name_button),
+        ButtonAction(FILIERE, on_filiere),
+    ],
+    states={
+        ASK_NAME: StateStep(receive_name, "vous alliez me donner votre prénom", onboarding=True),
+        ASK_FILIERE: StateStep(receive_filiere_text, "vous alliez choisir votre filière", onboarding=True),
+    },
+    go={"start": GoTarget(start, during_onboarding=True)},
+    menu=[MenuEntry("start", texts.BUTTON_INTRODUCE, order=90, known=False, anonymous=True)],
+    intents={Intent.GREETING.value: greet},
+    resume=resume,
+)

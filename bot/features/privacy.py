@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session, object_session
 
 from bot import texts
 from bot.core.clock import BRUSSELS, as_utc, local_date_text
+from bot.core.feature import MENU_BUTTON, ButtonAction, Command, Feature, StateStep
 from bot.core.messages import Button, Reply
-from bot.core.payloads import Action, pack
+from bot.core.payloads import ButtonKind
 from bot.core.text import fold
-from bot.core.turn import State, Turn
-from bot.features.menu import MENU_BUTTON, main_menu, needs_account
+from bot.core.turn import IDLE, Services, Turn
+from bot.features.faq import FAQ
+from bot.features.menu import main_menu, needs_account
 from bot.storage.models import (
     Appointment,
     Enrolment,
@@ -38,16 +40,9 @@ log = logging.getLogger(__name__)
 
 _LANGUAGE_NAMES = {"fr": "français", "nl": "néerlandais", "en": "anglais"}
 _ROLE_LABELS = {"trainee": "stagiaire", "social_worker": "assistant·e social·e", "admin": "admin"}
-_STATE_LABELS = {
-    State.ASK_NAME.value: "vous alliez me donner votre prénom",
-    State.ASK_FILIERE.value: "vous alliez choisir votre filière",
-    State.IDLE.value: "menu principal",
-    State.ASKING.value: "vous alliez poser une question",
-    State.CONFIRM_FORGET.value: "vous alliez tout effacer",
-    State.HANDOFF_SUBJECT.value: "vous alliez dire le sujet de votre demande",
-    State.IN_TICKET.value: "vous écrivez à une personne de l'équipe",
-    State.STAFF_TICKET.value: "vous répondez à une demande",
-}
+# The person asked /oublier: the next answer confirms or not.
+CONFIRM_FORGET = "confirm_forget"
+FORGET = ButtonKind("forget", "yes|no")
 _TICKET_STATUS = {"open": "en cours", "closed": "terminée"}
 _CLOSED_BY = {"staff": "par l'équipe", "trainee": "par vous", "expired": "automatiquement"}
 _FEEDBACK = {"up": "👍 ça m'a aidé", "down": "👎 ça ne m'a pas aidé"}
@@ -95,7 +90,8 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "last_seen_at": ("Dernier message le", _date),
     },
     "conversation_states": {
-        "state": ("Où vous en êtes", lambda state: _STATE_LABELS.get(state, state)),
+        # Named by the feature that owns the state (see describe_user).
+        "state": ("Où vous en êtes", str),
         "data": ("Détails de cette étape", lambda data: _state_details(data)),
         "updated_at": ("Étape enregistrée le", _date),
     },
@@ -263,10 +259,13 @@ def _state_details(data: dict[str, Any]) -> str:
     return ", ".join(details)
 
 
-def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[str]:
+def describe_user(
+    user: User, entry_label: Callable[[str], str] = str, state_label: Callable[[str], str] = str
+) -> list[str]:
     """Return readable lines for every value stored about the user.
 
-    entry_label turns an FAQ entry id into what the trainee saw (the button's text).
+    entry_label turns an FAQ entry id into what the trainee saw (the button's text); state_label names
+    a dialogue state as its feature does.
     """
     lines = []
     for table, row in (("users", user), ("conversation_states", user.conversation)):
@@ -276,7 +275,7 @@ def describe_user(user: User, entry_label: Callable[[str], str] = str) -> list[s
             value = getattr(row, column)
             if column == "data" and not value:
                 continue
-            lines.append(f"• {label} : {show(value)}")
+            lines.append(f"• {label} : {state_label(value) if column == 'state' else show(value)}")
     for ticket in sorted(user.tickets, key=lambda ticket: ticket.opened_at):
         lines.append("• " + " ; ".join(_row_parts("tickets", ticket)))
         for message in ticket.messages:
@@ -351,13 +350,13 @@ def show_my_data(turn: Turn) -> list[Reply]:
     if turn.user is None:
         return [Reply(texts.MY_DATA_NONE)]
     retention = texts.retention_text(turn.services.settings.data_retention_days)
-    base = turn.services.faq.base
+    base = turn.services.get(FAQ).base
 
     def entry_label(entry_id: str) -> str:
         entry = base.get(entry_id)
         return f"« {entry.button or entry.question} »" if entry else entry_id
 
-    body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user, entry_label)])
+    body = "\n".join([texts.MY_DATA_TITLE, *describe_user(turn.user, entry_label, turn.features.state_label)])
     miss_retention = texts.retention_text(turn.services.settings.faq_miss_retention_days)
     ticket_retention = texts.retention_text(turn.services.settings.ticket_retention_days)
     footer = texts.MY_DATA_FOOTER.format(
@@ -369,8 +368,8 @@ def show_my_data(turn: Turn) -> list[Reply]:
 def forget_buttons() -> tuple[Button, ...]:
     """Return the confirmation buttons of /oublier."""
     return (
-        Button(pack(Action.FORGET, "yes"), texts.BUTTON_FORGET_YES),
-        Button(pack(Action.FORGET, "no"), texts.BUTTON_FORGET_NO),
+        FORGET.button("yes", texts.BUTTON_FORGET_YES),
+        FORGET.button("no", texts.BUTTON_FORGET_NO),
     )
 
 
@@ -380,7 +379,7 @@ def ask_forget(turn: Turn) -> list[Reply]:
         return [Reply(texts.MY_DATA_NONE)]
     if turn.is_staff:
         return [Reply(texts.FORGET_STAFF)]
-    turn.set_state(State.CONFIRM_FORGET)
+    turn.set_state(CONFIRM_FORGET)
     return [Reply(texts.FORGET_CONFIRM, forget_buttons())]
 
 
@@ -388,11 +387,11 @@ def on_forget(turn: Turn, choice: str) -> list[Reply]:
     """Erase the sender after confirmation, or keep everything."""
     if turn.user is None:
         return [Reply(texts.MY_DATA_NONE)]
-    if turn.state is not State.CONFIRM_FORGET:
-        return [Reply(texts.STALE_BUTTON), main_menu()]
+    if turn.state != CONFIRM_FORGET:
+        return [Reply(texts.STALE_BUTTON), main_menu(turn)]
     if choice == "no":
-        turn.set_state(State.IDLE)
-        return [Reply(texts.FORGET_CANCELLED), main_menu()]
+        turn.set_state(IDLE)
+        return [Reply(texts.FORGET_CANCELLED), main_menu(turn)]
     erase_user(turn.session, turn.user)
     turn.user = None
     turn.forgotten = True
@@ -457,3 +456,39 @@ def resume_notifications(turn: Turn) -> list[Reply]:
         return needs_account(turn)
     turn.user.notifications_paused = False
     return [Reply(texts.RESUME_DONE, (MENU_BUTTON,))]
+
+
+def read_forget_answer(turn: Turn) -> list[Reply]:
+    """Read a typed answer to /oublier; anything else means the person moved on, and keeps everything."""
+    answer = typed_forget_answer(turn.text)
+    if answer is not None:
+        return on_forget(turn, answer)
+    turn.set_state(IDLE)
+    return [Reply(texts.FORGET_CANCELLED), *turn.features.read_text(turn)]
+
+
+def _purge_inactive(session: Session, services: Services, now: datetime) -> None:
+    purge_inactive(session, now, services.settings.data_retention_days)
+
+
+def _purge_old_misses(session: Session, services: Services, now: datetime) -> None:
+    purge_old_misses(session, now, services.settings.faq_miss_retention_days)
+
+
+def _command(step: Callable[[Turn], list[Reply]]) -> Command:
+    """Return a command of this feature: all of them work before onboarding is finished."""
+    return Command(lambda turn, _rest: step(turn), during_onboarding=True)
+
+
+FEATURE = Feature(
+    name="privacy",
+    commands={
+        "mesdonnees": _command(show_my_data),
+        "oublier": _command(ask_forget),
+        "stop": _command(pause_notifications),
+        "reprendre": _command(resume_notifications),
+    },
+    buttons=[ButtonAction(FORGET, on_forget)],
+    states={CONFIRM_FORGET: StateStep(read_forget_answer, "vous alliez tout effacer")},
+    purges=[_purge_inactive, _purge_old_misses],
+)

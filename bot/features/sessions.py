@@ -27,12 +27,14 @@ from sqlalchemy.orm import Session
 from bot import texts
 from bot.config import Settings
 from bot.core.clock import BRUSSELS, as_utc
+from bot.core.feature import MENU_BUTTON, ButtonAction, Feature, GoTarget, MenuEntry, StateStep
 from bot.core.messages import Button, Reply
 from bot.core.outbox import enqueue
-from bot.core.payloads import Action, pack
+from bot.core.payloads import ButtonKind, go_button
 from bot.core.text import shorten
-from bot.core.turn import State, Turn
-from bot.features.menu import MENU_BUTTON, main_menu, needs_account
+from bot.core.turn import IDLE, Services, Turn
+from bot.features.intents import Intent
+from bot.features.menu import main_menu, needs_account
 from bot.features.office_hours import brussels_instant, french_day_and_time
 from bot.features.session_file import SessionRow
 from bot.storage.models import Enrolment, Reminder, Role, SessionAnswer, TrainingSession, User
@@ -211,12 +213,18 @@ def enrol(session: Session, user: User, training: TrainingSession, now: datetime
 # ----------------------------------------------------------------------------------------- trainee
 
 
+# Module sessions: here.<id>, absent.<id>, video.<id>, skip (no reason for the absence).
+SESSION = ButtonKind("ss", r"skip|(?:here|absent|video)\.\d{1,10}")
+# The trainee may say why they will be absent.
+SESSION_ABSENCE = "session_absence"
+
+
 def _button(argument: str, title: str) -> Button:
-    return Button(pack(Action.SESSION, argument), title)
+    return SESSION.button(argument, title)
 
 
 def _my_sessions() -> Button:
-    return Button(pack(Action.GO, "sessions"), texts.BUTTON_SESSIONS)
+    return go_button("sessions", texts.BUTTON_SESSIONS)
 
 
 def _describe(training: TrainingSession, now: datetime) -> str:
@@ -230,7 +238,7 @@ def show_my_sessions(turn: Turn) -> list[Reply]:
     """List the trainee's upcoming sessions ("Mes séances")."""
     if turn.user is None:
         return needs_account(turn)
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     upcoming = sessions_of(turn.session, turn.user, turn.now)
     if not upcoming:
         return [Reply(texts.SESSIONS_NONE, (MENU_BUTTON,))]
@@ -258,13 +266,13 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
         return _record_absence(turn, None)
     training = _own_session(turn, int(number)) if number.isdigit() else None
     if training is None or turn.user is None:
-        return [Reply(texts.SESSION_NOT_FOUND), main_menu()]
+        return [Reply(texts.SESSION_NOT_FOUND), main_menu(turn)]
     if verb == "video":
         return [Reply(texts.SESSION_HOW_TO_JOIN.format(link=training.place), (MENU_BUTTON,))]
     if verb == "here":
         _answer(turn, training, "present", None)
         return [Reply(texts.SESSION_THANKS_PRESENT, (MENU_BUTTON,))]
-    turn.set_state(State.SESSION_ABSENCE, session=training.id)
+    turn.set_state(SESSION_ABSENCE, session=training.id)
     return [Reply(texts.SESSION_ASK_REASON, (_button("skip", texts.BUTTON_SKIP), MENU_BUTTON))]
 
 
@@ -276,10 +284,10 @@ def receive_absence_reason(turn: Turn) -> list[Reply]:
 def _record_absence(turn: Turn, reason: str | None) -> list[Reply]:
     data = turn.user.conversation.data if turn.user is not None and turn.user.conversation else {}
     session_id = data.get("session")
-    turn.set_state(State.IDLE)
+    turn.set_state(IDLE)
     training = _own_session(turn, session_id) if isinstance(session_id, int) else None
     if training is None:
-        return [Reply(texts.SESSION_NOT_FOUND), main_menu()]
+        return [Reply(texts.SESSION_NOT_FOUND), main_menu(turn)]
     _answer(turn, training, "absent", reason)
     # The trainer is not a staff account: the staff group (or the admins) pass it on.
     notice = texts.SESSION_ABSENCE_STAFF.format(
@@ -463,3 +471,20 @@ def session_record(training: TrainingSession) -> dict[str, object]:
         "filieres": "toutes" if training.filieres == EVERY_FILIERE else training.filieres.split(";"),
         "cancelled": training.cancelled,
     }
+
+
+def _send_session_reminders(session: Session, services: Services, now: datetime) -> None:
+    send_session_reminders(session, services.settings, now)
+
+
+FEATURE = Feature(
+    name="sessions",
+    buttons=[ButtonAction(SESSION, on_button)],
+    states={
+        SESSION_ABSENCE: StateStep(receive_absence_reason, "vous alliez dire pourquoi vous serez absent·e")
+    },
+    go={"sessions": GoTarget(show_my_sessions)},
+    menu=[MenuEntry("sessions", texts.BUTTON_SESSIONS, order=30)],
+    intents={Intent.SESSIONS.value: show_my_sessions},
+    jobs={"session reminders": _send_session_reminders},
+)

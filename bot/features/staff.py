@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot import texts
+from bot.core.feature import Command, Feature
 from bot.core.messages import Reply
 from bot.core.turn import Turn
 from bot.faq import FaqError
+from bot.features.faq import FAQ
 from bot.features.gaps import find_gaps
 from bot.features.understand import understand
 from bot.storage.models import CandidateStatus, FaqCandidate, FaqMiss, Role, Ticket, User
@@ -18,22 +22,12 @@ log = logging.getLogger(__name__)
 
 GAPS_SHOWN = 5
 
-STAFF_HELP = (
-    "Commandes du personnel :\n"
-    "/test <question> : ce que le bot répondrait, avec les scores\n"
-    "/stats : les chiffres de la semaine\n"
-    "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
-    "/apprendre : les phrases qu'une fiche a réglées, à ajouter à la FAQ (admins)\n"
-    "/recharger : relire les fichiers FAQ (un fichier avec des erreurs garde son ancienne version)\n"
-    "/tickets : les demandes « Parler à quelqu'un » ouvertes"
-)
-
 
 def test_question(turn: Turn, question: str) -> list[Reply]:
     """Show what the matcher would do with a question, with its best candidates."""
     if not question.strip():
         return [Reply("Écrivez la question après /test. Par exemple : /test jarrive pa a me conecter")]
-    decision = understand(question, turn.services.faq)
+    decision = understand(question, turn.services.get(FAQ))
     lines = [f"Résultat : {decision.kind.value} (confiance {decision.score:.2f})"]
     if decision.entry is not None:
         lines.append(f"Réponse : {decision.entry.id}")
@@ -44,14 +38,14 @@ def test_question(turn: Turn, question: str) -> list[Reply]:
     lines.append("Meilleurs candidats :")
     lines += [
         f"{score:.2f}  {entry.id}  ({entry.source})"
-        for entry, score in turn.services.faq.candidates(question, limit=5)
+        for entry, score in turn.services.get(FAQ).candidates(question, limit=5)
     ]
     return [Reply("\n".join(lines))]
 
 
 def reload_faq(turn: Turn) -> list[Reply]:
     """Reload the FAQ files; on error keep the current FAQ and list the problems."""
-    faq = turn.services.faq
+    faq = turn.services.get(FAQ)
     try:
         count = faq.reload()
     except FaqError as error:
@@ -83,7 +77,7 @@ def stats(turn: Turn) -> list[Reply]:
         .where(FaqCandidate.status == CandidateStatus.PENDING.value)
     )
     candidates = session.scalar(to_learn) or 0
-    faq = turn.services.faq
+    faq = turn.services.get(FAQ)
     opened = select(func.count()).select_from(Ticket).where(Ticket.opened_at >= week_ago)
     requests = session.scalar(opened) or 0
     still_open = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "open")) or 0
@@ -113,7 +107,18 @@ def gaps(turn: Turn) -> list[Reply]:
     return [Reply("\n".join(lines))]
 
 
-def refuse(turn: Turn, command: str) -> None:
-    """Log a staff command tried by someone who is not staff."""
-    user_ref = turn.user.id if turn.user else "anonymous"
-    log.warning("staff command /%s refused for %s user %s", command, turn.message.channel, user_ref)
+def _staff(step: Callable[[Turn], list[Reply]]) -> Command:
+    """Return a staff command that takes nothing after its name."""
+    return Command(lambda turn, _rest: step(turn), staff=True)
+
+
+FEATURE = Feature(
+    name="staff",
+    commands={
+        "test": Command(test_question, staff=True),
+        "recharger": _staff(reload_faq),
+        "stats": _staff(stats),
+        "gaps": _staff(gaps),
+        "staff": Command(lambda turn, _rest: [Reply(texts.STAFF_HELP)], staff=True),
+    },
+)

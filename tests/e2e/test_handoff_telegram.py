@@ -17,13 +17,11 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import App
+from bot.app import App, build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
-from bot.core.conversation import Conversation
 from bot.core.inbox import Inbox
 from bot.core.outbox import Outbox
-from bot.core.turn import Services
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.runner import serve
@@ -58,7 +56,7 @@ class Centre:
 def make_app(settings: Settings, engine: Engine, clock: FrozenClock) -> App:
     faq = FaqService(settings.faq_dir)
     session_factory = make_session_factory(engine)
-    conversation = Conversation(session_factory, Services(settings=settings, faq=faq, clock=clock))
+    conversation = build_conversation(session_factory, build_services(settings, faq, clock))
     outbox = Outbox(session_factory, clock)
     inbox = Inbox(session_factory, clock)
     return App(settings, engine, session_factory, conversation, FaqWatcher(faq, 0), outbox, inbox)

@@ -22,6 +22,7 @@ from bot.core.conversation import Conversation
 from bot.core.inbox import Inbox
 from bot.core.messages import Reply
 from bot.core.outbox import Outbox
+from bot.features.faq import FAQ
 from bot.storage.db import unit_of_work
 from bot.storage.models import Role
 from bot.storage.staff import add_staff
@@ -62,7 +63,7 @@ class Started:
 
 
 async def start_channel(settings: Settings, conversation: Conversation, *, webhook: bool = False) -> Started:
-    channel = TelegramChannel(settings, webhook=webhook)
+    channel = TelegramChannel(settings, staff_commands=conversation.features.staff_commands, webhook=webhook)
     factory, clock = conversation.session_factory, conversation.services.clock
     pipeline = Pipeline(conversation, Inbox(factory, clock), Outbox(factory, clock), poll_seconds=0.2)
     await pipeline.start([channel])
@@ -284,7 +285,7 @@ async def test_webhook_requires_the_secret(
 
         web = create_web_app(
             engine=engine,
-            faq=conversation.services.faq,
+            faq=conversation.services.get(FAQ),
             telegram_sink=sink,
             telegram_secret="s3cret-value",
         )

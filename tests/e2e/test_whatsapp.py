@@ -14,13 +14,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from bot.app import App
+from bot.app import App, build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
-from bot.core.conversation import Conversation
 from bot.core.inbox import Inbox
 from bot.core.outbox import Outbox
-from bot.core.turn import Services
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.runner import serve
@@ -62,7 +60,7 @@ class Bot:
 def make_app(settings: Settings, engine: Engine, clock: FrozenClock) -> App:
     faq = FaqService(settings.faq_dir)
     session_factory = make_session_factory(engine)
-    conversation = Conversation(session_factory, Services(settings=settings, faq=faq, clock=clock))
+    conversation = build_conversation(session_factory, build_services(settings, faq, clock))
     return App(
         settings,
         engine,

@@ -11,13 +11,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage, Reply
-from bot.core.turn import Services
 from bot.features import booking
 from bot.features.faq import FaqService
+from bot.features.office_hours import OFFICE_HOURS
 from bot.storage.db import unit_of_work
 from bot.storage.models import Appointment, Reminder, Role, Ticket, User
 from bot.storage.staff import add_staff
@@ -50,9 +51,7 @@ def centre(
     with unit_of_work(session_factory) as session:
         add_staff(session, "console", "claire", "Claire", Role.SOCIAL_WORKER, clock.now())
         add_staff(session, "console", "karim", "Karim", Role.SOCIAL_WORKER, clock.now())
-    return Conversation(
-        session_factory, Services(settings=settings, faq=FaqService(settings.faq_dir), clock=clock)
-    )
+    return build_conversation(session_factory, build_services(settings, FaqService(settings.faq_dir), clock))
 
 
 def book(chat: Chat, slot: str) -> None:
@@ -314,7 +313,7 @@ def test_reminders_are_sent_once_and_honour_cancel_and_stop(
     def send() -> int:
         with unit_of_work(session_factory) as session:
             return booking.send_due_reminders(
-                session, services.settings, services.availability.refresh(), clock.now()
+                session, services.settings, services.get(booking.AVAILABILITY).refresh(), clock.now()
             )
 
     clock.set(datetime(2026, 11, 25, 7, 59, tzinfo=UTC))  # Wednesday 8:59: 24 h before is 9:00
@@ -359,8 +358,8 @@ def test_agenda_at_eight_and_staff_marking_and_cancelling(
             return booking.send_agendas(
                 session,
                 services.settings,
-                services.availability.refresh(),
-                services.office_hours,
+                services.get(booking.AVAILABILITY).refresh(),
+                services.get(OFFICE_HOURS),
                 clock.now(),
             )
 
@@ -449,7 +448,7 @@ def test_without_an_availability_file_the_bot_says_so(conversation: Conversation
 
 def test_an_invalid_edit_keeps_the_last_valid_availability(centre: Conversation) -> None:
     path = centre.services.settings.availability_file
-    service = centre.services.availability
+    service = centre.services.get(booking.AVAILABILITY)
     assert [worker.id for worker in service.refresh().workers] == ["claire", "karim"]
     path.write_text(AVAILABILITY + "- id: oops\n  weekley: {}\n", encoding="utf-8")
     assert [worker.id for worker in service.refresh().workers] == ["claire", "karim"]

@@ -9,11 +9,11 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_app
+from bot.app import build_app, build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.turn import Services
+from bot.features.faq import FAQ
 from bot.storage.models import User
 from tests.conftest import FIXTURE_FAQ
 from tests.dialogue import Chat
@@ -98,8 +98,8 @@ def test_filiere_button_from_before_a_reorder_is_refused(
     """)
     old_button = next(button.id for button in chat.buttons if button.title == "Horticulture")
     reordered = settings.model_copy(update={"filieres": "Horticulture;Bâtiment;Nettoyage"})
-    services = Services(settings=reordered, faq=conversation.services.faq, clock=clock)
-    after_change = Chat(Conversation(session_factory, services), "samira")
+    services = build_services(reordered, conversation.services.get(FAQ), clock)
+    after_change = Chat(build_conversation(session_factory, services), "samira")
     after_change.press_payload(old_button)
     after_change.expect("Ce bouton n'est plus valable", "Dans quelle filière")
     after_change.press("Horticulture")

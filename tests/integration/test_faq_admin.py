@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.turn import Services
 from bot.faq import FaqError
 from bot.features.faq import FaqService
 from bot.features.faq_watch import FaqWatcher
@@ -60,7 +60,9 @@ def test_edits_are_picked_up_and_a_broken_edit_keeps_the_last_good_faq(
         # The admin is told once, at the next message; trainees are not.
         with unit_of_work(session_factory) as session:
             add_staff(session, "console", "boss", "Nadia", Role.ADMIN, clock.now())
-        live = Conversation(session_factory, Services(conversation.services.settings, service, clock))
+        live = build_conversation(
+            session_factory, build_services(conversation.services.settings, service, clock)
+        )
         admin = Chat(live, "boss")
         admin.send("/aide")
         admin.expect(

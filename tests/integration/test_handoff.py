@@ -13,15 +13,16 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Outbox, enqueue
-from bot.core.turn import Services
 from bot.faq import load_faq
 from bot.features import handoff
 from bot.features.faq import FaqService
+from bot.features.office_hours import OFFICE_HOURS
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage, Role, Ticket, TicketMessage, User
 from bot.storage.staff import add_staff
@@ -53,7 +54,7 @@ def centre(
             ("admin", "Admin", Role.ADMIN),
         ):
             add_staff(session, "console", external_id, name, role, clock.now())
-    return Conversation(session_factory, Services(settings=settings, faq=FaqService(faq_dir), clock=clock))
+    return build_conversation(session_factory, build_services(settings, FaqService(faq_dir), clock))
 
 
 def staff(conversation: Conversation, user_id: str) -> Chat:
@@ -256,7 +257,7 @@ def test_a_restart_in_the_middle_of_a_ticket_loses_nothing(
         > ✋ Je prends
     """)
     # A new Conversation on the same database is what a restarted process has.
-    restarted = Conversation(session_factory, centre.services)
+    restarted = build_conversation(session_factory, centre.services)
     samira, claire = Chat(restarted, "samira"), Chat(restarted, "claire")
     samira.script("""
         > (received)
@@ -339,7 +340,9 @@ def test_unclaimed_tickets_are_escalated_after_office_minutes(
 
     def escalate() -> int:
         with unit_of_work(session_factory) as session:
-            return handoff.escalate_unclaimed(session, services.settings, services.office_hours, clock.now())
+            return handoff.escalate_unclaimed(
+                session, services.settings, services.get(OFFICE_HOURS), clock.now()
+            )
 
     clock.set(datetime(2026, 11, 24, 12, 10, tzinfo=UTC))  # 13:10: 10 + 10 minutes of office hours
     assert escalate() == 0
@@ -364,7 +367,7 @@ def test_the_day_summary_is_posted_once_after_closing(
 
     def summarise() -> bool:
         with unit_of_work(session_factory) as session:
-            return handoff.summarise_day(session, services.settings, services.office_hours, clock.now())
+            return handoff.summarise_day(session, services.settings, services.get(OFFICE_HOURS), clock.now())
 
     assert not summarise()  # 9:00: the day is not over
     clock.set(datetime(2026, 11, 24, 15, 31, tzinfo=UTC))  # 16:31 Brussels, after 16:30
@@ -446,7 +449,7 @@ def test_an_unreachable_trainee_is_in_the_day_summary_until_they_write(
     clock.set(datetime(2026, 11, 24, 15, 31, tzinfo=UTC))  # after closing time
     with unit_of_work(session_factory) as session:
         services = centre.services
-        assert handoff.summarise_day(session, services.settings, services.office_hours, clock.now())
+        assert handoff.summarise_day(session, services.settings, services.get(OFFICE_HOURS), clock.now())
     claire = Chat(centre, "claire")
     claire.received()
     assert "Stagiaires que le robot ne peut plus joindre" in claire.text

@@ -8,12 +8,12 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.payloads import Action, pack
-from bot.core.turn import Services
 from bot.features.faq import FaqService
+from bot.features.language import LANGUAGE
 from tests.conftest import SHIPPED_FAQ
 from tests.dialogue import Chat
 from tests.integration.test_cli import run
@@ -30,7 +30,7 @@ def conversation_with(
 ) -> Conversation:
     configured = settings.model_copy(update={"faq_languages": faq_languages})
     faq = FaqService(faq_dir or settings.faq_dir)
-    return Conversation(session_factory, Services(settings=configured, faq=faq, clock=clock))
+    return build_conversation(session_factory, build_services(configured, faq, clock))
 
 
 def test_langue_offers_the_configured_languages(
@@ -86,7 +86,7 @@ def test_a_language_no_longer_offered_is_not_kept(
     chat.script(f"""
         > wifi marche pas
         < Cliquez sur l'icône du Wi-Fi
-        > [{pack(Action.LANGUAGE, "en")}]
+        > [{LANGUAGE.pack("en")}]
         < Cette langue n'est plus proposée.
         < In welke taal?
         [Français] [Nederlands]

@@ -16,15 +16,16 @@ import yaml
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.core.payloads import MAX_PAYLOAD_BYTES, Action, checked_index, pack
-from bot.core.turn import Services
+from bot.core.payloads import MAX_PAYLOAD_BYTES, checked_index
 from bot.faq import Outcome
 from bot.features import handoff, learning
-from bot.features.faq import FaqService
+from bot.features.faq import FAQ, FaqService
 from bot.features.faq_watch import FaqWatcher
+from bot.features.learning import LEARN
 from bot.storage.db import unit_of_work
 from bot.storage.models import FaqCandidate, Role, Ticket, User
 from bot.storage.staff import add_staff
@@ -57,7 +58,7 @@ def centre(
     with unit_of_work(session_factory) as session:
         add_staff(session, "console", "claire", "Claire", Role.SOCIAL_WORKER, clock.now())
         add_staff(session, "console", "admin", "Nadia", Role.ADMIN, clock.now())
-    return Conversation(session_factory, Services(settings=settings, faq=FaqService(faq_dir), clock=clock))
+    return build_conversation(session_factory, build_services(settings, FaqService(faq_dir), clock))
 
 
 def tap_suggestion(chat: Chat, question: str, entry_id: str) -> None:
@@ -122,12 +123,12 @@ def test_a_tapped_suggestion_becomes_an_alternative_with_the_command_line(
     assert '    - "Mon ordinateur portable ne tient pas la charge."\n    - "mon ordi s\'eteint"\n' in after
 
     # The running bot's watcher picks the edit up (once the file stayed the same for one look).
-    watcher = FaqWatcher(centre.services.faq, interval_seconds=1)
+    watcher = FaqWatcher(centre.services.get(FAQ), interval_seconds=1)
     watcher.check_once()
     assert watcher.check_once()
-    entry = centre.services.faq.base.get("batterie-vide")
+    entry = centre.services.get(FAQ).base.get("batterie-vide")
     assert entry is not None and UNSURE in entry.alternatives
-    assert centre.services.faq.match(UNSURE).outcome is Outcome.ANSWER
+    assert centre.services.get(FAQ).match(UNSURE).outcome is Outcome.ANSWER
     samira.send(UNSURE)
     samira.expect(BATTERY_ANSWER)
     assert "pas sûr" not in samira.text
@@ -220,7 +221,7 @@ def test_forged_stale_and_unauthorised_buttons_get_a_polite_answer(
     """)
     assert (faq_dir / "test.yaml").read_text(encoding="utf-8") == before
     assert candidates(session_factory) == [("batterie-vide", UNSURE, "pending")]
-    assert len(pack(Action.LEARN, "t.9999999999.2.abcd").encode()) <= MAX_PAYLOAD_BYTES
+    assert len(LEARN.pack("t.9999999999.2.abcd").encode()) <= MAX_PAYLOAD_BYTES
 
 
 def test_the_social_worker_who_closes_a_request_says_which_entry_answered(
@@ -255,7 +256,7 @@ def test_the_social_worker_who_closes_a_request_says_which_entry_answered(
             ticket_id,
         )
     # Pressed again (another device, a double tap): recorded once.
-    payload = pack(Action.LEARN, f"t.{ticket_id}.0.{_check('mot-de-passe-oublie')}")
+    payload = LEARN.pack(f"t.{ticket_id}.0.{_check('mot-de-passe-oublie')}")
     claire.press_payload(payload)
     claire.expect("C'est déjà noté pour cette demande.")
     assert len(candidates(session_factory)) == 1
@@ -342,8 +343,8 @@ def test_candidates_are_erased_after_their_retention(
         )
     # The bot's own purge (at start and every few hours) does it, and keeps the trainee.
     later = FrozenClock(clock.now() + timedelta(days=retention + 1))
-    Conversation(
-        session_factory, Services(centre.services.settings, centre.services.faq, later)
+    build_conversation(
+        session_factory, build_services(centre.services.settings, centre.services.get(FAQ), later)
     ).purge_expired_data()
     assert candidates(session_factory) == []
     with session_factory() as session:
@@ -371,7 +372,7 @@ def test_accepting_for_an_entry_deleted_from_the_files_is_refused(
     admin.press("✅ Ajouter n°1")
     admin.expect("⚠️ Rien n'est écrit pour n°1 : l'entrée 'batterie-vide' n'est plus dans test.yaml.")
     # Reloaded: the entry is gone from the FAQ; only refusing is offered.
-    centre.services.faq.reload()
+    centre.services.get(FAQ).reload()
     admin.script("""
         > [lr:ok.1]
         < ⚠️ La fiche « batterie-vide » n'existe plus dans la FAQ. Refusez la phrase n°1
@@ -404,9 +405,9 @@ def test_another_admins_broken_file_does_not_stop_an_accepted_phrasing(
         "other.yaml:2",
     )
     assert UNSURE in (faq_dir / "test.yaml").read_text(encoding="utf-8")
-    assert centre.services.faq.last_error is not None
+    assert centre.services.get(FAQ).last_error is not None
     # The new phrasing is served though the other file is broken.
-    answer = centre.services.faq.match(UNSURE)
+    answer = centre.services.get(FAQ).match(UNSURE)
     assert answer.entry is not None and answer.entry.id == "batterie-vide"
     # Told here: the admin's next message does not repeat it.
     admin.send("/aide")
@@ -432,7 +433,7 @@ def test_a_reload_that_fails_after_accepting_is_reported(
     )
     assert "FAQ rechargée" not in admin.text
     assert UNSURE in (faq_dir / "test.yaml").read_text(encoding="utf-8")
-    assert centre.services.faq.last_error is not None
+    assert centre.services.get(FAQ).last_error is not None
     admin.send("/aide")
     assert "ont des erreurs" not in admin.text
     assert candidates(session_factory) == []

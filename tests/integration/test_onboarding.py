@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation
 from bot.core.conversation import Conversation
 from bot.storage.models import User
 from tests.dialogue import Chat
@@ -109,7 +110,7 @@ def test_restart_mid_onboarding_loses_nothing(
         < Dans quelle filière
     """)
     # A new Conversation on the same database is what a restarted process has.
-    restarted = Conversation(session_factory, conversation.services)
+    restarted = build_conversation(session_factory, conversation.services)
     again = Chat(restarted, "lea", user_name="Léa")
     again.script("""
         > Nettoyage

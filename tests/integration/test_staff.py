@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.features.faq import FaqService
@@ -78,7 +79,7 @@ def test_reload_keeps_old_faq_when_files_are_broken(
         "- id: wifi\n  question: Comment avoir le wifi ?\n  answer: Cliquez sur l'icône.\n", encoding="utf-8"
     )
     services = conversation.services
-    live = Conversation(session_factory, type(services)(services.settings, FaqService(faq_dir), clock))
+    live = build_conversation(session_factory, build_services(services.settings, FaqService(faq_dir), clock))
     _add_admin(session_factory, clock)
     chat = Chat(live, "boss")
     (faq_dir / "a.yaml").write_text("- id: wifi\n  question: [broken\n", encoding="utf-8")

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import build_conversation, build_services
 from bot.config import Settings
 from bot.core.clock import FrozenClock
-from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage
 from bot.core.throttle import Throttle, Verdict
-from bot.core.turn import Services
 from bot.features.faq import FaqService
 
 
@@ -19,7 +18,7 @@ def test_flood_gets_one_warning_then_silence(
     session_factory: sessionmaker[Session], settings: Settings, faq_service: FaqService, clock: FrozenClock
 ) -> None:
     limited = settings.model_copy(update={"throttle_messages_per_minute": 5})
-    conversation = Conversation(session_factory, Services(settings=limited, faq=faq_service, clock=clock))
+    conversation = build_conversation(session_factory, build_services(limited, faq_service, clock))
     answers = [conversation.handle(IncomingMessage("telegram", "1", text="wifi")) for _ in range(8)]
     assert all(replies for replies in answers[:5])
     assert "Doucement" in answers[5][0].text and len(answers[5]) == 1

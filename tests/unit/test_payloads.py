@@ -4,14 +4,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app import FEATURES
+from bot.core.feature import Features
 from bot.core.messages import Button
-from bot.core.payloads import MAX_PAYLOAD_BYTES, Action, Payload, checked_index, pack, parse
+from bot.core.payloads import GO, MAX_PAYLOAD_BYTES, ButtonKind, Codec, Payload, checked_index
 from bot.faq.loader import MAX_ID_CHARS
+from bot.features.faq import ENTRY
+from bot.features.onboarding import FILIERE
+
+CODEC = Features(FEATURES).codec
 
 
 def test_round_trip() -> None:
-    assert parse(pack(Action.FAQ, "wifi-connexion")) == Payload(Action.FAQ, "wifi-connexion")
-    assert parse("go:menu") == Payload(Action.GO, "menu")
+    assert CODEC.parse(ENTRY.pack("wifi-connexion")) == Payload(ENTRY, "wifi-connexion")
+    assert CODEC.parse("go:menu") == Payload(GO, "menu")
 
 
 @pytest.mark.parametrize(
@@ -20,7 +26,7 @@ def test_round_trip() -> None:
         "",
         "go",
         "go:",
-        "go:nowhere",
+        "go:Menu",
         "nope:menu",
         "fil:abc",
         "fil:123",
@@ -31,37 +37,36 @@ def test_round_trip() -> None:
     ],
 )
 def test_malformed_payloads_are_refused(raw: str) -> None:
-    assert parse(raw) is None
+    assert CODEC.parse(raw) is None
 
 
 def test_every_valid_faq_id_fits_in_a_payload() -> None:
     longest = "a" * MAX_ID_CHARS
-    assert parse(pack(Action.FAQ, longest)) == Payload(Action.FAQ, longest)
+    assert CODEC.parse(ENTRY.pack(longest)) == Payload(ENTRY, longest)
 
 
 def test_checked_index_checks_the_name() -> None:
     argument = checked_index(3, "Horticulture")
-    assert parse(pack(Action.FILIERE, argument)) == Payload(Action.FILIERE, argument)
+    assert CODEC.parse(FILIERE.pack(argument)) == Payload(FILIERE, argument)
     assert checked_index(3, "Horticulture") != checked_index(3, "Nettoyage")
 
 
 def test_pack_refuses_what_would_not_come_back() -> None:
     with pytest.raises(ValueError):
-        pack(Action.FAQ, "x" * 64)
+        ENTRY.pack("x" * 64)
     with pytest.raises(ValueError):
-        pack(Action.GO, "nowhere")
+        GO.pack("no-where")
     with pytest.raises(ValueError):
         Button("x" * (MAX_PAYLOAD_BYTES + 1), "title")
 
 
 @given(st.text(max_size=100))
 def test_parse_never_raises(raw: str) -> None:
-    payload = parse(raw)
+    payload = CODEC.parse(raw)
     if payload is not None:
-        assert pack(payload.action, payload.argument) == raw
+        assert payload.kind.pack(payload.argument) == raw
 
 
-def test_every_button_kind_has_a_step() -> None:
-    from bot.core.conversation import BUTTON_STEPS
-
-    assert set(BUTTON_STEPS) | {Action.GO} == set(Action)
+def test_two_kinds_cannot_share_a_prefix() -> None:
+    with pytest.raises(ValueError, match="prefix 'faq'"):
+        Codec([ENTRY, ButtonKind("faq", "x")])
