@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import SystemClock
 from bot.config import Settings
-from bot.core.clock import SystemClock
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage
 from bot.features.faq import FaqService

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from bot.app import build_conversation, build_services  # noqa: E402
 from bot.channels.pipeline import Pipeline  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
+from bot.common.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.core.clock import SystemClock  # noqa: E402
 from bot.core.conversation import Conversation  # noqa: E402
 from bot.core.inbox import Inbox, Received  # noqa: E402
 from bot.core.messages import IncomingMessage  # noqa: E402

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.common.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.core.clock import Clock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.feature import Feature, Features
 from bot.core.inbox import Inbox

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from bot.app import App, build_app, configure_logging
 from bot.channels.console import ConsoleChannel
+from bot.common.clock import SystemClock
+from bot.common.text import clean_text
 from bot.config import Settings
-from bot.core.clock import SystemClock
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Dispatcher
-from bot.core.text import clean_text
 from bot.faq import FaqError, check_faq
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 from bot.storage.models import Role
@@ -482,10 +482,10 @@ def appointments(
 
     from sqlalchemy import select
 
-    from bot.core.clock import BRUSSELS
-    from bot.features.availability import load_availability
+    from bot.common.clock import BRUSSELS
     from bot.features.booking import appointment_record
-    from bot.features.calendar import CalendarEvent, calendar_file
+    from bot.files.availability import load_availability
+    from bot.files.calendar import CalendarEvent, calendar_file
     from bot.storage.models import Appointment, AppointmentStatus
 
     settings = _settings(ctx)
@@ -493,7 +493,7 @@ def appointments(
         availability = load_availability(settings.availability_file)
     except Exception as error:  # an invalid file still lets the appointments be listed, by id
         click.echo(f"(Le fichier des disponibilités a des erreurs : {error})", err=True)
-        from bot.features.availability import Availability
+        from bot.files.availability import Availability
 
         availability = Availability(workers=())
     now = SystemClock().now()
@@ -554,7 +554,7 @@ def availability() -> None:
 @click.pass_context
 def availability_check(ctx: click.Context, path: Path | None) -> None:
     """Vérifier le fichier des disponibilités : une ligne par problème, code 1 s'il y en a."""
-    from bot.features.availability import check_availability
+    from bot.files.availability import check_availability
 
     target = path or _settings(ctx).availability_file
     problems = check_availability(target)
@@ -575,9 +575,9 @@ def availability_show(ctx: click.Context, worker: str | None, days: int) -> None
 
     from sqlalchemy import select
 
-    from bot.core.clock import BRUSSELS
-    from bot.features.availability import load_availability
-    from bot.features.office_hours import WEEKDAY_ABBREVIATIONS
+    from bot.common.clock import BRUSSELS
+    from bot.files.availability import load_availability
+    from bot.files.office_hours import WEEKDAY_ABBREVIATIONS
     from bot.storage.models import Appointment, AppointmentStatus, DayOff
 
     settings = _settings(ctx)
@@ -618,7 +618,7 @@ def availability_off(ctx: click.Context, worker: str, first: str, until: str | N
     """Ajouter (ou enlever) un jour de congé : cisp-bot availability off claire 2026-12-24 [--until ...]."""
     from datetime import date, timedelta
 
-    from bot.features.availability import load_availability
+    from bot.files.availability import load_availability
     from bot.storage.models import DayOff
 
     settings = _settings(ctx)
@@ -660,8 +660,8 @@ def sessions() -> None:
 @click.pass_context
 def sessions_import(ctx: click.Context, path: Path, dry_run: bool) -> None:
     """Charger un fichier de séances (CSV ou YAML), tout ou rien, sans doublon si on relance."""
-    from bot.features.session_file import SessionFileError, read_sessions
     from bot.features.sessions import import_sessions
+    from bot.files.session_file import SessionFileError, read_sessions
 
     settings = _settings(ctx)
     try:

@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     @classmethod
     def _readable_office_hours(cls, value: str) -> str:
         # Checked at start, not when a trainee first asks for a person.
-        from bot.features.office_hours import parse_office_hours
+        from bot.files.office_hours import parse_office_hours
 
         parse_office_hours(value)
         return value
@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     @field_validator("centre_closures")
     @classmethod
     def _readable_closures(cls, value: str) -> str:
-        from bot.features.office_hours import parse_closed_dates
+        from bot.files.office_hours import parse_closed_dates
 
         parse_closed_dates(value)
         return value
@@ -189,7 +189,7 @@ class Settings(BaseSettings):
     @field_validator("session_reminders")
     @classmethod
     def _readable_session_reminders(cls, value: str) -> str:
-        from bot.features.sessions import reminder_times
+        from bot.files.reminders import reminder_times
 
         reminder_times(value)
         return value
@@ -214,7 +214,7 @@ class Settings(BaseSettings):
     @field_validator("faq_languages")
     @classmethod
     def _known_faq_languages(cls, value: str) -> str:
-        from bot.faq.loader import LANGUAGES
+        from bot.common.languages import LANGUAGES
 
         codes = _language_codes(value)
         unknown = [code for code in codes if code not in LANGUAGES]

@@ -41,10 +41,10 @@ def _demo_sessions(session: Session, now: datetime, settings: Settings) -> list[
     """Create a few sessions for every filière in the coming days (keys by date: a rerun changes nothing)."""
     from datetime import time, timedelta
 
-    from bot.core.clock import BRUSSELS
-    from bot.features.office_hours import brussels_instant
-    from bot.features.session_file import SessionRow
+    from bot.common.clock import BRUSSELS
     from bot.features.sessions import import_sessions
+    from bot.files.office_hours import brussels_instant
+    from bot.files.session_file import SessionRow
 
     today = now.astimezone(BRUSSELS).date()
     rows = []

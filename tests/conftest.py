@@ -12,8 +12,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.faq.semantic import Embedder, load_embedder
 from bot.features.faq import FaqService

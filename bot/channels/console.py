@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.channels.base import MessageHandler, numbered_buttons
+from bot.common.text import fold
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push
-from bot.core.text import fold
 
 BOT_PREFIX = "🤖 "
 PROMPT = "vous > "

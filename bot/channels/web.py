@@ -6,8 +6,9 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sized
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -16,7 +17,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.whatsapp import WhatsAppChannel
-from bot.features.faq import FaqService
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +36,35 @@ def _ping(engine: Engine) -> None:
         raw.cursor().execute("SELECT 1")
 
 
-def create_web_app(
-    *,
-    engine: Engine,
-    faq: FaqService,
-    telegram_sink: UpdateSink | None,
-    telegram_secret: str | None,
-    whatsapp: WhatsAppChannel | None = None,
-) -> Starlette:
-    """Build the web app; each channel's route exists only when that channel runs."""
+class FaqHealth(Protocol):
+    """What the health check reads of the FAQ in use."""
 
-    async def whatsapp_verify(request: Request) -> Response:
-        assert whatsapp is not None
+    @property
+    def base(self) -> Sized:
+        """Return the entries served."""
+        ...
+
+    @property
+    def last_error(self) -> object:
+        """Return the last reload's error, None when it went well."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Routes:
+    """The webhooks and the health check, over the channels that run."""
+
+    engine: Engine
+    faq: FaqHealth
+    telegram_sink: UpdateSink | None
+    telegram_secret: str | None
+    whatsapp: WhatsAppChannel | None
+
+    async def whatsapp_verify(self, request: Request) -> Response:
+        """Answer Meta's verification of the webhook address."""
+        assert self.whatsapp is not None
         params = request.query_params
-        challenge = whatsapp.verify(
+        challenge = self.whatsapp.verify(
             params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
         )
         if challenge is None:
@@ -57,8 +72,9 @@ def create_web_app(
             return Response("forbidden", status_code=403)
         return Response(challenge, media_type="text/plain")
 
-    async def whatsapp_webhook(request: Request) -> Response:
-        assert whatsapp is not None
+    async def whatsapp_webhook(self, request: Request) -> Response:
+        """Store the messages and statuses of a signed WhatsApp call; 200 only once stored."""
+        assert self.whatsapp is not None
         body = await _bounded_body(request)
         if body is None:
             return JSONResponse({"ok": False}, status_code=413)
@@ -67,7 +83,7 @@ def create_web_app(
         if not signature:
             log.warning("WhatsApp webhook call without a signature, refused")
             return JSONResponse({"ok": False}, status_code=401)
-        if not whatsapp.signature_ok(body, signature):
+        if not self.whatsapp.signature_ok(body, signature):
             log.warning("WhatsApp webhook call with a wrong signature, refused")
             return JSONResponse({"ok": False}, status_code=403)
         payload = _json_object(body)
@@ -76,17 +92,18 @@ def create_web_app(
         # 200 once the messages are stored (a few milliseconds): Meta sends again what got no 200, and a
         # message id already stored or handled is skipped then.
         try:
-            await whatsapp.feed(payload)
+            await self.whatsapp.feed(payload)
         except Exception:
             log.exception("WhatsApp webhook call not stored; Meta will send it again")
             return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
-    async def telegram_webhook(request: Request) -> Response:
-        assert telegram_sink is not None and telegram_secret is not None
+    async def telegram_webhook(self, request: Request) -> Response:
+        """Store a Telegram update sent with the right secret; 200 only once stored."""
+        assert self.telegram_sink is not None and self.telegram_secret is not None
         given = request.headers.get(SECRET_HEADER, "")
         # Constant time: the comparison must not tell an attacker how much of the secret they got right.
-        if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
+        if not hmac.compare_digest(given.encode(), self.telegram_secret.encode()):
             log.warning("webhook call with a wrong or missing secret, refused")
             return JSONResponse({"ok": False}, status_code=403)
         body = await _bounded_body(request)
@@ -97,7 +114,7 @@ def create_web_app(
             return JSONResponse({"ok": False}, status_code=400)
         # Stored before answering: if this process dies first, Telegram sends the update again.
         try:
-            await telegram_sink(data)
+            await self.telegram_sink(data)
         except (KeyError, TypeError, ValueError):
             log.warning("webhook call with an update that is not one, refused")
             return JSONResponse({"ok": False}, status_code=400)
@@ -106,23 +123,36 @@ def create_web_app(
             return JSONResponse({"ok": False}, status_code=503)
         return JSONResponse({"ok": True})
 
-    async def healthz(request: Request) -> Response:
-        checks: dict[str, Any] = {"faq_entries": len(faq.base), "faq_error": faq.last_error is not None}
+    async def healthz(self, request: Request) -> Response:
+        """Say whether the FAQ is served and the database answers."""
+        entries = len(self.faq.base)
+        checks: dict[str, Any] = {"faq_entries": entries, "faq_error": self.faq.last_error is not None}
         try:
-            await asyncio.to_thread(_ping, engine)
+            await asyncio.to_thread(_ping, self.engine)
             checks["database"] = "ok"
         except Exception:
             log.exception("health check: database unreachable")
             checks["database"] = "unreachable"
-        healthy = checks["database"] == "ok" and len(faq.base) > 0
+        healthy = checks["database"] == "ok" and entries > 0
         return JSONResponse({"ok": healthy, **checks}, status_code=200 if healthy else 503)
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+
+def create_web_app(
+    *,
+    engine: Engine,
+    faq: FaqHealth,
+    telegram_sink: UpdateSink | None,
+    telegram_secret: str | None,
+    whatsapp: WhatsAppChannel | None = None,
+) -> Starlette:
+    """Build the web app; each channel's route exists only when that channel runs."""
+    handlers = _Routes(engine, faq, telegram_sink, telegram_secret, whatsapp)
+    routes = [Route("/healthz", handlers.healthz, methods=["GET"])]
     if telegram_sink is not None:
-        routes.append(Route("/telegram", telegram_webhook, methods=["POST"]))
+        routes.append(Route("/telegram", handlers.telegram_webhook, methods=["POST"]))
     if whatsapp is not None:
-        routes.append(Route("/whatsapp", whatsapp_verify, methods=["GET"]))
-        routes.append(Route("/whatsapp", whatsapp_webhook, methods=["POST"]))
+        routes.append(Route("/whatsapp", handlers.whatsapp_verify, methods=["GET"]))
+        routes.append(Route("/whatsapp", handlers.whatsapp_webhook, methods=["POST"]))
     return Starlette(routes=routes)
 
 

@@ -28,12 +28,12 @@ import httpx
 
 from bot import texts
 from bot.channels.base import Receiver
+from bot.common.clock import Clock, SystemClock, as_utc
+from bot.common.text import shorten
 from bot.config import Settings
-from bot.core.clock import Clock, SystemClock, as_utc
 from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
-from bot.core.text import shorten
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
 from bot import texts
+from bot.common.text import clean_text
 from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, Features
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import PUSHED, Push, enqueue
 from bot.core.payloads import GO, Payload
-from bot.core.text import clean_text
 from bot.core.throttle import Throttle, Verdict
 from bot.core.turn import Services, Turn
 from bot.storage.db import unit_of_work

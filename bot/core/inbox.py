@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.clock import Clock
+from bot.common.clock import Clock
 from bot.core.lanes import QueueWorker
 from bot.storage.db import call_database, runs_inline, transaction
 from bot.storage.models import InboxMessage

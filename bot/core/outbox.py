@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.clock import Clock
+from bot.common.clock import Clock
 from bot.core.lanes import QueueWorker
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import call_database, runs_inline, transaction, unit_of_work

@@ -12,8 +12,8 @@ from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.common.clock import Clock
 from bot.config import Settings
-from bot.core.clock import Clock
 from bot.core.messages import IncomingMessage
 from bot.storage.models import ConversationState, User
 

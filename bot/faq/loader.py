@@ -18,7 +18,9 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.core.problems import ProblemsError
+from bot.common.languages import LANGUAGES, TRANSLATED_ANSWER_FIELDS
+from bot.files.problems import ProblemsError
+from bot.files.yaml_nodes import describe_syntax_error
 
 __all__ = [
     "LANGUAGES",
@@ -38,10 +40,6 @@ ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # An id travels in button payloads ("faq:<id>"), which Telegram limits to 64 bytes.
 MAX_ID_CHARS = 60
 REQUIRED_TEXT_FIELDS = ("question", "answer")
-# Answers in other languages, used when the trainee writes in (or chose) that language.
-TRANSLATED_ANSWER_FIELDS = {"nl": "answer_nl", "en": "answer_en"}
-# Every language an answer can come in: French (`answer`, always there) first.
-LANGUAGES = ("fr", *TRANSLATED_ANSWER_FIELDS)
 # Their names in the admins' messages: "pas de réponse en anglais", "/langue propose l'anglais".
 _LANGUAGE_NAMES = {"nl": ("néerlandais", "le néerlandais"), "en": ("anglais", "l'anglais")}
 KNOWN_FIELDS = (
@@ -320,44 +318,9 @@ def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
             yield raw
 
 
-# libyaml's messages, in words an admin can act on (the usual causes first).
-_YAML_HINTS = (
-    ("mapping values are not allowed", "un « : » inattendu : mettez le texte entre guillemets"),
-    ("found character '\\t'", "tabulation interdite : décalez avec des espaces"),
-    ("found a tab character", "tabulation interdite : décalez avec des espaces"),
-    ("while scanning a quoted scalar", "guillemet ouvert ici et jamais fermé"),
-    ("expected ',' or ']'", "crochet « [ » jamais fermé"),
-    ("expected ',' or '}'", "accolade « { » jamais fermée"),
-    (
-        "did not find expected '-' indicator",
-        "décalage incorrect dans une liste (les « - » doivent être alignés)",
-    ),
-    ("expected <block end>", "décalage incorrect : les champs d'une entrée doivent être alignés"),
-    ("did not find expected key", "décalage incorrect, ou guillemet mal fermé"),
-    ("could not find expected ':'", "il manque « : » après le nom d'un champ"),
-    ("could not determine a constructor", "étiquette « ! » non autorisée"),
-    ("found undefined alias", "« * » au début d'un texte : mettez le texte entre guillemets"),
-    (
-        "found character that cannot start any token",
-        "caractère spécial au début d'un texte : mettez le texte entre guillemets",
-    ),
-)
-
-
 def _syntax_problem(file_name: str, error: yaml.YAMLError) -> FaqProblem:
     """Describe a YAML syntax error in French, at the line where the admin should look."""
-    text = str(error)
-    hint = next((french for english, french in _YAML_HINTS if english in text), None)
-    problem_mark = getattr(error, "problem_mark", None)
-    context_mark = getattr(error, "context_mark", None)
-    # An unclosed quote is noticed at the end of the file; the quote itself is where it opened.
-    opened_here = "while scanning a quoted scalar" in text or "while parsing a flow" in text
-    mark = (context_mark if opened_here else None) or problem_mark or context_mark
-    line = mark.line + 1 if mark is not None else None
-    original = getattr(error, "problem", None) or text.splitlines()[0]
-    message = (
-        f"erreur de syntaxe YAML : {hint} ({original})" if hint else f"erreur de syntaxe YAML : {original}"
-    )
+    message, line = describe_syntax_error(error)
     return FaqProblem(file_name, message, line=line)
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from bot.core.yaml_nodes import node_line
+from bot.files.yaml_nodes import node_line
 
 if TYPE_CHECKING:
     from bot.faq.loader import FaqProblem

@@ -2,7 +2,7 @@
 
 Trainee flow, by buttons: reason -> a social worker or "Peu importe" -> the next free slots ("Autres
 dates" pages on, "Plutôt être appelé·e" asks for a call instead) -> confirmation -> the appointment, with
-an .ics file for the phone's calendar. Slots come from the availability file (bot.features.availability)
+an .ics file for the phone's calendar. Slots come from the availability file (bot.files.availability)
 minus public holidays, days off, what is booked, the minimum notice and the horizon.
 
 No slot is ever booked twice: a partial unique index on (worker, start) for active bookings makes the
@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import texts
+from bot.common.clock import BRUSSELS, as_utc
 from bot.config import Settings
-from bot.core.clock import BRUSSELS, as_utc
 from bot.core.feature import (
     MENU_BUTTON,
     PERSON_BUTTON,
@@ -40,11 +40,12 @@ from bot.core.messages import Button, Document, Reply
 from bot.core.outbox import enqueue
 from bot.core.payloads import ButtonKind, checked_index
 from bot.core.turn import IDLE, Part, Services, Turn
-from bot.features.availability import Availability, AvailabilityError, Slot, Worker, load_availability
-from bot.features.calendar import appointment_ics
+from bot.features.hours import OFFICE_HOURS
 from bot.features.intents import Intent
 from bot.features.menu import main_menu, needs_account
-from bot.features.office_hours import OFFICE_HOURS, french_day_and_time
+from bot.files.availability import Availability, AvailabilityError, Slot, Worker, load_availability
+from bot.files.calendar import appointment_ics
+from bot.files.office_hours import french_day_and_time
 from bot.storage.models import (
     Appointment,
     AppointmentStatus,
@@ -831,7 +832,7 @@ def send_agendas(
     session: Session, settings: Settings, availability: Availability, hours: object, now: datetime
 ) -> bool:
     """At 8:00 on working days, send each social worker the day's appointments, once per day."""
-    from bot.features.office_hours import OfficeHours
+    from bot.files.office_hours import OfficeHours
 
     local = as_utc(now).astimezone(BRUSSELS)
     today = local.date()

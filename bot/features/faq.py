@@ -15,10 +15,10 @@ from typing import cast
 from sqlalchemy import Table, insert
 
 from bot import texts
+from bot.common.text import shorten
 from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, ButtonAction, Feature
 from bot.core.messages import Button, Reply
 from bot.core.payloads import ButtonKind, go_button
-from bot.core.text import shorten
 from bot.core.turn import IDLE, Part, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
 from bot.faq.loader import MAX_ID_CHARS, fingerprint

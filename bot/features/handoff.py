@@ -29,8 +29,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot import texts
+from bot.common.clock import BRUSSELS, as_utc
 from bot.config import Settings
-from bot.core.clock import BRUSSELS, as_utc
 from bot.core.feature import MENU_BUTTON, ButtonAction, Command, Feature, GoTarget, MenuEntry, StateStep
 from bot.core.messages import Button, Reply
 from bot.core.outbox import Attachment, enqueue
@@ -38,11 +38,12 @@ from bot.core.payloads import ButtonKind, go_button
 from bot.core.turn import IDLE, Services, Turn
 from bot.features import learning
 from bot.features.faq import mask_personal_details
+from bot.features.hours import OFFICE_HOURS
 from bot.features.intents import Intent
 from bot.features.menu import INTRODUCE_BUTTON, main_menu
-from bot.features.office_hours import OFFICE_HOURS, OfficeHours
 from bot.features.onboarding import ASK_FILIERE, ASK_NAME
 from bot.features.privacy import CONFIRM_FORGET
+from bot.files.office_hours import OfficeHours
 from bot.storage.models import (
     ConversationState,
     FaqMiss,

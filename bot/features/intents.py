@@ -8,12 +8,12 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.text import fold
-from bot.core.yaml_nodes import node_line, node_text
+from bot.common.text import fold
 from bot.faq.loader import FaqBase, FaqEntry, FaqProblem
 from bot.faq.matcher import FaqMatcher, Outcome, Thresholds
 from bot.faq.normalize import Lexicon, normalize
 from bot.faq.semantic import Embedder, VectorCache, index_entries
+from bot.files.yaml_nodes import node_line, node_text
 
 
 class Intent(StrEnum):

@@ -28,10 +28,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot import texts
+from bot.common.text import shorten
 from bot.core.feature import ButtonAction, Command, Feature
 from bot.core.messages import Reply
 from bot.core.payloads import ButtonKind, checked_index
-from bot.core.text import shorten
 from bot.core.turn import Services, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, MatchResult, Outcome, tokens
 from bot.faq.alternatives import AddResult, AlternativeError, add_alternative, same_phrasing

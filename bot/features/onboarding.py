@@ -7,10 +7,10 @@ import re
 from rapidfuzz import fuzz, process
 
 from bot import texts
+from bot.common.text import fold, shorten
 from bot.core.feature import PERSON_BUTTON, ButtonAction, Command, Feature, GoTarget, MenuEntry, StateStep
 from bot.core.messages import Button, Reply
 from bot.core.payloads import ButtonKind, checked_index, go_button
-from bot.core.text import fold, shorten
 from bot.core.turn import IDLE, Turn
 from bot.faq.normalize import lexicon
 from bot.features.intents import Intent, detect_intent

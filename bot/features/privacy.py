@@ -16,11 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, object_session
 
 from bot import texts
-from bot.core.clock import BRUSSELS, as_utc, local_date_text
+from bot.common.clock import BRUSSELS, as_utc, local_date_text
+from bot.common.text import fold
 from bot.core.feature import MENU_BUTTON, ButtonAction, Command, Feature, StateStep
 from bot.core.messages import Button, Reply
 from bot.core.payloads import ButtonKind
-from bot.core.text import fold
 from bot.core.turn import IDLE, Services, Turn
 from bot.features.faq import FAQ
 from bot.features.menu import main_menu, needs_account

@@ -14,7 +14,6 @@ unless the session is sooner than that.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -25,18 +24,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import texts
+from bot.common.clock import BRUSSELS, as_utc
+from bot.common.text import shorten
 from bot.config import Settings
-from bot.core.clock import BRUSSELS, as_utc
 from bot.core.feature import MENU_BUTTON, ButtonAction, Feature, GoTarget, MenuEntry, StateStep
 from bot.core.messages import Button, Reply
 from bot.core.outbox import enqueue
 from bot.core.payloads import ButtonKind, go_button
-from bot.core.text import shorten
 from bot.core.turn import IDLE, Services, Turn
 from bot.features.intents import Intent
 from bot.features.menu import main_menu, needs_account
-from bot.features.office_hours import brussels_instant, french_day_and_time
-from bot.features.session_file import SessionRow
+from bot.files.office_hours import brussels_instant, french_day_and_time
+from bot.files.reminders import reminder_times
+from bot.files.session_file import SessionRow
 from bot.storage.models import Enrolment, Reminder, Role, SessionAnswer, TrainingSession, User
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ SESSIONS_SHOWN = 5
 LOOKAHEAD = timedelta(days=2)
 QUIET_START = time(21, 0)
 QUIET_END = time(8, 0)
-_OFFSET = re.compile(r"\s*(?:(veille)\s+(\d{1,2})[:h](\d{2})|(\d+(?:[.,]\d+)?)\s*h)\s*", re.IGNORECASE)
 
 
 # ----------------------------------------------------------------------------------------- import
@@ -323,43 +322,6 @@ def _tell_staff(
 
 
 # ----------------------------------------------------------------------------------------- reminders
-
-
-@dataclass(frozen=True)
-class ReminderTime:
-    """When to remind: the day before at a clock time, or some hours before."""
-
-    name: str
-    day_before_at: time | None = None
-    hours_before: float | None = None
-
-    def due(self, starts_at: datetime) -> datetime:
-        """Return the instant of this reminder for a session starting then."""
-        if self.day_before_at is not None:
-            day = as_utc(starts_at).astimezone(BRUSSELS).date() - timedelta(days=1)
-            return brussels_instant(day, self.day_before_at)
-        assert self.hours_before is not None
-        return as_utc(starts_at) - timedelta(hours=self.hours_before)
-
-
-def reminder_times(setting: str) -> list[ReminderTime]:
-    """Parse SESSION_REMINDERS ("veille 18:00, 1h") into reminder times; raise ValueError if unreadable."""
-    times: list[ReminderTime] = []
-    for part in setting.split(","):
-        if not part.strip():
-            continue
-        match = _OFFSET.fullmatch(part)
-        if match is None:
-            raise ValueError(f"SESSION_REMINDERS : « {part.strip()} » illisible (ex. : veille 18:00, 1h)")
-        if match[1]:
-            hour, minute = int(match[2]), int(match[3])
-            if hour > 23 or minute > 59:
-                raise ValueError(f"SESSION_REMINDERS : heure impossible « {part.strip()} »")
-            times.append(ReminderTime(f"veille{hour:02d}{minute:02d}", day_before_at=time(hour, minute)))
-        else:
-            hours = float(match[4].replace(",", "."))
-            times.append(ReminderTime(f"{hours:g}h", hours_before=hours))
-    return times
 
 
 def _in_quiet_hours(moment: datetime) -> bool:

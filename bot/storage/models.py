@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from bot.core.clock import as_utc
+from bot.common.clock import as_utc
 
 # Named constraints so that Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.pipeline import Pipeline
 from bot.channels.telegram import TelegramChannel, split_text, telegram_length
 from bot.channels.web import create_web_app
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.inbox import Inbox
 from bot.core.messages import Reply

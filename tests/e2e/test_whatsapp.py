@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from bot.app import App, build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.inbox import Inbox
 from bot.core.outbox import Outbox
 from bot.features.faq import FaqService
@@ -299,8 +299,8 @@ async def test_a_session_reminder_and_its_delivery_statuses_are_recorded(bot: Bo
 
     from sqlalchemy import select
 
-    from bot.features.session_file import SessionRow
     from bot.features.sessions import import_sessions
+    from bot.files.session_file import SessionRow
     from bot.storage.db import unit_of_work
     from bot.storage.models import Reminder
 

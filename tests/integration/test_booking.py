@@ -12,13 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage, Reply
 from bot.features import booking
 from bot.features.faq import FaqService
-from bot.features.office_hours import OFFICE_HOURS
+from bot.features.hours import OFFICE_HOURS
 from bot.storage.db import unit_of_work
 from bot.storage.models import Appointment, Reminder, Role, Ticket, User
 from bot.storage.staff import add_staff

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_app, build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.features.faq import FAQ
 from bot.storage.models import User

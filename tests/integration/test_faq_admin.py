@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
-from bot.core.clock import FrozenClock
+from bot.common.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.faq import FaqError
 from bot.features.faq import FaqService

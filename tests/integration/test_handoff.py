@@ -14,15 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Outbox, enqueue
 from bot.faq import load_faq
 from bot.features import handoff
 from bot.features.faq import FaqService
-from bot.features.office_hours import OFFICE_HOURS
+from bot.features.hours import OFFICE_HOURS
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage, Role, Ticket, TicketMessage, User
 from bot.storage.staff import add_staff

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.clock import FrozenClock, SystemClock
+from bot.common.clock import FrozenClock, SystemClock
 from bot.core.conversation import Conversation
 from bot.core.inbox import INBOX, LEASE, MAX_ATTEMPTS, Delivery, Inbox, InboxWorker, Received
 from bot.core.messages import IncomingMessage, Reply

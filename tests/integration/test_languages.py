@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.features.faq import FaqService
 from bot.features.language import LANGUAGE

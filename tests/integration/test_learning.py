@@ -17,8 +17,8 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.payloads import MAX_PAYLOAD_BYTES, checked_index
 from bot.faq import Outcome

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.clock import FrozenClock
+from bot.common.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.features.privacy import (
     INTERNAL_COLUMNS,

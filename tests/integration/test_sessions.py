@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.core.outbox import LEASE as OUTBOX_LEASE
 from bot.core.outbox import Outbox
 from bot.features import sessions
-from bot.features.session_file import read_sessions
+from bot.files.session_file import read_sessions
 from bot.storage.db import unit_of_work
 from bot.storage.models import OutboxMessage, Reminder, Role, SessionAnswer, TrainingSession, User
 from bot.storage.staff import add_staff

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
-from bot.core.clock import FrozenClock
+from bot.common.clock import FrozenClock
 from bot.core.conversation import Conversation
 from bot.features.faq import FaqService
 from bot.storage.db import unit_of_work

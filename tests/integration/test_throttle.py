@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import build_conversation, build_services
+from bot.common.clock import FrozenClock
 from bot.config import Settings
-from bot.core.clock import FrozenClock
 from bot.core.messages import IncomingMessage
 from bot.core.throttle import Throttle, Verdict
 from bot.features.faq import FaqService

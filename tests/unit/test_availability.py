@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.core.clock import BRUSSELS
-from bot.features import availability as availability_module
-from bot.features.availability import (
+from bot.common.clock import BRUSSELS
+from bot.files import availability as availability_module
+from bot.files.availability import (
     Availability,
     AvailabilityError,
     AvailabilityProblem,
@@ -24,7 +24,7 @@ from bot.features.availability import (
     fingerprint,
     load_availability,
 )
-from bot.features.office_hours import TimeRange, belgian_public_holidays, brussels_date, brussels_instant
+from bot.files.office_hours import TimeRange, belgian_public_holidays, brussels_date, brussels_instant
 
 HALF_HOUR = timedelta(minutes=30)
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.clock import FrozenClock, as_utc, local_date_text
+from bot.common.clock import FrozenClock, as_utc, local_date_text
 
 
 def test_dates_are_shown_in_brussels_time_across_daylight_saving() -> None:

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.core.clock import FrozenClock
+from bot.common.clock import FrozenClock
 from tests.fakes.graph_api import (
     DEFAULT_BUSINESS,
     ERROR_CODES_URL,

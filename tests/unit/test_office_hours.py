@@ -8,15 +8,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.config import Settings
-from bot.core.clock import BRUSSELS
-from bot.features.office_hours import (
+from bot.common.clock import BRUSSELS
+from bot.files.office_hours import (
     LOOKAHEAD_DAYS,
     OfficeHours,
     TimeRange,
     french_day_and_time,
     french_time,
-    office_hours_from_settings,
+    office_hours_from,
     parse_closed_dates,
     parse_office_hours,
 )
@@ -170,13 +169,12 @@ def test_parse_closed_dates_raises_only_value_error(setting: str) -> None:
         parse_closed_dates(setting)
 
 
-def test_office_hours_from_settings() -> None:
-    settings = Settings(_env_file=None, office_hours=STANDARD_SETTING, centre_closures="2026-12-24")
-    hours = office_hours_from_settings(settings)
+def test_office_hours_from_the_settings() -> None:
+    hours = office_hours_from(STANDARD_SETTING, "2026-12-24")
     assert hours is not None
     assert hours.weekly == STANDARD.weekly
     assert hours.closed_dates == {date(2026, 12, 24)}
-    assert office_hours_from_settings(Settings(_env_file=None, office_hours=" ")) is None
+    assert office_hours_from(" ", "") is None
 
 
 # An empty schedule

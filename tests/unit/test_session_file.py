@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.config import DEFAULT_FILIERES
-from bot.features import session_file as session_file_module
-from bot.features.session_file import (
+from bot.files import session_file as session_file_module
+from bot.files.session_file import (
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
     SessionFileError,

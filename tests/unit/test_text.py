@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.text import MAX_TEXT_CHARS, clean_text, fold, shorten
+from bot.common.text import MAX_TEXT_CHARS, clean_text, fold, shorten
 from bot.features.intents import Intent, detect_intent, strip_greeting
 from bot.features.onboarding import clean_name
 from bot.texts import retention_text

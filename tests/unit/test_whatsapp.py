@@ -15,8 +15,8 @@ from bot.channels.whatsapp import (
     render,
     verify_signature,
 )
+from bot.common.text import shorten
 from bot.core.messages import Button, Reply
-from bot.core.text import shorten
 
 
 def buttons(count: int, title: str = "Choix") -> tuple[Button, ...]:

@@ -87,11 +87,11 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.core.clock import BRUSSELS, as_utc
-from bot.core.problems import ProblemsError
-from bot.core.text import clean_text, fold, shorten
-from bot.core.yaml_nodes import is_null_node, node_line, node_text
-from bot.features.office_hours import brussels_instant
+from bot.common.clock import BRUSSELS, as_utc
+from bot.common.text import clean_text, fold, shorten
+from bot.files.office_hours import brussels_instant
+from bot.files.problems import ProblemsError
+from bot.files.yaml_nodes import describe_syntax_error, is_null_node, node_line, node_text
 
 __all__ = [
     "MAX_CHARS",
@@ -652,11 +652,7 @@ def _yaml_entries(text: str, found: _Found) -> list[_Entry]:
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as error:
-        # Imported here: the FAQ package loads its matcher too, which only this rare path needs.
-        from bot.faq.loader import _syntax_problem
-
-        problem = _syntax_problem(found.file_name, error)
-        found.add(problem.message, problem.line)
+        found.add(*describe_syntax_error(error))
         return []
     except RecursionError:
         # Only PyYAML's own parser, used without libyaml, nests Python calls as deep as the file.

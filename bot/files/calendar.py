@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.clock import as_utc
+from bot.common.clock import as_utc
 
 PRODUCT = "-//cisp-bot//rendez-vous//FR"
 # RFC 5545 folds content lines longer than 75 octets.

@@ -52,10 +52,8 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process, utils
 
-from bot.core.clock import BRUSSELS, as_utc
-from bot.core.problems import ProblemsError
-from bot.core.yaml_nodes import is_null_node, node_line, node_text
-from bot.features.office_hours import (
+from bot.common.clock import BRUSSELS, as_utc
+from bot.files.office_hours import (
     FRENCH_WEEKDAYS,
     LOOKAHEAD_DAYS,
     ScheduleTextError,
@@ -67,6 +65,8 @@ from bot.features.office_hours import (
     parse_days,
     parse_time_ranges,
 )
+from bot.files.problems import ProblemsError
+from bot.files.yaml_nodes import describe_syntax_error, is_null_node, node_line, node_text
 
 __all__ = [
     "Availability",
@@ -505,11 +505,8 @@ def _read_file(path: Path) -> tuple[list[Worker], list[AvailabilityProblem], lis
 
 def _syntax_problem(file_name: str, error: yaml.YAMLError) -> AvailabilityProblem:
     """Describe a YAML syntax error in French, at the line where the admin should look."""
-    # Imported here: the FAQ package loads its matcher too, which only this rare path needs.
-    from bot.faq.loader import _syntax_problem as faq_syntax_problem
-
-    problem = faq_syntax_problem(file_name, error)
-    return AvailabilityProblem(file_name, problem.message, line=problem.line)
+    message, line = describe_syntax_error(error)
+    return AvailabilityProblem(file_name, message, line=line)
 
 
 def _check_worker(

@@ -14,13 +14,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
-from bot.core.clock import BRUSSELS, as_utc
-from bot.core.turn import Part, Services
-
-if TYPE_CHECKING:
-    from bot.config import Settings
+from bot.common.clock import BRUSSELS, as_utc
 
 # Searches stop after this many days: beyond a year of closure the honest answer is "unknown".
 LOOKAHEAD_DAYS = 400
@@ -256,9 +251,9 @@ def parse_closed_dates(text: str) -> frozenset[date]:
     return frozenset(closed)
 
 
-def office_hours_from_settings(settings: Settings) -> OfficeHours | None:
+def office_hours_from(setting: str, closures: str) -> OfficeHours | None:
     """Build the office hours from OFFICE_HOURS and CENTRE_CLOSURES, None when no hours are set."""
-    hours = parse_office_hours(settings.office_hours, parse_closed_dates(settings.centre_closures))
+    hours = parse_office_hours(setting, parse_closed_dates(closures))
     return None if hours.is_empty else hours
 
 
@@ -389,11 +384,3 @@ def parse_date(text: str, context: str | None = None) -> date:
 def _setting_error(part: str, problem: str, setting: str = _SETTING_NAME) -> ScheduleTextError:
     """Build the error an admin sees, naming the setting and the part of it that is wrong."""
     return ScheduleTextError(setting, part, problem)
-
-
-def _office_hours(services: Services) -> OfficeHours | None:
-    return office_hours_from_settings(services.settings)
-
-
-# The centre's office hours (holidays and closures included), or None when OFFICE_HOURS is unset.
-OFFICE_HOURS: Part[OfficeHours | None] = Part("the office hours", _office_hours)
