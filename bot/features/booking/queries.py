@@ -1,0 +1,119 @@
+"""Appointments: what is booked, what is free, whose appointment it is (reads only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.common.clock import BRUSSELS, as_utc
+from bot.core.turn import Turn
+from bot.features.booking.common import AVAILABILITY, SLOTS_SHOWN, instant, worker_display_name
+from bot.files.availability import Availability, Slot, Worker
+from bot.storage.models import (
+    Appointment,
+    AppointmentStatus,
+    DayOff,
+    Role,
+    User,
+)
+
+
+def _booked(session: Session, now: datetime) -> set[tuple[str, datetime]]:
+    rows = session.execute(
+        select(Appointment.worker_id, Appointment.starts_at).where(
+            Appointment.status == AppointmentStatus.BOOKED.value, Appointment.starts_at >= now
+        )
+    )
+    return {(worker_id, as_utc(starts_at)) for worker_id, starts_at in rows}
+
+
+def _days_off(session: Session) -> list[tuple[str, date]]:
+    return [(worker_id, day) for worker_id, day in session.execute(select(DayOff.worker_id, DayOff.day))]
+
+
+def free_slots(
+    turn: Turn, worker_id: str | None, *, after: datetime | None = None, limit: int = SLOTS_SHOWN
+) -> list[Slot]:
+    """Return the next free slots of a worker (or of anyone), after an instant if given."""
+    settings = turn.services.settings
+    return (
+        turn.services.get(AVAILABILITY)
+        .refresh()
+        .free_slots(
+            turn.now,
+            booked=_booked(turn.session, turn.now),
+            worker_id=worker_id,
+            min_notice=timedelta(hours=settings.appointment_min_notice_hours),
+            horizon=timedelta(days=settings.appointment_horizon_days),
+            extra_days_off=_days_off(turn.session),
+            after=after,
+            limit=limit,
+        )
+    )
+
+
+def upcoming(session: Session, user: User, now: datetime) -> list[Appointment]:
+    """Return a trainee's booked appointments still to come, soonest first."""
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.trainee_id == user.id,
+                Appointment.status == AppointmentStatus.BOOKED.value,
+                Appointment.starts_at >= now,
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
+
+
+def find_slot(turn: Turn, worker_id: str, minutes: int) -> Slot | None:
+    """Return the slot a button names if it is still free (a button may be old, or forged)."""
+    starts_at = instant(minutes)
+    for slot in free_slots(turn, worker_id, after=starts_at - timedelta(minutes=1), limit=1):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
+
+
+def own_appointment(turn: Turn, appointment_id: int) -> Appointment | None:
+    """Return the sender's appointment of this id, None when it is not theirs."""
+    appointment = turn.session.get(Appointment, appointment_id)
+    if appointment is None or turn.user is None or appointment.trainee_id != turn.user.id:
+        return None
+    if appointment.status != AppointmentStatus.BOOKED.value or appointment.starts_at < turn.now:
+        return None
+    return appointment
+
+
+def worker_of(availability: Availability, user: User) -> Worker | None:
+    """Return the social worker of the availability file whose account is this staff member."""
+    account = f"{user.channel}:{user.external_id}"
+    return next((worker for worker in availability.workers if worker.account == account), None)
+
+
+def staff_appointment(turn: Turn, appointment_id: int) -> Appointment | None:
+    """Return an appointment with the sending social worker, None otherwise."""
+    appointment = turn.session.get(Appointment, appointment_id)
+    if appointment is None or turn.user is None:
+        return None
+    worker = worker_of(turn.services.get(AVAILABILITY).refresh(), turn.user)
+    if turn.user.role != Role.ADMIN.value and (worker is None or worker.id != appointment.worker_id):
+        return None
+    return appointment
+
+
+def appointment_record(appointment: Appointment, availability: Availability) -> dict[str, object]:
+    """Return an appointment as plain data for `cisp-bot appointments --json`."""
+    return {
+        "id": appointment.id,
+        "worker": worker_display_name(availability, appointment.worker_id),
+        "worker_id": appointment.worker_id,
+        "trainee": appointment.trainee.first_name or "Stagiaire",
+        "starts_at": as_utc(appointment.starts_at).astimezone(BRUSSELS).isoformat(),
+        "ends_at": as_utc(appointment.ends_at).astimezone(BRUSSELS).isoformat(),
+        "reason": appointment.reason,
+        "status": appointment.status,
+    }

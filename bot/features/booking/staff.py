@@ -1,0 +1,136 @@
+"""Appointments, the social worker's side: their agenda, marking done or absent, cancelling with a word."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot import texts
+from bot.common.clock import BRUSSELS, as_utc
+from bot.core.feature import (
+    MENU_BUTTON,
+)
+from bot.core.messages import Button, Reply
+from bot.core.outbox import enqueue
+from bot.core.turn import IDLE, Turn
+from bot.features.booking.actions import cancel
+from bot.features.booking.common import AVAILABILITY, STAFF_CANCEL, button, spoken_when, worker_display_name
+from bot.features.booking.queries import staff_appointment, worker_of
+from bot.storage.models import (
+    Appointment,
+    AppointmentStatus,
+    Role,
+)
+
+log = logging.getLogger(__name__)
+
+
+def staff_action(turn: Turn, verb: str, appointment_id: int) -> list[Reply]:
+    """Mark an appointment done or missed, or start cancelling it with a message to the trainee."""
+    appointment = staff_appointment(turn, appointment_id)
+    if appointment is None:
+        return [Reply(texts.BOOK_NOT_FOUND)]
+    name = appointment.trainee.first_name or "Stagiaire"
+    if verb == "done":
+        appointment.status = AppointmentStatus.DONE.value
+        return [Reply(texts.STAFF_MARKED_DONE.format(name=name))]
+    if verb == "absent":
+        appointment.status = AppointmentStatus.NO_SHOW.value
+        return [Reply(texts.STAFF_MARKED_ABSENT.format(name=name))]
+    if appointment.status != AppointmentStatus.BOOKED.value:
+        return [Reply(texts.BOOK_NOT_FOUND)]
+    turn.set_state(STAFF_CANCEL, appointment=appointment.id)
+    return [Reply(texts.STAFF_ASK_CANCEL_MESSAGE.format(name=name), (MENU_BUTTON,))]
+
+
+def staff_cancel_message(turn: Turn) -> list[Reply]:
+    """Cancel the appointment the worker chose, sending their message to the trainee."""
+    data = turn.user.conversation.data if turn.user is not None and turn.user.conversation else {}
+    appointment_id = data.get("appointment")
+    turn.set_state(IDLE)
+    appointment = staff_appointment(turn, appointment_id) if isinstance(appointment_id, int) else None
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED.value:
+        return [Reply(texts.BOOK_NOT_FOUND)]
+    cancel(turn.session, appointment, turn.now, by="staff")
+    trainee = appointment.trainee
+    availability = turn.services.get(AVAILABILITY).refresh()
+    worker_name = worker_display_name(availability, appointment.worker_id)
+    lines = [
+        texts.BOOK_CANCELLED_BY_STAFF.format(
+            worker=worker_name, when=spoken_when(appointment.starts_at, turn.now)
+        )
+    ]
+    if turn.text:
+        lines.append(texts.BOOK_STAFF_MESSAGE.format(text=turn.text[:1000]))
+    buttons = (button("new", texts.BUTTON_NEW_APPOINTMENT), MENU_BUTTON)
+    enqueue(
+        turn.session,
+        turn.now,
+        trainee.channel,
+        trainee.external_id,
+        [Reply("\n".join(lines), buttons)],
+        user_id=trainee.id,
+    )
+    log.info("appointment %d cancelled by staff", appointment.id)
+    return [Reply(texts.STAFF_CANCELLED.format(name=trainee.first_name or "Stagiaire"))]
+
+
+def agenda_lines(appointments: Sequence[Appointment]) -> tuple[list[str], list[Button]]:
+    """Return a worker's agenda lines, with a button to cancel each appointment."""
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for appointment in appointments:
+        trainee = appointment.trainee
+        local = as_utc(appointment.starts_at).astimezone(BRUSSELS)
+        name = trainee.first_name or "Stagiaire"
+        lines.append(
+            texts.STAFF_AGENDA_LINE.format(
+                time=f"{local.hour} h {local.minute:02d}",
+                name=name,
+                filiere=f" ({trainee.filiere})" if trainee.filiere else "",
+                reason=appointment.reason,
+                confirmed=" ✔️ sera là" if appointment.confirmed_at else "",
+            )
+        )
+        if len(buttons) < 9:
+            buttons.append(button(f"done.{appointment.id}", f"{texts.BUTTON_DONE} {name} {local:%H:%M}"))
+            buttons.append(button(f"absent.{appointment.id}", f"{texts.BUTTON_ABSENT} {name} {local:%H:%M}"))
+            buttons.append(
+                button(f"sx.{appointment.id}", f"{texts.BUTTON_STAFF_CANCEL} {name} {local:%H:%M}")
+            )
+    return lines, buttons
+
+
+def staff_upcoming(turn: Turn) -> list[Reply]:
+    """Show a social worker their upcoming appointments (an admin: everyone's), with action buttons."""
+    assert turn.user is not None
+    availability = turn.services.get(AVAILABILITY).refresh()
+    worker = worker_of(availability, turn.user)
+    if worker is None and turn.user.role != Role.ADMIN.value:
+        return [Reply(texts.STAFF_NOT_A_WORKER)]
+    query = (
+        select(Appointment)
+        .where(
+            Appointment.status == AppointmentStatus.BOOKED.value,
+            Appointment.starts_at >= turn.now - timedelta(hours=12),
+        )
+        .order_by(Appointment.starts_at)
+        .limit(20)
+    )
+    if worker is not None:
+        query = query.where(Appointment.worker_id == worker.id)
+    appointments = list(turn.session.scalars(query))
+    if not appointments:
+        return [Reply(texts.STAFF_UPCOMING_NONE)]
+    lines = [texts.STAFF_UPCOMING]
+    for appointment in appointments:
+        trainee = appointment.trainee
+        lines.append(
+            f"• {spoken_when(appointment.starts_at, turn.now)} : {trainee.first_name or 'Stagiaire'}"
+            f" ({appointment.reason}) · {worker_display_name(availability, appointment.worker_id)}"
+        )
+    _, buttons = agenda_lines([a for a in appointments if a.starts_at.date() == turn.now.date()])
+    return [Reply("\n".join(lines), tuple(buttons) if turn.message.chat_id is None else ())]

@@ -1,0 +1,189 @@
+"""Talking to a person: what a request writes and tells (alerts to the staff, relays, closing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.config import Settings
+from bot.core.messages import Reply
+from bot.core.outbox import Attachment, enqueue
+from bot.core.turn import Turn
+from bot.features.handoff.common import (
+    CHANNEL_LABELS,
+    CONTEXT_QUESTIONS,
+    CONTEXT_WINDOW,
+    IN_TICKET,
+    MAX_RELAYED_CHARS,
+    button,
+    display_name,
+    filiere_of,
+    spoken_when,
+)
+from bot.features.handoff.queries import staff_members, state_of
+from bot.features.onboarding import ASK_FILIERE, ASK_NAME
+from bot.features.privacy import CONFIRM_FORGET
+from bot.storage.models import (
+    ConversationState,
+    FaqMiss,
+    Role,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    User,
+)
+
+
+def alert_staff(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    replies: Sequence[Reply],
+    *,
+    about: Ticket,
+    admins_too: bool = False,
+    remember_ref: bool = False,
+    skip: User | None = None,
+) -> None:
+    """Post to the staff group; without one, to every staff member privately (the console demo).
+
+    ``skip`` is the staff member who caused the alert: they see the answer to their own action.
+    """
+    ticket_id = about.id if remember_ref else None
+    group = settings.telegram_staff_chat_id
+    if group is not None:
+        enqueue(session, now, "telegram", str(group), replies, user_id=about.trainee_id, ticket_id=ticket_id)
+    for member in staff_members(session):
+        if member is skip or (group is not None and not (admins_too and member.role == Role.ADMIN.value)):
+            continue
+        enqueue(session, now, member.channel, member.external_id, replies, user_id=about.trainee_id)
+
+
+def push_to(
+    session: Session,
+    now: datetime,
+    user: User,
+    replies: Sequence[Reply],
+    *,
+    about: Ticket,
+    attachment: Attachment | None = None,
+) -> None:
+    """Write a message to a person of a request (trainee or worker) in the outbox."""
+    enqueue(
+        session,
+        now,
+        user.channel,
+        user.external_id,
+        replies,
+        user_id=about.trainee_id,
+        attachment=attachment,
+    )
+
+
+def set_state_of(user: User, state: str, now: datetime, **data: Any) -> None:
+    """Move another person than the sender to a state.
+
+    A worker's answer makes the trainee's next message a reply to it.
+    """
+    if user.conversation is None:
+        user.conversation = ConversationState(state=state, data=data, updated_at=now)
+    else:
+        user.conversation.state, user.conversation.data, user.conversation.updated_at = state, data, now
+
+
+def alert_reply(session: Session, ticket: Ticket, trainee: User, now: datetime) -> Reply:
+    """Return the staff's alert of a new request: who, the subject, their last questions, a button."""
+    lines = [
+        texts.TICKET_ALERT.format(
+            id=ticket.id,
+            name=display_name(trainee),
+            filiere=filiere_of(trainee),
+            channel=CHANNEL_LABELS.get(trainee.channel, trainee.channel),
+            opened=spoken_when(ticket.opened_at, now),
+        )
+    ]
+    if ticket.subject:
+        lines.append(texts.TICKET_ALERT_SUBJECT.format(subject=ticket.subject))
+    if ticket.phone:
+        lines.append(texts.TICKET_ALERT_PHONE.format(phone=ticket.phone))
+    recent = session.scalars(
+        select(FaqMiss.question)
+        .where(FaqMiss.user_id == trainee.id, FaqMiss.asked_at >= now - CONTEXT_WINDOW)
+        .order_by(FaqMiss.asked_at.desc())
+        .limit(CONTEXT_QUESTIONS)
+    ).all()
+    if recent:
+        lines.append(texts.TICKET_ALERT_CONTEXT)
+        lines += [f"« {question} »" for question in reversed(recent)]
+    lines.append(texts.TICKET_ALERT_HOW)
+    return Reply("\n".join(lines), (button(f"claim.{ticket.id}", texts.BUTTON_CLAIM),))
+
+
+def relay_to_trainee(turn: Turn, ticket: Ticket) -> list[Reply]:
+    """Pass a worker's message (or file) on to the trainee of the request they follow."""
+    assert turn.user is not None
+    worker, message, now = turn.user, turn.message, turn.now
+    text = turn.text[:MAX_RELAYED_CHARS] or None
+    attachment = (
+        Attachment(message.attachment, message.attachment_ref, message.channel)
+        if message.attachment and message.attachment_ref
+        else None
+    )
+    if text is None and attachment is None:
+        return [Reply(texts.EMPTY_MESSAGE)]
+    turn.session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            author="staff",
+            staff_id=worker.id,
+            text=text,
+            attachment=message.attachment,
+            attachment_ref=message.attachment_ref,
+            sent_at=now,
+        )
+    )
+    trainee = ticket.trainee
+    if attachment is not None:
+        body = texts.HANDOFF_FROM_WORKER_FILE.format(worker=display_name(worker))
+        if text:
+            body += f"\n{text}"
+    else:
+        body = texts.HANDOFF_FROM_WORKER.format(worker=display_name(worker), text=text)
+    buttons = (button("back", texts.BUTTON_BACK_TO_BOT),)
+    push_to(turn.session, now, trainee, [Reply(body, buttons)], about=ticket, attachment=attachment)
+    # The trainee's next message answers the worker, wherever they were in the bot.
+    if state_of(trainee) not in (ASK_NAME, ASK_FILIERE, CONFIRM_FORGET):
+        set_state_of(trainee, IN_TICKET, now)
+    return [
+        Reply(
+            texts.TICKET_SENT.format(name=display_name(trainee)),
+            (button(f"close.{ticket.id}", texts.BUTTON_CLOSE),),
+        )
+    ]
+
+
+def close_ticket(session: Session, ticket: Ticket, now: datetime, *, closed_by: str) -> None:
+    """Mark a request closed, by whom, now."""
+    ticket.status = TicketStatus.CLOSED.value
+    ticket.closed_at = now
+    ticket.closed_by = closed_by
+
+
+def purge_closed(session: Session, now: datetime, retention_days: int) -> int:
+    """Erase tickets closed longer ago than their retention period; return how many."""
+    from sqlalchemy import delete
+
+    result = session.execute(
+        delete(Ticket)
+        .where(
+            Ticket.status == TicketStatus.CLOSED.value,
+            Ticket.closed_at < now - timedelta(days=retention_days),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
