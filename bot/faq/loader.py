@@ -324,6 +324,9 @@ def _syntax_problem(file_name: str, error: yaml.YAMLError) -> FaqProblem:
     return FaqProblem(file_name, message, line=line)
 
 
+Report = Callable[[str, str], None]
+
+
 def _check_entry(
     file_name: str, position: int, node: yaml.Node, value: Any, problems: list[FaqProblem]
 ) -> _RawEntry | None:
@@ -340,54 +343,16 @@ def _check_entry(
             )
         )
         return None
-
-    field_lines: dict[str, int] = {}
-    for key_node, _value_node in node.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        if isinstance(key, str):
-            if key in field_lines:
-                problems.append(
-                    FaqProblem(
-                        file_name,
-                        f"champ '{key}' en double dans la même entrée",
-                        str(value.get("id", fallback_label)),
-                        key_node.start_mark.line + 1,
-                    )
-                )
-            field_lines.setdefault(key, key_node.start_mark.line + 1)
-
-    entry_problems: list[tuple[str, int]] = []
+    label = str(value.get("id", fallback_label))
+    field_lines = _field_lines(
+        node, lambda message, line: problems.append(FaqProblem(file_name, message, label, line))
+    )
+    entry_problems = _unknown_fields(field_lines)
 
     def report(message: str, field_name: str) -> None:
         entry_problems.append((message, field_lines.get(field_name, entry_line)))
 
-    for key, line in field_lines.items():
-        if key in KNOWN_FIELDS:
-            continue
-        # Extra fields are welcome, but one spelled like a known field is a typo that would hide content.
-        close = process.extractOne(key, KNOWN_FIELDS, scorer=fuzz.ratio, score_cutoff=75)
-        if close is not None:
-            entry_problems.append((f"champ '{key}' inconnu : vouliez-vous dire '{close[0]}' ?", line))
-
-    entry_id = value.get("id")
-    label = fallback_label
-    if "id" not in value or entry_id is None or entry_id == "":
-        report("champ 'id' manquant ou vide", "id")
-    elif not isinstance(entry_id, str):
-        report("champ 'id' doit être un texte (mettez-le entre guillemets)", "id")
-    elif not ID_PATTERN.fullmatch(entry_id):
-        label = entry_id
-        report(
-            f"id '{entry_id}' invalide : utilisez seulement des minuscules sans accents, des chiffres "
-            "et des tirets (ex. 'wifi-mot-de-passe')",
-            "id",
-        )
-    elif len(entry_id) > MAX_ID_CHARS:
-        label = entry_id
-        report(f"id trop long ({len(entry_id)} caractères, maximum {MAX_ID_CHARS})", "id")
-    else:
-        label = entry_id
-
+    label = _checked_id(value, fallback_label, report)
     texts: dict[str, str] = {}
     for field_name in REQUIRED_TEXT_FIELDS:
         field_value = value.get(field_name)
@@ -397,10 +362,76 @@ def _check_entry(
             report(f"champ '{field_name}' doit être un texte (mettez-le entre guillemets)", field_name)
         else:
             texts[field_name] = field_value.strip()
-
     alternatives = _string_list(value, "alternatives", report, allow_empty_items=False)
     keywords = _string_list(value, "keywords", report, allow_empty_items=True)
     follow_ups = _string_list(value, "follow_ups", report, allow_empty_items=False)
+    translations = _checked_translations(value, report)
+    button = _checked_button(value, report)
+    problems.extend(FaqProblem(file_name, message, label, line) for message, line in entry_problems)
+    if entry_problems:
+        return None
+    entry = FaqEntry(
+        id=str(value["id"]),
+        question=texts["question"],
+        answer=texts["answer"],
+        alternatives=tuple(item.strip() for item in alternatives),
+        keywords=tuple(item.strip() for item in keywords if item.strip()),
+        follow_ups=tuple(item.strip() for item in follow_ups),
+        source=file_name,
+        translations=tuple(translations),
+        button=button,
+    )
+    follow_up_line = field_lines.get("follow_ups", entry_line)
+    return _RawEntry(entry, entry_line, dict.fromkeys(entry.follow_ups, follow_up_line))
+
+
+def _field_lines(node: yaml.MappingNode, duplicate: Callable[[str, int], None]) -> dict[str, int]:
+    """Return the line of each field of an entry; report a field written twice."""
+    field_lines: dict[str, int] = {}
+    for key_node, _value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if isinstance(key, str):
+            if key in field_lines:
+                duplicate(f"champ '{key}' en double dans la même entrée", key_node.start_mark.line + 1)
+            field_lines.setdefault(key, key_node.start_mark.line + 1)
+    return field_lines
+
+
+def _unknown_fields(field_lines: dict[str, int]) -> list[tuple[str, int]]:
+    """Return the problems of fields spelt like a known one (extra fields are welcome)."""
+    found = []
+    for key, line in field_lines.items():
+        if key in KNOWN_FIELDS:
+            continue
+        # A field spelled like a known field is a typo that would hide content.
+        close = process.extractOne(key, KNOWN_FIELDS, scorer=fuzz.ratio, score_cutoff=75)
+        if close is not None:
+            found.append((f"champ '{key}' inconnu : vouliez-vous dire '{close[0]}' ?", line))
+    return found
+
+
+def _checked_id(value: dict[str, Any], fallback_label: str, report: Report) -> str:
+    """Check the entry's id; return how the entry is named in problems (its id, when it has one)."""
+    entry_id = value.get("id")
+    if "id" not in value or entry_id is None or entry_id == "":
+        report("champ 'id' manquant ou vide", "id")
+        return fallback_label
+    if not isinstance(entry_id, str):
+        report("champ 'id' doit être un texte (mettez-le entre guillemets)", "id")
+        return fallback_label
+    if not ID_PATTERN.fullmatch(entry_id):
+        report(
+            f"id '{entry_id}' invalide : utilisez seulement des minuscules sans accents, des chiffres "
+            "et des tirets (ex. 'wifi-mot-de-passe')",
+            "id",
+        )
+    elif len(entry_id) > MAX_ID_CHARS:
+        report(f"id trop long ({len(entry_id)} caractères, maximum {MAX_ID_CHARS})", "id")
+    return entry_id
+
+
+def _checked_translations(value: dict[str, Any], report: Report) -> list[tuple[str, str]]:
+    """Return the answers in other languages, (language, text); report an empty or non-text one."""
     translations: list[tuple[str, str]] = []
     for language, field_name in TRANSLATED_ANSWER_FIELDS.items():
         if field_name not in value:
@@ -410,6 +441,11 @@ def _check_entry(
             report(f"champ '{field_name}' doit être un texte non vide", field_name)
         else:
             translations.append((language, translated.strip()))
+    return translations
+
+
+def _checked_button(value: dict[str, Any], report: Report) -> str | None:
+    """Return the entry's short button title, if it gives one; report an empty or too long one."""
     button = value.get("button")
     if button is not None and (not isinstance(button, str) or not button.strip()):
         report("champ 'button' doit être un texte non vide", "button")
@@ -418,23 +454,7 @@ def _check_entry(
             f"champ 'button' trop long ({len(button.strip())} caractères, maximum {MAX_BUTTON_CHARS})",
             "button",
         )
-
-    problems.extend(FaqProblem(file_name, message, label, line) for message, line in entry_problems)
-    if entry_problems:
-        return None
-    entry = FaqEntry(
-        id=str(entry_id),
-        question=texts["question"],
-        answer=texts["answer"],
-        alternatives=tuple(item.strip() for item in alternatives),
-        keywords=tuple(item.strip() for item in keywords if item.strip()),
-        follow_ups=tuple(item.strip() for item in follow_ups),
-        source=file_name,
-        translations=tuple(translations),
-        button=button.strip() if isinstance(button, str) else None,
-    )
-    follow_up_line = field_lines.get("follow_ups", entry_line)
-    return _RawEntry(entry, entry_line, dict.fromkeys(entry.follow_ups, follow_up_line))
+    return button.strip() if isinstance(button, str) else None
 
 
 def _string_list(

@@ -226,6 +226,15 @@ class _Scored:
     strangers: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A message as the matcher weighs it: its known words and their weights, and its unknown words."""
+
+    known: dict[str, float]
+    total_weight: float
+    strangers: frozenset[str]
+
+
 class FaqMatcher:
     """Match messages against one FAQ base; build once, then call :meth:`match` for every message."""
 
@@ -248,6 +257,14 @@ class FaqMatcher:
         self._entries = base.entries
         self._lexicon = lexicon if lexicon is not None else load_lexicon(base.directory / LEXICON_DIR_NAME)
         self.thresholds = thresholds if thresholds is not None else Thresholds()
+        entry_phrasings = self._weigh_vocabulary()
+        self._build_phrasings(entry_phrasings)
+        self._build_indexes()
+        self._build_corrections()
+        self._resolve_cache: dict[str, tuple[str, float]] = {}
+
+    def _weigh_vocabulary(self) -> list[list[tuple[list[str], bool]]]:
+        """Tokenise every phrasing and answer; weigh each word by how rare it is in the FAQ (IDF)."""
         lex = self._lexicon
         entry_phrasings: list[list[tuple[list[str], bool]]] = []
         document_frequency: dict[str, int] = {}
@@ -272,7 +289,12 @@ class FaqMatcher:
         max_idf = max(self._idf.values(), default=1.0)
         self._unknown_weight = UNKNOWN_TOKEN_WEIGHT * max_idf
         self._max_idf = max_idf
+        self._answer_vocabulary = answer_vocabulary
+        return entry_phrasings
 
+    def _build_phrasings(self, entry_phrasings: list[list[tuple[list[str], bool]]]) -> None:
+        """Keep each entry's phrasings with their weights, and the words each entry asks and speaks of."""
+        max_idf = self._max_idf
         self._phrasings: list[tuple[_Phrasing, ...]] = []
         self._entry_vocabulary: list[frozenset[str]] = []
         # The words of an entry's question and alternatives, without its keywords.
@@ -295,7 +317,7 @@ class FaqMatcher:
             self._asked_vocabulary.append(
                 frozenset(word for phrasing in built if not phrasing.is_keyword for word in phrasing.tokens)
             )
-        self._answer_vocabulary = answer_vocabulary
+        answer_vocabulary = self._answer_vocabulary
         # Everything an entry speaks of, answer included: the things it names (see _names_another_kind).
         self._spoken_vocabulary = [
             asked | answered
@@ -304,6 +326,9 @@ class FaqMatcher:
         self._question_tokens = [frozenset(phrasings[0][0]) for phrasings in entry_phrasings]
         self._positions = {entry.id: position for position, entry in enumerate(self._entries)}
 
+    def _build_indexes(self) -> None:
+        """Index the entries by word, question side and answer side apart."""
+        answer_vocabulary = self._answer_vocabulary
         # Inverted indexes: only the entries that share a word with the message are scored. Words of
         # the question side and words found only in the answer are kept apart (they weigh differently).
         self._index: dict[str, list[int]] = {}
@@ -316,6 +341,9 @@ class FaqMatcher:
             for word in answer_only - vocabulary:
                 self._answer_index.setdefault(word, []).append(position)
 
+    def _build_corrections(self) -> None:
+        """Prepare the repair of typos and of words spelt by ear, towards the FAQ's own words."""
+        lex = self._lexicon
         # Typos are corrected towards the FAQ vocabulary, and towards lexicon synonyms of FAQ words
         # ("sauvgarder" is closer to "sauvegarder" than to the FAQ's "enregistrer").
         self._corrections: dict[str, str] = {}
@@ -337,7 +365,6 @@ class FaqMatcher:
             key = phonetic(word)
             if len(key) >= _MIN_PHONETIC_KEY and word.isalpha():
                 self._phonetic.setdefault(key, word)
-        self._resolve_cache: dict[str, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------------------------ public
 
@@ -563,8 +590,15 @@ class FaqMatcher:
 
     def _score(self, text: str) -> list[_Scored]:
         """Return every entry with a positive confidence, best first."""
-        if not isinstance(text, str) or not text.strip() or not self._entries:
+        query = self._weigh(text)
+        if query is None:
             return []
+        return self._rank(query, self._bounds(query))
+
+    def _weigh(self, text: str) -> _Query | None:
+        """Return the message's words with their weights, None when no word of it is known."""
+        if not isinstance(text, str) or not text.strip() or not self._entries:
+            return None
         # normalize() also truncates, but slicing first keeps tokenisation cheap for huge inputs. The
         # message is tokenised clause by clause, so that the clause that asks is known without a second pass.
         clauses = [
@@ -575,7 +609,7 @@ class FaqMatcher:
         words = list(dict.fromkeys(word for _, found in clauses for word in found))[:MAX_QUERY_TOKENS]
         resolved = self._resolve(words)
         if not resolved:
-            return []
+            return None
         # Each further unknown word weighs a bit less: a long message naturally tells a story around
         # its question, whereas one unknown word in a short message is a strong sign of another topic.
         weights: dict[str, float] = {}
@@ -603,8 +637,12 @@ class FaqMatcher:
         total_weight = sum(weights.values())
         known = {word: weights[word] for word, quality in resolved.items() if quality > 0}
         if not known or total_weight <= 0:
-            return []
-        query_text = " ".join(known)
+            return None
+        return _Query(known, total_weight, frozen_strangers)
+
+    def _bounds(self, query: _Query) -> list[tuple[float, int, float, float, list[str]]]:
+        """Return the leading entries by coverage and recall, each with the best confidence it may reach."""
+        known, total_weight = query.known, query.total_weight
 
         # Coverage by accumulation over the indexes; words found only in the answer (a button name, a
         # site) are weaker evidence than words of the question, but show the message is about the entry.
@@ -636,7 +674,13 @@ class FaqMatcher:
                 recall = max(recall, phrasing_recall)
             upper_bound = _combine(coverage, recall, 1.0)
             partial.append((upper_bound, position, coverage, recall, matched))
+        return partial
 
+    def _rank(
+        self, query: _Query, partial: list[tuple[float, int, float, float, list[str]]]
+    ) -> list[_Scored]:
+        """Add the similarity to the leading entries; return the entries with a positive confidence."""
+        known, query_text = query.known, " ".join(query.known)
         # The similarity adds at most SIMILARITY_WEIGHT: only the leading entries can change rank with it.
         partial.sort(key=lambda item: item[0], reverse=True)
         scored: list[_Scored] = []
@@ -657,7 +701,7 @@ class FaqMatcher:
                         coverage,
                         recall,
                         similarity,
-                        frozen_strangers,
+                        query.strangers,
                     )
                 )
         scored.sort(key=lambda item: item.confidence, reverse=True)

@@ -256,116 +256,131 @@ def _scalar_text(node: yaml.Node, *, allow_number: bool = False) -> str | None:
 
 def _parse_lexicon(text: str) -> tuple[_LexiconSource, list[tuple[int | None, str]]]:
     """Parse one lexicon file; return its valid items and its problems as (line, message) pairs."""
-    source = _LexiconSource()
-    problems: list[tuple[int | None, str]] = []
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         summary = getattr(error, "problem", None) or str(error).splitlines()[0]
-        return source, [(mark.line + 1 if mark is not None else None, f"erreur de syntaxe YAML : {summary}")]
+        line = mark.line + 1 if mark is not None else None
+        return _LexiconSource(), [(line, f"erreur de syntaxe YAML : {summary}")]
     finally:
         loader.dispose()
     if root is None:
-        return source, []
+        return _LexiconSource(), []
     if not isinstance(root, yaml.MappingNode):
         message = "le fichier doit contenir des sections (replacements, phrases, synonyms, stop_words)"
-        return source, [(node_line(root), message)]
+        return _LexiconSource(), [(node_line(root), message)]
+    reader = _LexiconReader()
+    for key_node, value_node in root.value:
+        reader.section(key_node, value_node)
+    return reader.source, reader.problems
 
-    def pairs(node: yaml.Node, section: str, target: dict[str, str]) -> None:
+
+class _LexiconReader:
+    """Read the sections of one lexicon file, keeping every problem with its line."""
+
+    def __init__(self) -> None:
+        self.source = _LexiconSource()
+        self.problems: list[tuple[int | None, str]] = []
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        """Record a problem at the line of a node."""
+        self.problems.append((node_line(node), message))
+
+    def section(self, key_node: yaml.Node, value_node: yaml.Node) -> None:
+        """Read one section into the source."""
+        section = _scalar_text(key_node)
+        if section not in LEXICON_SECTIONS:
+            allowed = ", ".join(LEXICON_SECTIONS)
+            self.problem(key_node, f"section '{key_node.value}' inconnue (attendu : {allowed})")
+        elif isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
+            return  # an empty section ("synonyms:") is how people write "none yet"
+        elif section == "replacements":
+            self.pairs(value_node, section, self.source.replacements)
+        elif section == "phrases":
+            self.pairs(value_node, section, self.source.phrases)
+        elif section in ("synonyms", "kinds"):
+            self.groups(value_node, section)
+        elif section == "related":
+            self.related(value_node)
+        else:
+            self.words(value_node, section)
+
+    def pairs(self, node: yaml.Node, section: str, target: dict[str, str]) -> None:
+        """Read "word: text" lines."""
         if not isinstance(node, yaml.MappingNode):
-            problems.append(
-                (node_line(node), f"la section '{section}' doit contenir des lignes 'mot: texte'")
-            )
+            self.problem(node, f"la section '{section}' doit contenir des lignes 'mot: texte'")
             return
         for key_node, value_node in node.value:
             key, value = _scalar_text(key_node), _scalar_text(value_node, allow_number=True)
             if key is None or not _words(key):
-                problems.append((node_line(key_node), f"section '{section}' : le mot doit être un texte"))
+                self.problem(key_node, f"section '{section}' : le mot doit être un texte")
             elif value is None or not _words(value):
-                problems.append(
-                    (node_line(value_node), f"section '{section}' : '{key}' doit être suivi d'un texte")
-                )
+                self.problem(value_node, f"section '{section}' : '{key}' doit être suivi d'un texte")
             elif section == "phrases" and len(_words(key)) < 2:
                 # A phrase joins several words; one word is replaced, in its own section.
-                message = (
-                    f"section 'phrases' : '{key}' est un seul mot (un mot seul : section 'replacements')"
+                self.problem(
+                    key_node,
+                    f"section 'phrases' : '{key}' est un seul mot (un mot seul : section 'replacements')",
                 )
-                problems.append((node_line(key_node), message))
             else:
                 target[key] = value
 
-    def word_list(node: yaml.Node, where: str) -> list[str]:
+    def word_list(self, node: yaml.Node, where: str) -> list[str]:
+        """Read a list of single words."""
         if not isinstance(node, yaml.SequenceNode):
-            problems.append((node_line(node), f"{where} doit être une liste [mot1, mot2, ...]"))
+            self.problem(node, f"{where} doit être une liste [mot1, mot2, ...]")
             return []
         result = []
         for index, item in enumerate(node.value, start=1):
             word = _scalar_text(item)
             if word is None or not _words(word):
-                problems.append((node_line(item), f"{where} : l'élément n°{index} doit être un texte"))
+                self.problem(item, f"{where} : l'élément n°{index} doit être un texte")
             elif len(_words(word)) > 1:
-                message = f"{where} : '{word}' doit être un seul mot (plusieurs mots : section 'phrases')"
-                problems.append((node_line(item), message))
+                self.problem(
+                    item, f"{where} : '{word}' doit être un seul mot (plusieurs mots : section 'phrases')"
+                )
             else:
                 result.append(word)
         return result
 
-    for key_node, value_node in root.value:
-        section = _scalar_text(key_node)
-        if section not in LEXICON_SECTIONS:
-            allowed = ", ".join(LEXICON_SECTIONS)
-            problems.append(
-                (node_line(key_node), f"section '{key_node.value}' inconnue (attendu : {allowed})")
-            )
-        elif isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
-            continue  # an empty section ("synonyms:") is how people write "none yet"
-        elif section == "replacements":
-            pairs(value_node, section, source.replacements)
-        elif section == "phrases":
-            pairs(value_node, section, source.phrases)
-        elif section in ("synonyms", "kinds"):
-            if not isinstance(value_node, yaml.SequenceNode):
-                problems.append(
-                    (node_line(value_node), f"la section '{section}' doit être une liste de groupes")
-                )
+    def groups(self, node: yaml.Node, section: str) -> None:
+        """Read groups of words that mean the same (synonyms) or name things of one kind (kinds)."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, f"la section '{section}' doit être une liste de groupes")
+            return
+        groups = self.source.synonyms if section == "synonyms" else self.source.kinds
+        for position, group_node in enumerate(node.value, start=1):
+            group = self.word_list(group_node, f"section '{section}' : le groupe n°{position}")
+            if len(group) >= 2:
+                groups.append(group)
+            elif isinstance(group_node, yaml.SequenceNode) and len(group_node.value) < 2:
+                self.problem(group_node, f"section '{section}' : le groupe n°{position} a moins de 2 mots")
+
+    def related(self, node: yaml.Node) -> None:
+        """Read "concept: [word, word]" lines."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, "la section 'related' doit contenir des lignes 'concept: [mot1, mot2, ...]'")
+            return
+        for concept_node, words_node in node.value:
+            concepts = _scalar_text(concept_node)
+            if concepts is None or not _words(concepts):
+                self.problem(concept_node, "section 'related' : le concept doit être un texte")
                 continue
-            groups = source.synonyms if section == "synonyms" else source.kinds
-            for position, group_node in enumerate(value_node.value, start=1):
-                group = word_list(group_node, f"section '{section}' : le groupe n°{position}")
-                if len(group) >= 2:
-                    groups.append(group)
-                elif isinstance(group_node, yaml.SequenceNode) and len(group_node.value) < 2:
-                    problems.append(
-                        (
-                            node_line(group_node),
-                            f"section '{section}' : le groupe n°{position} a moins de 2 mots",
-                        )
-                    )
-        elif section == "related":
-            if not isinstance(value_node, yaml.MappingNode):
-                message = "la section 'related' doit contenir des lignes 'concept: [mot1, mot2, ...]'"
-                problems.append((node_line(value_node), message))
-                continue
-            for concept_node, words_node in value_node.value:
-                concepts = _scalar_text(concept_node)
-                if concepts is None or not _words(concepts):
-                    message = "section 'related' : le concept doit être un texte"
-                    problems.append((node_line(concept_node), message))
-                    continue
-                words = word_list(words_node, f"section 'related' : '{concepts}'")
-                if words:
-                    source.related.setdefault(concepts, []).extend(words)
+            words = self.word_list(words_node, f"section 'related' : '{concepts}'")
+            if words:
+                self.source.related.setdefault(concepts, []).extend(words)
+
+    def words(self, node: yaml.Node, section: str) -> None:
+        """Read a list of stop words or common words, perhaps grouped (by language)."""
+        target = self.source.stop_words if section == "stop_words" else self.source.common_words
+        if isinstance(node, yaml.MappingNode):
+            # A word list may be grouped (by language, as the shipped stop words are).
+            for group_key, group_node in node.value:
+                target.extend(self.word_list(group_node, f"section '{section}' : '{group_key.value}'"))
         else:
-            target = source.stop_words if section == "stop_words" else source.common_words
-            if isinstance(value_node, yaml.MappingNode):
-                # A word list may be grouped (by language, as the shipped stop words are).
-                for group_key, group_node in value_node.value:
-                    target.extend(word_list(group_node, f"section '{section}' : '{group_key.value}'"))
-            else:
-                target.extend(word_list(value_node, f"la section '{section}'"))
-    return source, problems
+            target.extend(self.word_list(node, f"la section '{section}'"))
 
 
 def _read_lexicon_file(path: Path) -> tuple[_LexiconSource, list[tuple[int | None, str]]]:

@@ -1,4 +1,4 @@
-"""The layers of bot/: what each package may import, read from the source (every import, even local ones)."""
+"""The shape of bot/: what each package may import (every import, even local ones), and short functions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent.parent / "bot"
+MAX_FUNCTION_LINES = 80
 # The composition layer: it builds everything, so it may import everything.
 ROOT_MODULES = {"app", "cli", "runner", "demo", "__main__", "__init__"}
 # Package -> the packages it may import. Lower layers first; nothing may import upwards.
@@ -103,3 +104,14 @@ def test_the_check_sees_local_and_type_checking_imports(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert _imports(source) == {"bot.texts", "bot.features.faq", "bot.channels.web"}
+
+
+def test_no_function_is_longer_than_80_lines() -> None:
+    long = []
+    for path in sorted(BOT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(BOT.parent)}: {node.name} ({length} lines)")
+    assert not long, "\n".join(long)

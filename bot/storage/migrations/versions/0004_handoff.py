@@ -19,6 +19,11 @@ OPEN_ONLY = sa.text("status = 'open'")
 
 
 def upgrade() -> None:
+    _create_tickets()
+    _create_outbox_and_job_runs()
+
+
+def _create_tickets() -> None:
     op.create_table(
         "tickets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -76,6 +81,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_ticket_messages_ticket_id"), "ticket_messages", ["ticket_id"])
 
+
+def _create_outbox_and_job_runs() -> None:
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
