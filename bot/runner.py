@@ -25,6 +25,7 @@ from bot.channels.whatsapp import CHANNEL as CHANNEL_WHATSAPP
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.faq import FaqError
 from bot.features.faq import FAQ
+from bot.storage.choices import NumberedChoices
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,19 @@ def _log_failure(future: concurrent.futures.Future[Any]) -> None:
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: the runner stops it, after the channels."""
 
+    task: asyncio.Task[None] | None = None
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         """Leave SIGINT and SIGTERM to the runner."""
         yield
+
+    async def stop(self) -> None:
+        """Stop serving and wait for the server to end."""
+        self.should_exit = True
+        if self.task is not None:
+            with contextlib.suppress(SystemExit):
+                await self.task
 
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
@@ -64,79 +74,21 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     sys.setswitchinterval(0.0005)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-
-    def on_signal() -> None:
-        if stop.is_set():
-            # A second Ctrl+C: the person wants out now, whatever is still being sent.
-            log.warning("second stop signal: exiting at once")
-            os._exit(1)
-        stop.set()
-
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal_number, on_signal)
-
+    _stop_on_signals(loop, stop)
     webhook = settings.public_url is not None
-    telegram = (
-        TelegramChannel(settings, staff_commands=app.conversation.features.staff_commands, webhook=webhook)
-        if settings.telegram_bot_token is not None
-        else None
-    )
-    whatsapp = (
-        WhatsAppChannel(settings, last_inbound=_last_inbound(app), clock=app.conversation.services.clock)
-        if settings.whatsapp_configured
-        else None
-    )
-
+    telegram, whatsapp = _build_channels(app, webhook)
     # The conversation is synchronous: one database transaction per message, on the event loop on
     # SQLite and in a thread on PostgreSQL (bot.storage.db.runs_inline).
     pipeline = Pipeline(app.conversation, app.inbox, app.outbox)
-
-    def alert_staff_of_faq_error(error: FaqError) -> None:
-        # Called from the watcher's thread: hand the alert to the event loop.
-        if telegram is None:
-            return  # no staff group without Telegram: the admins see it in /stats and the logs
-        alert = faq.problem_notice(error)
-        future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(alert), loop)
-        future.add_done_callback(_log_failure)
-
+    alert_staff_of_faq_error = _faq_error_alert(telegram, faq.problem_notice, loop)
     faq.on_reload_failure.append(alert_staff_of_faq_error)
-    channels: list[PlatformChannel] = []
-    if whatsapp is not None:
-        channels.append(whatsapp)
-
-        async def record_status(message_id: str, status: str, at: datetime) -> None:
-            await asyncio.to_thread(app.outbox.record_status, CHANNEL_WHATSAPP, message_id, status, at)
-
-        whatsapp.on_status = record_status
-        if telegram is not None:
-            # A WhatsApp trainee's voice note or document reaches a social worker on Telegram.
-            telegram.media_fetchers[whatsapp.name] = whatsapp.fetch_media
-    if telegram is not None:
-        channels.append(telegram)
+    channels: list[PlatformChannel] = [channel for channel in (whatsapp, telegram) if channel is not None]
     server: _Server | None = None
-    server_task: asyncio.Task[None] | None = None
     scheduler: AsyncIOScheduler | None = None
     app.start()
     try:
         if webhook or whatsapp is not None:
-            # Listening first: Telegram is told the address only once something answers there.
-            # Until the pipeline starts, a call stored nothing yet and is answered 503 (sent again).
-            web_app = create_web_app(
-                engine=app.engine,
-                faq=faq,
-                telegram_sink=telegram.feed if telegram is not None and webhook else None,
-                telegram_secret=settings.webhook_secret,
-                whatsapp=whatsapp,
-            )
-            config = uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning")
-            server = _Server(config)
-            server_task = asyncio.create_task(server.serve())
-            while not server.started:
-                if server_task.done():
-                    raise CannotServe(f"le port {settings.host}:{settings.port} n'est pas disponible")
-                await asyncio.sleep(0.05)
-            log.info("webhook server listening on %s:%d", settings.host, settings.port)
+            server = await _start_web_server(app, telegram if webhook else None, whatsapp)
         try:
             await pipeline.start(channels)
         except InvalidToken as error:
@@ -155,12 +107,92 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         # What is being handled and sent finishes; what waits stays in the inbox and the outbox for
         # the next start.
         await pipeline.stop()
-        if server is not None and server_task is not None:
-            server.should_exit = True
-            with contextlib.suppress(SystemExit):
-                await server_task
+        if server is not None:
+            await server.stop()
         faq.on_reload_failure.remove(alert_staff_of_faq_error)
         app.close()
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Stop cleanly at the first SIGINT or SIGTERM; exit at once at the second."""
+
+    def on_signal() -> None:
+        if stop.is_set():
+            # A second Ctrl+C: the person wants out now, whatever is still being sent.
+            log.warning("second stop signal: exiting at once")
+            os._exit(1)
+        stop.set()
+
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal_number, on_signal)
+
+
+def _build_channels(app: App, webhook: bool) -> tuple[TelegramChannel | None, WhatsAppChannel | None]:
+    """Build the configured channels, wired to each other and to the outbox."""
+    settings = app.settings
+    telegram = (
+        TelegramChannel(settings, staff_commands=app.conversation.features.staff_commands, webhook=webhook)
+        if settings.telegram_bot_token is not None
+        else None
+    )
+    if not settings.whatsapp_configured:
+        return telegram, None
+    whatsapp = WhatsAppChannel(
+        settings,
+        choices=NumberedChoices(app.session_factory),
+        last_inbound=_last_inbound(app),
+        clock=app.conversation.services.clock,
+    )
+
+    async def record_status(message_id: str, status: str, at: datetime) -> None:
+        await asyncio.to_thread(app.outbox.record_status, CHANNEL_WHATSAPP, message_id, status, at)
+
+    whatsapp.on_status = record_status
+    if telegram is not None:
+        # A WhatsApp trainee's voice note or document reaches a social worker on Telegram.
+        telegram.media_fetchers[whatsapp.name] = whatsapp.fetch_media
+    return telegram, whatsapp
+
+
+def _faq_error_alert(
+    telegram: TelegramChannel | None, notice: Callable[[FaqError], str], loop: asyncio.AbstractEventLoop
+) -> Callable[[FaqError], None]:
+    """Return what tells the staff group that an FAQ reload failed (called from the watcher's thread)."""
+
+    def alert_staff_of_faq_error(error: FaqError) -> None:
+        if telegram is None:
+            return  # no staff group without Telegram: the admins see it in /stats and the logs
+        future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(notice(error)), loop)
+        future.add_done_callback(_log_failure)
+
+    return alert_staff_of_faq_error
+
+
+async def _start_web_server(
+    app: App, telegram: TelegramChannel | None, whatsapp: WhatsAppChannel | None
+) -> _Server:
+    """Listen for the webhooks; return once the server answers.
+
+    Listening first: Telegram is told the address only once something answers there. Until the
+    pipeline starts, a call stored nothing yet and is answered 503 (sent again).
+    """
+    settings = app.settings
+    web_app = create_web_app(
+        engine=app.engine,
+        faq=app.conversation.services.get(FAQ),
+        telegram_sink=telegram.feed if telegram is not None else None,
+        telegram_secret=settings.webhook_secret,
+        whatsapp=whatsapp,
+    )
+    server = _Server(uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning"))
+    server.task = asyncio.create_task(server.serve())
+    while not server.started:
+        if server.task.done():
+            raise CannotServe(f"le port {settings.host}:{settings.port} n'est pas disponible")
+        await asyncio.sleep(0.05)
+    log.info("webhook server listening on %s:%d", settings.host, settings.port)
+    return server
 
 
 def _start_scheduler(app: App, pipeline: Pipeline) -> AsyncIOScheduler:

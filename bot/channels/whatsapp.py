@@ -34,6 +34,8 @@ from bot.config import Settings
 from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
+from bot.storage.choices import NumberedChoices
+from bot.storage.db import call_database
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ RETRIES = 5
 RE_ENGAGEMENT = 131047
 RATE_LIMITED = {4, 80007, 130429, 131048, 131056}
 UNDELIVERABLE = {131026, 131051}
-NUMBERED_MEMORY = 10_000
+PACING_MEMORY = 10_000
 
 LastInbound = Callable[[str], Awaitable[datetime | None]]
 # (message id, status, when): what Meta says of a message the bot sent.
@@ -174,13 +176,28 @@ def _attachment(message: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _typed_number(message: dict[str, Any]) -> int | None:
+    """Return the number a text message is made of ("3", " 12 "), None for any other message."""
+    if message.get("type") != "text":
+        return None
+    body = (message.get("text") or {}).get("body")
+    if not isinstance(body, str) or not body.strip().isdigit() or len(body.strip()) > 3:
+        return None
+    return int(body.strip())
+
+
 class WhatsAppChannel:
     """Talk to trainees on WhatsApp through the Cloud API."""
 
     name = CHANNEL
 
     def __init__(
-        self, settings: Settings, last_inbound: LastInbound | None = None, clock: Clock | None = None
+        self,
+        settings: Settings,
+        *,
+        choices: NumberedChoices,
+        last_inbound: LastInbound | None = None,
+        clock: Clock | None = None,
     ) -> None:
         assert settings.whatsapp_configured
         assert settings.whatsapp_token is not None and settings.whatsapp_app_secret is not None
@@ -193,7 +210,8 @@ class WhatsAppChannel:
         self._clock: Clock = clock or SystemClock()
         self._client: httpx.AsyncClient | None = None
         self._receiver: Receiver | None = None
-        self._numbered: dict[str, list[Button]] = {}
+        # The choices shown as numbered text, in the database: the typed number may reach another process.
+        self._choices = choices
         self._last_push: dict[str, float] = {}
         self._sent_times: list[float] = []
         self._rate_lock = asyncio.Lock()
@@ -266,24 +284,22 @@ class WhatsAppChannel:
                         deliveries.append(Delivery(CHANNEL, sender, message_id, stored))
         return deliveries, statuses
 
-    def incoming(self, payload: dict[str, Any]) -> list[IncomingMessage]:
-        """Turn a webhook payload into messages for the conversation (statuses left out)."""
-        return [
-            message
-            for delivery in self.deliveries(payload)[0]
-            if (message := self._stored_message(delivery.payload)) is not None
-        ]
-
-    def _stored_message(self, stored: dict[str, Any]) -> IncomingMessage | None:
+    def _stored_message(
+        self, stored: dict[str, Any], shown: Sequence[tuple[str, str]] = ()
+    ) -> IncomingMessage | None:
         message = stored.get("message")
         if not isinstance(message, dict):
             return None
-        return self._message(message, {message.get("from"): stored.get("name")})
+        return self._message(message, {message.get("from"): stored.get("name")}, shown)
 
     async def handle_stored(self, item: Received) -> Received | None:
-        """Have the conversation answer a stored message."""
+        """Have the conversation answer a stored message (a typed number presses the choice shown)."""
         assert self._receiver is not None, "start() first"
-        return await self._receiver.answer(item, self._stored_message(item.payload))
+        message = item.payload.get("message")
+        shown: list[tuple[str, str]] = []
+        if isinstance(message, dict) and _typed_number(message) is not None:
+            shown = await call_database(self._choices.inline, self._choices.recall, CHANNEL, item.sender)
+        return await self._receiver.answer(item, self._stored_message(item.payload, shown))
 
     async def _status(self, status: dict[str, Any]) -> None:
         """Hand a delivery status (sent, delivered, read, failed) to whoever records them."""
@@ -302,7 +318,9 @@ class WhatsAppChannel:
             log.warning("WhatsApp could not deliver a message (errors %s)", codes)
         await self.on_status(message_id, state, at)
 
-    def _message(self, message: dict[str, Any], names: dict[Any, Any]) -> IncomingMessage | None:
+    def _message(
+        self, message: dict[str, Any], names: dict[Any, Any], shown: Sequence[tuple[str, str]]
+    ) -> IncomingMessage | None:
         sender, message_id = message.get("from"), message.get("id")
         if not isinstance(sender, str) or not isinstance(message_id, str):
             return None
@@ -310,9 +328,9 @@ class WhatsAppChannel:
         common: dict[str, Any] = {"user_name": names.get(sender), "delivery_id": message_id}
         if kind == "text":
             body = (message.get("text") or {}).get("body")
-            button = self._numbered_button(sender, body)
-            if button is not None:
-                return IncomingMessage(CHANNEL, sender, button_id=button.id, **common)
+            number = _typed_number(message)
+            if number is not None and 1 <= number <= len(shown):
+                return IncomingMessage(CHANNEL, sender, button_id=shown[number - 1][0], **common)
             return IncomingMessage(CHANNEL, sender, text=body, **common)
         if kind == "interactive":
             interactive = message.get("interactive") or {}
@@ -328,32 +346,25 @@ class WhatsAppChannel:
             )
         return IncomingMessage(CHANNEL, sender, attachment="other", **common)
 
-    def _numbered_button(self, sender: str, body: Any) -> Button | None:
-        shown = self._numbered.get(sender)
-        if not shown or not isinstance(body, str) or not body.strip().isdigit():
-            return None
-        number = int(body.strip())
-        return shown[number - 1] if 1 <= number <= len(shown) else None
-
     # ------------------------------------------------------------------ outgoing
 
     async def _deliver(self, wa_id: str, replies: Sequence[Reply]) -> list[str]:
         """Answer within the window (the person just wrote): at once, each reply in WhatsApp's form."""
         refs = []
+        numbered: list[Button] = []
         for reply in replies:
             bodies, numbered = render(reply)
             for body in bodies:
                 refs.append(await self._post(wa_id, body))
-            self._remember_numbers(wa_id, numbered)
+        await self._remember_numbers(wa_id, numbered)
         return refs
 
-    def _remember_numbers(self, wa_id: str, numbered: list[Button]) -> None:
-        if len(self._numbered) > NUMBERED_MEMORY:
-            self._numbered.clear()
-        if numbered:
-            self._numbered[wa_id] = numbered
-        else:
-            self._numbered.pop(wa_id, None)
+    async def _remember_numbers(self, wa_id: str, numbered: list[Button]) -> None:
+        """Keep the choices the last message showed with numbers (none: a typed number is text again)."""
+        choices = [(button.id, button.title) for button in numbered]
+        await call_database(
+            self._choices.inline, self._choices.remember, CHANNEL, wa_id, choices, self._clock.now()
+        )
 
     async def push(self, item: Push) -> list[str]:
         """Deliver an outbox push: free messages within the window, the approved template outside it."""
@@ -367,12 +378,13 @@ class WhatsAppChannel:
         if not await self._in_window(wa_id):
             return [await self._send_template(wa_id, item.replies)]
         refs: list[str] = []
+        numbered: list[Button] = []
         try:
             for reply in item.replies:
                 bodies, numbered = render(reply)
                 for body in bodies:
                     refs.append(await self._post(wa_id, body))
-                self._remember_numbers(wa_id, numbered)
+            await self._remember_numbers(wa_id, numbered)
             if item.attachment is not None:
                 refs.append(await self._post(wa_id, self._attachment_body(item)))
         except _WindowClosed:
@@ -431,7 +443,7 @@ class WhatsAppChannel:
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_push[wa_id] = time.monotonic()
-        if len(self._last_push) > NUMBERED_MEMORY:
+        if len(self._last_push) > PACING_MEMORY:
             horizon = time.monotonic() - PUSH_INTERVAL_SECONDS
             self._last_push = {key: at for key, at in self._last_push.items() if at >= horizon}
 

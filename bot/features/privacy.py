@@ -29,6 +29,7 @@ from bot.storage.models import (
     Enrolment,
     FaqMiss,
     InboxMessage,
+    NumberedChoice,
     OutboxMessage,
     Reminder,
     Role,
@@ -162,6 +163,14 @@ SHOWN_COLUMNS: dict[str, dict[str, tuple[str, Callable[[Any], str]]]] = {
         "created_at": ("Message en attente d'envoi, depuis le", _date),
         "payload": ("Contenu", lambda payload: _pending_text(payload)),
     },
+    # The choices last shown to you with numbers (WhatsApp, when there are more than ten).
+    "numbered_choices": {
+        "buttons": (
+            "Choix montrés avec un numéro",
+            lambda buttons: " / ".join(title for _, title in buttons),
+        ),
+        "shown_at": ("Montrés le", _date),
+    },
     # A message you sent that waits its turn (a few seconds); deleted once answered.
     "inbox": {
         "received_at": ("Message reçu, pas encore lu, le", _date),
@@ -212,6 +221,7 @@ INTERNAL_COLUMNS = frozenset(
         "reminders.session_id",
         # The platform's id of the message sent: only links its delivery statuses to the reminder.
         "reminders.platform_ref",
+        "numbered_choices.user_id",
         "enrolments.user_id",
         "enrolments.session_id",
         "session_answers.user_id",
@@ -291,6 +301,8 @@ def describe_user(
     for reminder in _rows_of(user, Reminder):
         if reminder.session_id is not None:
             lines.append("• " + " ; ".join(_row_parts("reminders", reminder)))
+    for shown in _rows_of(user, NumberedChoice):
+        lines.append("• " + " ; ".join(_row_parts("numbered_choices", shown)))
     for pending in _rows_of(user, OutboxMessage):
         lines.append("• " + " ; ".join(_row_parts("outbox", pending)))
     for waiting in _waiting_messages(user):

@@ -476,3 +476,18 @@ class SessionAnswer(Base):
     answer: Mapped[str] = mapped_column(String(8))  # "present" or "absent"
     reason: Mapped[str | None] = mapped_column(String(300))
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class NumberedChoice(Base):
+    """The choices last shown to a person as numbered text (WhatsApp, beyond ten buttons).
+
+    In the database, not in the process that sent them: the typed number may reach another process.
+    One row per person, replaced by the next message that shows choices, erased with the person.
+    """
+
+    __tablename__ = "numbered_choices"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # [[button payload, title], ...] in the order of their numbers.
+    buttons: Mapped[list[list[str]]] = mapped_column(JSON)
+    shown_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -348,3 +348,68 @@ async def test_a_rate_limit_answer_is_waited_out_not_dropped(bot: Bot) -> None:
     welcome = await api.wait_for_messages(SAMIRA, 5, timeout=20)
     assert len(welcome) == 5
     assert [error.code for error in api.errors][:2] == [130429, 130429]
+
+
+# Thirteen choices (twelve tracks and "Je ne sais pas encore"): more than WhatsApp's list holds, so the
+# filières are shown as numbered text, and a typed number presses one.
+TWELVE_FILIERES = ";".join(f"Filière {number}" for number in range(1, 13))
+
+
+async def test_two_instances_on_one_database_answer_one_trainee_alternately(
+    engine: Engine, settings: Settings, clock: FrozenClock
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.db import make_engine
+    from bot.storage.models import User
+
+    async with FakeGraphApi(clock=clock.now, app_secret=SECRET) as api:
+        base = settings.model_copy(
+            update={
+                "whatsapp_token": SecretStr(DEFAULT_TOKEN),
+                "whatsapp_phone_number_id": api.phone_number_id,
+                "whatsapp_app_secret": SecretStr(SECRET),
+                "whatsapp_verify_token": SecretStr(VERIFY),
+                "whatsapp_api_url": api.graph_url,
+                "filieres": TWELVE_FILIERES,
+            }
+        )
+        url = engine.url.render_as_string(hide_password=False)
+        # Two instances as two processes would be: their own engine, port, conversation and memory.
+        instances = [base.model_copy(update={"port": free_port()}) for _ in range(2)]
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(serve(make_app(configured, make_engine(url), clock), stop))
+            for configured in instances
+        ]
+        try:
+            for configured in instances:
+                await wait_listening(configured.port)
+            first, second = (f"http://127.0.0.1:{configured.port}/whatsapp" for configured in instances)
+            api.mark()
+            assert await api.deliver(first, api.user_sends(SAMIRA, "Bonjour")) == 200
+            consent = (await api.wait_for_messages(SAMIRA, 5, timeout=10))[-1]
+            api.mark()
+            await api.deliver(second, api.user_presses(SAMIRA, consent, "consent:yes"))
+            [name] = await api.wait_for_messages(SAMIRA, 1, timeout=10)
+            api.mark()
+            await api.deliver(first, api.user_presses(SAMIRA, name, "name:ok"))
+            [filieres] = await api.wait_for_messages(SAMIRA, 1, timeout=10)
+            assert filieres.type == "text" and "3. Filière 3" in (filieres.text or "")
+            # The number reaches the other instance, which never showed the list.
+            api.mark()
+            await api.deliver(second, api.user_sends(SAMIRA, "3"))
+            done = await api.wait_for_messages(SAMIRA, 2, timeout=10)
+            assert "Bienvenue, Samira" in (done[0].text or "")
+            api.mark()
+            await api.deliver(first, api.user_sends(SAMIRA, "3"))  # no numbered choices any more: text
+            answers = await api.wait_for_messages(SAMIRA, 1, timeout=10)
+            assert not any("Bienvenue" in (answer.text or "") for answer in answers)
+        finally:
+            stop.set()
+            for task in tasks:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, timeout=20)
+    with engine.connect() as connection:
+        filiere = connection.scalar(select(User.filiere).where(User.external_id == SAMIRA))
+    assert filiere == "Filière 3"

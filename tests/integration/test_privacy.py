@@ -200,3 +200,28 @@ def test_message_text_is_never_logged_at_info(
     logged = "\n".join(record.getMessage() for record in caplog.records if record.levelno >= logging.INFO)
     assert secret not in logged
     assert "Samira" not in logged
+
+
+def test_numbered_choices_are_shown_shared_and_erased(
+    conversation: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    from bot.storage.choices import NumberedChoices
+
+    chat = onboarded(conversation, "samira")
+    shown = [(f"fil:{index}.abcd", f"Filière {index}") for index in range(12)]
+    NumberedChoices(session_factory).remember("console", "samira", shown, clock.now())
+    # Another instance (its own store) reads what this one showed.
+    assert NumberedChoices(session_factory).recall("console", "samira") == shown
+    chat.send("/mesdonnees")
+    assert "Choix montrés avec un numéro : Filière 0 / Filière 1" in chat.text
+    NumberedChoices(session_factory).remember("console", "samira", [], clock.now())
+    assert NumberedChoices(session_factory).recall("console", "samira") == []
+    NumberedChoices(session_factory).remember("console", "samira", shown, clock.now())
+    chat.send("/oublier")
+    chat.send("Oui, tout effacer")
+    assert NumberedChoices(session_factory).recall("console", "samira") == []
+    with session_factory() as session:
+        assert session.scalar(text("SELECT count(*) FROM numbered_choices")) == 0
+    # Nobody without an account gets a row: there would be no one to erase it with.
+    NumberedChoices(session_factory).remember("console", "stranger", shown, clock.now())
+    assert NumberedChoices(session_factory).recall("console", "stranger") == []
