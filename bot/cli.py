@@ -478,15 +478,13 @@ def appointments(
     ctx: click.Context, day: str | None, worker: str | None, as_json: bool, as_ics: bool
 ) -> None:
     """Lister les rendez-vous (à venir, ou d'un jour), en texte, en JSON ou en agenda .ics."""
-    from datetime import date, datetime, timedelta
+    from datetime import date
 
-    from sqlalchemy import select
-
-    from bot.common.clock import BRUSSELS
     from bot.features.booking import appointment_record
+    from bot.features.booking.queries import listed_appointments
     from bot.files.availability import load_availability
     from bot.files.calendar import CalendarEvent, calendar_file
-    from bot.storage.models import Appointment, AppointmentStatus
+    from bot.storage.models import AppointmentStatus
 
     settings = _settings(ctx)
     try:
@@ -497,24 +495,13 @@ def appointments(
 
         availability = Availability(workers=())
     now = SystemClock().now()
-    query = select(Appointment).order_by(Appointment.starts_at)
-    if day is not None:
-        try:
-            first = date.fromisoformat(day)
-        except ValueError:
-            click.echo(f"Date illisible : {day} (attendu : AAAA-MM-JJ)", err=True)
-            sys.exit(1)
-        start = datetime.combine(first, datetime.min.time(), tzinfo=BRUSSELS)
-        query = query.where(Appointment.starts_at >= start, Appointment.starts_at < start + timedelta(days=1))
-    else:
-        query = query.where(
-            Appointment.starts_at >= now - timedelta(hours=12),
-            Appointment.status == AppointmentStatus.BOOKED.value,
-        )
-    if worker is not None:
-        query = query.where(Appointment.worker_id == worker)
+    try:
+        first = date.fromisoformat(day) if day is not None else None
+    except ValueError:
+        click.echo(f"Date illisible : {day} (attendu : AAAA-MM-JJ)", err=True)
+        sys.exit(1)
     with _database(ctx) as session:
-        rows = list(session.scalars(query))
+        rows = listed_appointments(session, now, day=first, worker_id=worker)
         records = [appointment_record(appointment, availability) for appointment in rows]
         events = [
             CalendarEvent(
@@ -571,36 +558,17 @@ def availability_check(ctx: click.Context, path: Path | None) -> None:
 @click.pass_context
 def availability_show(ctx: click.Context, worker: str | None, days: int) -> None:
     """Montrer les moments encore libres (jours fériés, congés et rendez-vous déjà pris enlevés)."""
-    from datetime import timedelta
-
-    from sqlalchemy import select
-
     from bot.common.clock import BRUSSELS
+    from bot.features.booking.queries import open_slots
     from bot.files.availability import load_availability
     from bot.files.office_hours import WEEKDAY_ABBREVIATIONS
-    from bot.storage.models import Appointment, AppointmentStatus, DayOff
 
     settings = _settings(ctx)
     loaded = load_availability(settings.availability_file)
-    now = SystemClock().now()
     with _database(ctx) as session:
-        booked = {
-            (worker_id, starts_at)
-            for worker_id, starts_at in session.execute(
-                select(Appointment.worker_id, Appointment.starts_at).where(
-                    Appointment.status == AppointmentStatus.BOOKED.value
-                )
-            )
-        }
-        days_off = list(session.execute(select(DayOff.worker_id, DayOff.day)).tuples())
-    slots = loaded.free_slots(
-        now,
-        booked=booked,
-        worker_id=worker,
-        min_notice=timedelta(hours=settings.appointment_min_notice_hours),
-        horizon=timedelta(days=days),
-        extra_days_off=days_off,
-    )
+        slots = open_slots(
+            session, loaded, settings, SystemClock().now(), worker_id=worker, horizon_days=days
+        )
     if not slots:
         click.echo("Aucun moment libre.")
     for slot in slots:
@@ -616,10 +584,10 @@ def availability_show(ctx: click.Context, worker: str | None, days: int) -> None
 @click.pass_context
 def availability_off(ctx: click.Context, worker: str, first: str, until: str | None, remove: bool) -> None:
     """Ajouter (ou enlever) un jour de congé : cisp-bot availability off claire 2026-12-24 [--until ...]."""
-    from datetime import date, timedelta
+    from datetime import date
 
+    from bot.features.booking.actions import set_days_off
     from bot.files.availability import load_availability
-    from bot.storage.models import DayOff
 
     settings = _settings(ctx)
     if load_availability(settings.availability_file).worker(worker) is None:
@@ -634,18 +602,8 @@ def availability_off(ctx: click.Context, worker: str, first: str, until: str | N
     if end < start or (end - start).days > 366:
         click.echo("La période doit aller du premier au dernier jour, un an au plus.", err=True)
         sys.exit(1)
-    changed = 0
     with _database(ctx) as session:
-        day = start
-        while day <= end:
-            existing = session.get(DayOff, (worker, day))
-            if remove and existing is not None:
-                session.delete(existing)
-                changed += 1
-            elif not remove and existing is None:
-                session.add(DayOff(worker_id=worker, day=day))
-                changed += 1
-            day += timedelta(days=1)
+        changed = set_days_off(session, worker, start, end, remove=remove)
     click.echo(f"{worker} : {changed} jour(s) {'enlevé(s)' if remove else 'de congé ajouté(s)'}.")
 
 
@@ -696,16 +654,11 @@ def sessions_import(ctx: click.Context, path: Path, dry_run: bool) -> None:
 @click.pass_context
 def sessions_list(ctx: click.Context, as_json: bool, include_past: bool) -> None:
     """Lister les séances à venir."""
-    from sqlalchemy import select
+    from bot.features.sessions import listed_sessions, session_record
 
-    from bot.features.sessions import session_record
-    from bot.storage.models import TrainingSession
-
-    query = select(TrainingSession).order_by(TrainingSession.starts_at)
-    if not include_past:
-        query = query.where(TrainingSession.ends_at > SystemClock().now())
     with _database(ctx) as session:
-        records = [session_record(training) for training in session.scalars(query)]
+        found = listed_sessions(session, SystemClock().now(), include_past=include_past)
+        records = [session_record(training) for training in found]
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False))
         return
@@ -732,19 +685,12 @@ def sessions_list(ctx: click.Context, as_json: bool, include_past: bool) -> None
 @click.pass_context
 def sessions_enrol(ctx: click.Context, user_ref: str, key: str) -> None:
     """Inscrire un·e stagiaire à une séance, en plus de celles de sa filière."""
-    from sqlalchemy import select
-
-    from bot.features.sessions import enrol
-    from bot.storage.models import TrainingSession, User
+    from bot.features.sessions import enrol_by_reference
 
     channel, _, external_id = user_ref.partition(":")
     with _database(ctx) as session:
-        user = session.scalars(
-            select(User).where(User.channel == channel, User.external_id == external_id)
-        ).one_or_none()
-        training = session.scalars(select(TrainingSession).where(TrainingSession.key == key)).one_or_none()
-        if user is None or training is None:
-            click.echo("Compte ou séance inconnu(e).", err=True)
-            sys.exit(1)
-        created = enrol(session, user, training, SystemClock().now())
+        created = enrol_by_reference(session, channel, external_id, key, SystemClock().now())
+    if created is None:
+        click.echo("Compte ou séance inconnu(e).", err=True)
+        sys.exit(1)
     click.echo("Inscrit·e." if created else "Déjà inscrit·e.")

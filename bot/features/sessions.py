@@ -201,6 +201,27 @@ def sessions_of(
     )
 
 
+def listed_sessions(session: Session, now: datetime, *, include_past: bool = False) -> list[TrainingSession]:
+    """Return the sessions still to end (or all of them), soonest first."""
+    query = select(TrainingSession).order_by(TrainingSession.starts_at)
+    if not include_past:
+        query = query.where(TrainingSession.ends_at > now)
+    return list(session.scalars(query))
+
+
+def enrol_by_reference(
+    session: Session, channel: str, external_id: str, key: str, now: datetime
+) -> bool | None:
+    """Enrol a person (by their account) in a session (by its key); None when either is unknown."""
+    user = session.scalars(
+        select(User).where(User.channel == channel, User.external_id == external_id)
+    ).one_or_none()
+    training = session.scalars(select(TrainingSession).where(TrainingSession.key == key)).one_or_none()
+    if user is None or training is None:
+        return None
+    return enrol(session, user, training, now)
+
+
 def enrol(session: Session, user: User, training: TrainingSession, now: datetime) -> bool:
     """Enrol one trainee in one session by name; return whether it is new."""
     if session.get(Enrolment, (user.id, training.id)) is not None:

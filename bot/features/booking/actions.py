@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -14,11 +14,7 @@ from bot.core.turn import Turn
 from bot.features.booking.common import AVAILABILITY, account_of
 from bot.files.availability import Worker
 from bot.files.calendar import appointment_ics
-from bot.storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Reminder,
-)
+from bot.storage.models import Appointment, AppointmentStatus, DayOff, Reminder
 
 
 def tell_worker(turn: Turn, worker_id: str, text: str, appointment: Appointment) -> None:
@@ -69,3 +65,19 @@ def cancel(session: Session, appointment: Appointment, now: datetime, *, by: str
     appointment.status = AppointmentStatus.CANCELLED.value
     appointment.cancelled_at = now
     appointment.cancelled_by = by
+
+
+def set_days_off(session: Session, worker_id: str, first: date, last: date, *, remove: bool = False) -> int:
+    """Add (or remove) a worker's days off from first to last; return how many days changed."""
+    changed = 0
+    day = first
+    while day <= last:
+        existing = session.get(DayOff, (worker_id, day))
+        if remove and existing is not None:
+            session.delete(existing)
+            changed += 1
+        elif not remove and existing is None:
+            session.add(DayOff(worker_id=worker_id, day=day))
+            changed += 1
+        day += timedelta(days=1)
+    return changed

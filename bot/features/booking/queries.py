@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.common.clock import BRUSSELS, as_utc
+from bot.config import Settings
 from bot.core.turn import Turn
 from bot.features.booking.common import AVAILABILITY, SLOTS_SHOWN, instant, worker_display_name
 from bot.files.availability import Availability, Slot, Worker
@@ -20,7 +21,8 @@ from bot.storage.models import (
 )
 
 
-def _booked(session: Session, now: datetime) -> set[tuple[str, datetime]]:
+def booked_slots(session: Session, now: datetime) -> set[tuple[str, datetime]]:
+    """Return the (worker, start) of the appointments booked from now on."""
     rows = session.execute(
         select(Appointment.worker_id, Appointment.starts_at).where(
             Appointment.status == AppointmentStatus.BOOKED.value, Appointment.starts_at >= now
@@ -29,29 +31,68 @@ def _booked(session: Session, now: datetime) -> set[tuple[str, datetime]]:
     return {(worker_id, as_utc(starts_at)) for worker_id, starts_at in rows}
 
 
-def _days_off(session: Session) -> list[tuple[str, date]]:
+def days_off(session: Session) -> list[tuple[str, date]]:
+    """Return the (worker, day) of every day off added by the staff (`cisp-bot availability off`)."""
     return [(worker_id, day) for worker_id, day in session.execute(select(DayOff.worker_id, DayOff.day))]
+
+
+def open_slots(
+    session: Session,
+    availability: Availability,
+    settings: Settings,
+    now: datetime,
+    *,
+    worker_id: str | None = None,
+    horizon_days: int | None = None,
+    after: datetime | None = None,
+    limit: int | None = None,
+) -> list[Slot]:
+    """Return the free slots: the availability minus holidays, days off, what is booked and the notice."""
+    horizon = settings.appointment_horizon_days if horizon_days is None else horizon_days
+    return availability.free_slots(
+        now,
+        booked=booked_slots(session, now),
+        worker_id=worker_id,
+        min_notice=timedelta(hours=settings.appointment_min_notice_hours),
+        horizon=timedelta(days=horizon),
+        extra_days_off=days_off(session),
+        after=after,
+        limit=limit,
+    )
 
 
 def free_slots(
     turn: Turn, worker_id: str | None, *, after: datetime | None = None, limit: int = SLOTS_SHOWN
 ) -> list[Slot]:
-    """Return the next free slots of a worker (or of anyone), after an instant if given."""
-    settings = turn.services.settings
-    return (
-        turn.services.get(AVAILABILITY)
-        .refresh()
-        .free_slots(
-            turn.now,
-            booked=_booked(turn.session, turn.now),
-            worker_id=worker_id,
-            min_notice=timedelta(hours=settings.appointment_min_notice_hours),
-            horizon=timedelta(days=settings.appointment_horizon_days),
-            extra_days_off=_days_off(turn.session),
-            after=after,
-            limit=limit,
-        )
+    """Return the next free slots of a worker (or of anyone) shown to a trainee, after an instant if given."""
+    availability = turn.services.get(AVAILABILITY).refresh()
+    return open_slots(
+        turn.session,
+        availability,
+        turn.services.settings,
+        turn.now,
+        worker_id=worker_id,
+        after=after,
+        limit=limit,
     )
+
+
+def listed_appointments(
+    session: Session, now: datetime, *, day: date | None = None, worker_id: str | None = None
+) -> list[Appointment]:
+    """Return the appointments of a day (Brussels time, any status), or those booked from 12 hours ago on."""
+    query = select(Appointment).order_by(Appointment.starts_at)
+    if day is not None:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=BRUSSELS)
+        query = query.where(Appointment.starts_at >= start, Appointment.starts_at < start + timedelta(days=1))
+    else:
+        query = query.where(
+            Appointment.starts_at >= now - timedelta(hours=12),
+            Appointment.status == AppointmentStatus.BOOKED.value,
+        )
+    if worker_id is not None:
+        query = query.where(Appointment.worker_id == worker_id)
+    return list(session.scalars(query))
 
 
 def upcoming(session: Session, user: User, now: datetime) -> list[Appointment]:
