@@ -281,6 +281,13 @@ class Settings(BaseSettings):
         return hmac.new(token, b"cisp-bot webhook", hashlib.sha256).hexdigest()
 
     @property
+    def staff_group(self) -> tuple[str, str] | None:
+        """Return where the staff group is (channel, chat), or None: each staff member is told apart."""
+        if self.telegram_staff_chat_id is None:
+            return None
+        return "telegram", str(self.telegram_staff_chat_id)
+
+    @property
     def whatsapp_configured(self) -> bool:
         """Say whether every WhatsApp setting is there (the channel runs only then)."""
         return None not in (

@@ -333,10 +333,10 @@ def _answer(turn: Turn, training: TrainingSession, answer: str, reason: str | No
 def _tell_staff(
     session: Session, settings: Settings, now: datetime, text: str, *, about: User | None
 ) -> None:
-    group = settings.telegram_staff_chat_id
+    group = settings.staff_group
     about_id = about.id if about is not None else None
     if group is not None:
-        enqueue(session, now, "telegram", str(group), [Reply(text)], user_id=about_id)
+        enqueue(session, now, *group, [Reply(text)], user_id=about_id)
         return
     for admin in session.scalars(select(User).where(User.role == Role.ADMIN.value)):
         enqueue(session, now, admin.channel, admin.external_id, [Reply(text)], user_id=about_id)

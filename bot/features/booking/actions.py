@@ -21,11 +21,9 @@ def tell_worker(turn: Turn, worker_id: str, text: str, appointment: Appointment)
     """Tell the social worker (their own chat; without an account, the staff group)."""
     worker = turn.services.get(AVAILABILITY).refresh().worker(worker_id)
     account = account_of(worker) if worker is not None else None
-    group = turn.services.settings.telegram_staff_chat_id
-    if account is not None:
-        enqueue(turn.session, turn.now, account[0], account[1], [Reply(text)], user_id=appointment.trainee_id)
-    elif group is not None:
-        enqueue(turn.session, turn.now, "telegram", str(group), [Reply(text)], user_id=appointment.trainee_id)
+    recipient = account or turn.services.settings.staff_group
+    if recipient is not None:
+        enqueue(turn.session, turn.now, *recipient, [Reply(text)], user_id=appointment.trainee_id)
 
 
 def schedule_reminders(session: Session, settings: Settings, appointment: Appointment, now: datetime) -> None:

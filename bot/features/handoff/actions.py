@@ -55,9 +55,9 @@ def alert_staff(
     ``skip`` is the staff member who caused the alert: they see the answer to their own action.
     """
     ticket_id = about.id if remember_ref else None
-    group = settings.telegram_staff_chat_id
+    group = settings.staff_group
     if group is not None:
-        enqueue(session, now, "telegram", str(group), replies, user_id=about.trainee_id, ticket_id=ticket_id)
+        enqueue(session, now, *group, replies, user_id=about.trainee_id, ticket_id=ticket_id)
     for member in staff_members(session):
         if member is skip or (group is not None and not (admins_too and member.role == Role.ADMIN.value)):
             continue

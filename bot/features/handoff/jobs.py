@@ -99,9 +99,9 @@ def summarise_day(session: Session, settings: Settings, hours: OfficeHours | Non
             for user in unreachable
         ]
     summary = Reply("\n".join(lines))
-    group = settings.telegram_staff_chat_id
+    group = settings.staff_group
     if group is not None:
-        enqueue(session, now, "telegram", str(group), [summary])
+        enqueue(session, now, *group, [summary])
     else:
         for member in staff_members(session):
             enqueue(session, now, member.channel, member.external_id, [summary])

@@ -81,12 +81,12 @@ def claim(turn: Turn, ticket_id: int) -> list[Reply]:
     claimed = texts.TICKET_CLAIMED.format(
         worker=display_name(worker), id=ticket.id, name=display_name(trainee)
     )
-    if ticket.alert_ref is not None and turn.services.settings.telegram_staff_chat_id is not None:
+    group = turn.services.settings.staff_group
+    if ticket.alert_ref is not None and group is not None:
         # The alert shows who took it, and its button goes: nobody presses it again.
         alert = alert_reply(session, ticket, trainee, ticket.opened_at)
         marked = Reply(f"{alert.text}\n{texts.TICKET_CLAIMED_MARK.format(worker=display_name(worker))}")
-        group = str(turn.services.settings.telegram_staff_chat_id)
-        enqueue(session, now, "telegram", group, [marked], user_id=trainee.id, edit=ticket.alert_ref)
+        enqueue(session, now, *group, [marked], user_id=trainee.id, edit=ticket.alert_ref)
     if turn.message.chat_id is not None:
         # Pressed in the staff group: everyone sees who took it there; the worker gets the details
         # in private, where the conversation with the trainee happens.
@@ -192,7 +192,7 @@ def close_by_staff(turn: Turn, ticket_id: int) -> list[Reply]:
         set_state_of(trainee, IDLE, now)
     if turn.state == STAFF_TICKET:
         turn.set_state(IDLE)
-    if turn.services.settings.telegram_staff_chat_id is not None:
+    if turn.services.settings.staff_group is not None:
         done = texts.TICKET_CLOSED_GROUP.format(
             id=ticket.id, name=display_name(trainee), worker=display_name(worker)
         )
