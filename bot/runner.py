@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from starlette.routing import BaseRoute
 from telegram.error import InvalidToken
 
 from bot.app import App
@@ -87,8 +88,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     scheduler: AsyncIOScheduler | None = None
     app.start()
     try:
-        if webhook or whatsapp is not None:
-            server = await _start_web_server(app, telegram if webhook else None, whatsapp)
+        routes = [route for channel in channels for route in channel.routes()]
+        if routes:
+            server = await _start_web_server(app, routes)
         try:
             await pipeline.start(channels)
         except InvalidToken as error:
@@ -169,22 +171,14 @@ def _faq_error_alert(
     return alert_staff_of_faq_error
 
 
-async def _start_web_server(
-    app: App, telegram: TelegramChannel | None, whatsapp: WhatsAppChannel | None
-) -> _Server:
-    """Listen for the webhooks; return once the server answers.
+async def _start_web_server(app: App, routes: list[BaseRoute]) -> _Server:
+    """Listen for the webhooks the channels declare; return once the server answers.
 
     Listening first: Telegram is told the address only once something answers there. Until the
     pipeline starts, a call stored nothing yet and is answered 503 (sent again).
     """
     settings = app.settings
-    web_app = create_web_app(
-        engine=app.engine,
-        faq=app.conversation.services.get(FAQ),
-        telegram_sink=telegram.feed if telegram is not None else None,
-        telegram_secret=settings.webhook_secret,
-        whatsapp=whatsapp,
-    )
+    web_app = create_web_app(engine=app.engine, faq=app.conversation.services.get(FAQ), routes=routes)
     server = _Server(uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning"))
     server.task = asyncio.create_task(server.serve())
     while not server.started:

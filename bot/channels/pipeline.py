@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
 
 from bot.channels.base import Receiver
 from bot.core.conversation import Conversation
@@ -44,6 +45,10 @@ class PlatformChannel(Protocol):
 
     async def push(self, item: Push) -> list[str]:
         """Deliver an outbox row."""
+        ...
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the web routes the platform calls (webhooks), served by `cisp-bot run`; none to poll."""
         ...
 
     async def stop_receiving(self) -> None:

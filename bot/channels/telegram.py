@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hmac
 import html
 import logging
 import time
@@ -18,6 +19,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import (
@@ -36,6 +40,7 @@ from bot import texts
 from bot.channels.base import Receiver
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import SlidingWindowRateLimiter
+from bot.channels.web import bounded_body, json_object
 from bot.config import Settings
 from bot.core.inbox import Delivery, Received
 from bot.core.messages import Button, IncomingMessage, Reply
@@ -46,6 +51,7 @@ log = logging.getLogger(__name__)
 MediaFetcher = Callable[[str], Awaitable[tuple[bytes, str]]]
 
 CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Pushes (reminders, relays) to one private chat: at most one message a second (Telegram's advice).
 PUSH_INTERVAL_SECONDS = 1.0
@@ -316,6 +322,36 @@ class TelegramChannel:
         assert self._receiver is not None, "start() first"
         Update.de_json(data, self.application.bot)  # refuse what is not an update, before storing it
         await self._receiver.store([self.delivery(data)])
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the webhook route (webhook mode only): Telegram posts updates to /telegram."""
+        return [Route("/telegram", self._on_webhook, methods=["POST"])] if self._webhook else []
+
+    async def _on_webhook(self, request: Request) -> Response:
+        """Store a Telegram update sent with the right secret; 200 only once stored."""
+        secret = self.settings.webhook_secret
+        assert secret is not None
+        given = request.headers.get(SECRET_HEADER, "")
+        # Constant time: the comparison must not tell an attacker how much of the secret they got right.
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("webhook call with a wrong or missing secret, refused")
+            return JSONResponse({"ok": False}, status_code=403)
+        body = await bounded_body(request)
+        if body is None:
+            return JSONResponse({"ok": False}, status_code=413)
+        data = json_object(body)
+        if data is None or not isinstance(data.get("update_id"), int):
+            return JSONResponse({"ok": False}, status_code=400)
+        # Stored before answering: if this process dies first, Telegram sends the update again.
+        try:
+            await self.feed(data)
+        except (KeyError, TypeError, ValueError):
+            log.warning("webhook call with an update that is not one, refused")
+            return JSONResponse({"ok": False}, status_code=400)
+        except Exception:
+            log.exception("Telegram webhook call not stored; Telegram will send it again")
+            return JSONResponse({"ok": False}, status_code=503)
+        return JSONResponse({"ok": True})
 
     def delivery(self, data: dict[str, Any]) -> Delivery:
         """Return what the inbox keeps of an update: its chat (handled in order), its id, the update."""

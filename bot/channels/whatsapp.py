@@ -25,9 +25,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from bot import texts
 from bot.channels.base import Receiver
+from bot.channels.web import bounded_body, json_object
 from bot.common.clock import Clock, SystemClock, as_utc
 from bot.common.text import shorten
 from bot.config import Settings
@@ -249,6 +253,49 @@ class WhatsAppChannel:
     def signature_ok(self, body: bytes, header: str | None) -> bool:
         """Check X-Hub-Signature-256."""
         return verify_signature(body, header, self._app_secret)
+
+    def routes(self) -> list[BaseRoute]:
+        """Return the webhook routes: Meta's handshake and its signed posts, at /whatsapp."""
+        return [
+            Route("/whatsapp", self._verify_route, methods=["GET"]),
+            Route("/whatsapp", self._on_webhook, methods=["POST"]),
+        ]
+
+    async def _verify_route(self, request: Request) -> Response:
+        """Answer Meta's verification of the webhook address."""
+        params = request.query_params
+        challenge = self.verify(
+            params.get("hub.mode"), params.get("hub.verify_token"), params.get("hub.challenge")
+        )
+        if challenge is None:
+            log.warning("WhatsApp webhook verification with a wrong token, refused")
+            return Response("forbidden", status_code=403)
+        return Response(challenge, media_type="text/plain")
+
+    async def _on_webhook(self, request: Request) -> Response:
+        """Store the messages and statuses of a signed WhatsApp call; 200 only once stored."""
+        body = await bounded_body(request)
+        if body is None:
+            return JSONResponse({"ok": False}, status_code=413)
+        signature = request.headers.get("x-hub-signature-256")
+        # Checked on the raw bytes, before anything is parsed or done: a forged call has no effect.
+        if not signature:
+            log.warning("WhatsApp webhook call without a signature, refused")
+            return JSONResponse({"ok": False}, status_code=401)
+        if not self.signature_ok(body, signature):
+            log.warning("WhatsApp webhook call with a wrong signature, refused")
+            return JSONResponse({"ok": False}, status_code=403)
+        payload = json_object(body)
+        if payload is None:
+            return JSONResponse({"ok": False}, status_code=400)
+        # 200 once the messages are stored (a few milliseconds): Meta sends again what got no 200, and a
+        # message id already stored or handled is skipped then.
+        try:
+            await self.feed(payload)
+        except Exception:
+            log.exception("WhatsApp webhook call not stored; Meta will send it again")
+            return JSONResponse({"ok": False}, status_code=503)
+        return JSONResponse({"ok": True})
 
     async def feed(self, payload: dict[str, Any]) -> int:
         """Record a webhook payload's statuses and store its messages; return how many messages.

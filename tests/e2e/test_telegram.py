@@ -64,6 +64,10 @@ class Started:
 
 async def start_channel(settings: Settings, conversation: Conversation, *, webhook: bool = False) -> Started:
     channel = TelegramChannel(settings, staff_commands=conversation.features.staff_commands, webhook=webhook)
+    return await start_built_channel(channel, conversation)
+
+
+async def start_built_channel(channel: TelegramChannel, conversation: Conversation) -> Started:
     factory, clock = conversation.session_factory, conversation.services.clock
     pipeline = Pipeline(conversation, Inbox(factory, clock), Outbox(factory, clock), poll_seconds=0.2)
     await pipeline.start([channel])
@@ -278,17 +282,9 @@ async def test_webhook_requires_the_secret(
     from pydantic import SecretStr
 
     async with FakeBotApi(token=TOKEN) as api:
-        holder: dict[str, TelegramChannel] = {}
-
-        async def sink(data: dict[str, object]) -> None:
-            await holder["channel"].feed(data)
-
-        web = create_web_app(
-            engine=engine,
-            faq=conversation.services.get(FAQ),
-            telegram_sink=sink,
-            telegram_secret="s3cret-value",
-        )
+        # The server listens before the channel starts (Telegram is told the address then); the routes
+        # are the channel's own, known once it is built.
+        web = create_web_app(engine=engine, faq=conversation.services.get(FAQ), routes=())
         async with serve_asgi(web) as url:
             configured = telegram_settings(
                 settings,
@@ -297,8 +293,11 @@ async def test_webhook_requires_the_secret(
                 public_url=url,
                 telegram_webhook_secret=SecretStr("s3cret-value"),
             )
-            started = await start_channel(configured, conversation, webhook=True)
-            holder["channel"] = started.channel
+            channel = TelegramChannel(
+                configured, staff_commands=conversation.features.staff_commands, webhook=True
+            )
+            web.router.routes.extend(channel.routes())
+            started = await start_built_channel(channel, conversation)
             try:
                 assert api.webhook_url == f"{url}/telegram"
                 update_id = api.user_sends(SAMIRA, "/start")
