@@ -82,19 +82,24 @@ async def wait_listening(port: int) -> None:
     raise AssertionError("the webhook server did not start")
 
 
+def whatsapp_settings(settings: Settings, api: FakeGraphApi, **changes: object) -> Settings:
+    """Return the settings of a bot on WhatsApp, talking to the fake Graph API."""
+    return settings.model_copy(
+        update={
+            "whatsapp_token": SecretStr(DEFAULT_TOKEN),
+            "whatsapp_phone_number_id": api.phone_number_id,
+            "whatsapp_app_secret": SecretStr(SECRET),
+            "whatsapp_verify_token": SecretStr(VERIFY),
+            "whatsapp_api_url": api.graph_url,
+            **changes,
+        }
+    )
+
+
 @pytest.fixture
 async def bot(engine: Engine, settings: Settings, clock: FrozenClock) -> AsyncIterator[Bot]:
     async with FakeGraphApi(clock=clock.now, app_secret=SECRET) as api:
-        configured = settings.model_copy(
-            update={
-                "whatsapp_token": SecretStr(DEFAULT_TOKEN),
-                "whatsapp_phone_number_id": api.phone_number_id,
-                "whatsapp_app_secret": SecretStr(SECRET),
-                "whatsapp_verify_token": SecretStr(VERIFY),
-                "whatsapp_api_url": api.graph_url,
-                "port": free_port(),
-            }
-        )
+        configured = whatsapp_settings(settings, api, port=free_port())
         stop = asyncio.Event()
         task = asyncio.create_task(serve(make_app(configured, engine, clock), stop))
         await wait_listening(configured.port)
@@ -224,18 +229,13 @@ async def test_a_telegram_social_worker_answers_a_whatsapp_trainee(
     async with FakeGraphApi(clock=clock.now, app_secret=SECRET) as graph, FakeBotApi(token=TOKEN) as telegram:
         telegram.add_group(STAFF_GROUP, chat_type="supergroup", title="Équipe sociale")
         telegram.add_user(claire, first_name="Claire")
-        configured = settings.model_copy(
-            update={
-                "whatsapp_token": SecretStr(DEFAULT_TOKEN),
-                "whatsapp_phone_number_id": graph.phone_number_id,
-                "whatsapp_app_secret": SecretStr(SECRET),
-                "whatsapp_verify_token": SecretStr(VERIFY),
-                "whatsapp_api_url": graph.graph_url,
-                "port": free_port(),
-                "telegram_bot_token": SecretStr(TOKEN),
-                "telegram_api_url": telegram.base_url,
-                "telegram_staff_chat_id": STAFF_GROUP,
-            }
+        configured = whatsapp_settings(
+            settings,
+            graph,
+            port=free_port(),
+            telegram_bot_token=SecretStr(TOKEN),
+            telegram_api_url=telegram.base_url,
+            telegram_staff_chat_id=STAFF_GROUP,
         )
         stop = asyncio.Event()
         task = asyncio.create_task(serve(make_app(configured, engine, clock), stop))
@@ -364,16 +364,7 @@ async def test_two_instances_on_one_database_answer_one_trainee_alternately(
     from bot.storage.models import User
 
     async with FakeGraphApi(clock=clock.now, app_secret=SECRET) as api:
-        base = settings.model_copy(
-            update={
-                "whatsapp_token": SecretStr(DEFAULT_TOKEN),
-                "whatsapp_phone_number_id": api.phone_number_id,
-                "whatsapp_app_secret": SecretStr(SECRET),
-                "whatsapp_verify_token": SecretStr(VERIFY),
-                "whatsapp_api_url": api.graph_url,
-                "filieres": TWELVE_FILIERES,
-            }
-        )
+        base = whatsapp_settings(settings, api, filieres=TWELVE_FILIERES)
         url = engine.url.render_as_string(hide_password=False)
         # Two instances as two processes would be: their own engine, port, conversation and memory.
         instances = [base.model_copy(update={"port": free_port()}) for _ in range(2)]
