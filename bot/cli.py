@@ -133,10 +133,10 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Lancer le bot sur les canaux configurés (Telegram), jusqu'à Ctrl+C ou SIGTERM."""
-    from bot.runner import CannotServe, NothingToServe, serve
+    from bot.runner import CannotServe, NothingToServe, configured_kinds, serve
 
     settings = _settings(ctx)
-    if settings.telegram_bot_token is None and not settings.whatsapp_configured:
+    if not configured_kinds(settings):
         click.echo(
             "Aucun canal configuré : mettez TELEGRAM_BOT_TOKEN (ou les WHATSAPP_*) dans .env (voir README).\n"
             "Pour essayer sans Telegram : cisp-bot chat",

@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.routing import BaseRoute
-from telegram.error import InvalidToken
 
 from bot.app import App
-from bot.channels.pipeline import Pipeline, PlatformChannel
-from bot.channels.telegram import TelegramChannel
+from bot.channels import telegram, whatsapp
+from bot.channels.pipeline import ChannelContext, ChannelKind, ChannelRefused, Pipeline, connect_media
 from bot.channels.web import create_web_app
-from bot.channels.whatsapp import CHANNEL as CHANNEL_WHATSAPP
-from bot.channels.whatsapp import WhatsAppChannel
+from bot.config import Settings
+from bot.core.messages import Reply
+from bot.core.outbox import enqueue
 from bot.faq import FaqError
 from bot.features.faq import FAQ
-from bot.storage.choices import NumberedChoices
+from bot.storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
+# Every platform the bot can serve; `cisp-bot run` starts those the settings turn on.
+CHANNEL_KINDS: tuple[ChannelKind, ...] = (whatsapp.KIND, telegram.KIND)
 # How often the periodic jobs (escalations, the day's summary) look for work.
 JOBS_INTERVAL_SECONDS = 60.0
 
@@ -40,11 +40,6 @@ class NothingToServe(Exception):
 
 class CannotServe(Exception):
     """A channel is configured but cannot start (the message says why, in French, without secrets)."""
-
-
-def _log_failure(future: concurrent.futures.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("staff alert not sent", exc_info=future.exception())
 
 
 class _Server(uvicorn.Server):
@@ -65,25 +60,37 @@ class _Server(uvicorn.Server):
                 await self.task
 
 
+def configured_kinds(settings: Settings) -> list[ChannelKind]:
+    """Return the platforms the settings turn on."""
+    return [kind for kind in CHANNEL_KINDS if kind.configured(settings)]
+
+
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run the configured channels until stop is set (or SIGINT/SIGTERM), then shut down cleanly."""
     settings, faq = app.settings, app.conversation.services.get(FAQ)
-    if settings.telegram_bot_token is None and not settings.whatsapp_configured:
-        raise NothingToServe("TELEGRAM_BOT_TOKEN or WHATSAPP_*")
+    kinds = configured_kinds(settings)
+    if not kinds:
+        raise NothingToServe(" or ".join(kind.settings_hint for kind in CHANNEL_KINDS))
     # The event loop shares the GIL with the threads running conversations; with Python's default
     # 5 ms switch interval it would wait that long behind them for every network event.
     sys.setswitchinterval(0.0005)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     _stop_on_signals(loop, stop)
-    webhook = settings.public_url is not None
-    telegram, whatsapp = _build_channels(app, webhook)
+    context = ChannelContext(
+        settings,
+        app.session_factory,
+        app.conversation.services.clock,
+        app.outbox,
+        app.conversation.features.staff_commands,
+    )
+    channels = [kind.build(context) for kind in kinds]
+    connect_media(channels)  # a WhatsApp trainee's voice note reaches a social worker on Telegram
     # The conversation is synchronous: one database transaction per message, on the event loop on
     # SQLite and in a thread on PostgreSQL (bot.storage.db.runs_inline).
     pipeline = Pipeline(app.conversation, app.inbox, app.outbox)
-    alert_staff_of_faq_error = _faq_error_alert(telegram, faq.problem_notice, loop)
+    alert_staff_of_faq_error = _faq_error_alert(app, pipeline, faq.problem_notice, loop)
     faq.on_reload_failure.append(alert_staff_of_faq_error)
-    channels: list[PlatformChannel] = [channel for channel in (whatsapp, telegram) if channel is not None]
     server: _Server | None = None
     scheduler: AsyncIOScheduler | None = None
     app.start()
@@ -93,10 +100,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             server = await _start_web_server(app, routes)
         try:
             await pipeline.start(channels)
-        except InvalidToken as error:
-            raise CannotServe(
-                "Telegram refuse TELEGRAM_BOT_TOKEN : vérifiez le jeton donné par @BotFather"
-            ) from error
+        except ChannelRefused as error:
+            raise CannotServe(str(error)) from error
         if faq.last_error is not None:
             alert_staff_of_faq_error(faq.last_error)
         scheduler = _start_scheduler(app, pipeline)
@@ -130,43 +135,22 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> No
             loop.add_signal_handler(signal_number, on_signal)
 
 
-def _build_channels(app: App, webhook: bool) -> tuple[TelegramChannel | None, WhatsAppChannel | None]:
-    """Build the configured channels, wired to each other and to the outbox."""
-    settings = app.settings
-    telegram = (
-        TelegramChannel(settings, staff_commands=app.conversation.features.staff_commands, webhook=webhook)
-        if settings.telegram_bot_token is not None
-        else None
-    )
-    if not settings.whatsapp_configured:
-        return telegram, None
-    whatsapp = WhatsAppChannel(
-        settings,
-        choices=NumberedChoices(app.session_factory),
-        last_inbound=_last_inbound(app),
-        clock=app.conversation.services.clock,
-    )
-
-    async def record_status(message_id: str, status: str, at: datetime) -> None:
-        await asyncio.to_thread(app.outbox.record_status, CHANNEL_WHATSAPP, message_id, status, at)
-
-    whatsapp.on_status = record_status
-    if telegram is not None:
-        # A WhatsApp trainee's voice note or document reaches a social worker on Telegram.
-        telegram.media_fetchers[whatsapp.name] = whatsapp.fetch_media
-    return telegram, whatsapp
-
-
 def _faq_error_alert(
-    telegram: TelegramChannel | None, notice: Callable[[FaqError], str], loop: asyncio.AbstractEventLoop
+    app: App, pipeline: Pipeline, notice: Callable[[FaqError], str], loop: asyncio.AbstractEventLoop
 ) -> Callable[[FaqError], None]:
-    """Return what tells the staff group that an FAQ reload failed (called from the watcher's thread)."""
+    """Return what tells the staff group that an FAQ reload failed (through the outbox, from any thread)."""
 
     def alert_staff_of_faq_error(error: FaqError) -> None:
-        if telegram is None:
-            return  # no staff group without Telegram: the admins see it in /stats and the logs
-        future = asyncio.run_coroutine_threadsafe(telegram.alert_staff(notice(error)), loop)
-        future.add_done_callback(_log_failure)
+        group = app.settings.staff_group
+        if group is None:
+            return  # no staff group: the admins are told at their next message, in /stats and the logs
+        try:
+            with unit_of_work(app.session_factory) as session:
+                enqueue(session, app.conversation.services.clock.now(), *group, [Reply(notice(error))])
+        except Exception:
+            log.exception("staff alert of the FAQ error not written")
+            return
+        loop.call_soon_threadsafe(pipeline.wake_dispatcher)
 
     return alert_staff_of_faq_error
 
@@ -217,21 +201,3 @@ def _start_scheduler(app: App, pipeline: Pipeline) -> AsyncIOScheduler:
     )
     scheduler.start()
     return scheduler
-
-
-def _last_inbound(app: App) -> Callable[[str], Awaitable[datetime | None]]:
-    """Return how the WhatsApp channel learns when a person last wrote (their last_seen_at, to the hour)."""
-    from sqlalchemy import select
-
-    from bot.storage.models import User
-
-    def read(wa_id: str) -> datetime | None:
-        with app.session_factory() as session:
-            return session.scalar(
-                select(User.last_seen_at).where(User.channel == "whatsapp", User.external_id == wa_id)
-            )
-
-    async def last_inbound(wa_id: str) -> datetime | None:
-        return await asyncio.to_thread(read, wa_id)
-
-    return last_inbound

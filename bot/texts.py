@@ -396,3 +396,6 @@ STAFF_HELP = (
     "/recharger : relire les fichiers FAQ (un fichier avec des erreurs garde son ancienne version)\n"
     "/tickets : les demandes « Parler à quelqu'un » ouvertes"
 )
+
+# How each platform is named to the staff ("Demande n°1 : Samira, sur WhatsApp").
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "le terminal"}

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
 from bot.channels.base import Receiver
+from bot.common.clock import Clock
+from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.inbox import Delivery, Inbox, InboxWorker, Received
 from bot.core.messages import IncomingMessage
@@ -58,6 +61,60 @@ class PlatformChannel(Protocol):
     async def stop(self) -> None:
         """Close the connections."""
         ...
+
+
+class ChannelRefused(Exception):
+    """A configured channel cannot start; the message says why, in French, without secrets."""
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What a channel is built with: the settings and the parts of the app it works with."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    outbox: Outbox
+    # The commands read in the staff group (the rest of its chatter is not the bot's).
+    staff_commands: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ChannelKind:
+    """A platform the bot can serve: when it is configured, and how its channel is built."""
+
+    name: str
+    # The settings that turn it on, for the message when no channel is configured.
+    settings_hint: str
+    configured: Callable[[Settings], bool]
+    build: Callable[[ChannelContext], PlatformChannel]
+
+
+@runtime_checkable
+class MediaSource(Protocol):
+    """A channel whose people's files can be downloaded ("<kind>:<id>" -> content, MIME type)."""
+
+    name: str
+
+    async def fetch_media(self, ref: str) -> tuple[bytes, str]:
+        """Download one of the platform's files."""
+        ...
+
+
+@runtime_checkable
+class MediaSink(Protocol):
+    """A channel that can pass on the files of people of other platforms (to a social worker)."""
+
+    media_fetchers: dict[str, Callable[[str], Awaitable[tuple[bytes, str]]]]
+
+
+def connect_media(channels: Sequence[PlatformChannel]) -> None:
+    """Let every channel that passes files on download those of the other channels."""
+    for sink in channels:
+        if isinstance(sink, MediaSink):
+            for source in channels:
+                if source is not sink and isinstance(source, MediaSource):
+                    sink.media_fetchers[source.name] = source.fetch_media
 
 
 class Pipeline(Receiver):

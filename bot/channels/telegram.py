@@ -38,6 +38,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.channels.base import Receiver
+from bot.channels.pipeline import ChannelContext, ChannelKind, ChannelRefused
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import SlidingWindowRateLimiter
 from bot.channels.web import bounded_body, json_object
@@ -249,7 +250,12 @@ class TelegramChannel:
     async def start(self, receiver: Receiver) -> None:
         """Start the bot: long polling, or waiting for the webhook server to feed updates."""
         self._receiver = receiver
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken as error:
+            raise ChannelRefused(
+                "Telegram refuse TELEGRAM_BOT_TOKEN : vérifiez le jeton donné par @BotFather"
+            ) from error
         await self.application.start()
         if self._webhook:
             assert self.settings.public_url is not None
@@ -589,15 +595,6 @@ class TelegramChannel:
             note = texts.ATTACHMENT_NOT_PASSED.format(kind=kind)
             await self._send_with_retries(chat_id, html.escape(note, quote=False), None)
 
-    async def alert_staff(self, text: str) -> bool:
-        """Post an alert in the staff group; return whether there is one to post to."""
-        chat_id = self.settings.telegram_staff_chat_id
-        if chat_id is None:
-            return False
-        for piece, markup in self._messages([Reply(text)]):
-            await self._send_with_retries(chat_id, piece, markup)
-        return True
-
     async def _deliver(self, chat_id: int, replies: Sequence[Reply]) -> list[str]:
         """Answer a message just received: at once (not paced like a push), files after the texts."""
         if chat_id < 0:
@@ -696,3 +693,17 @@ class TelegramChannel:
                     )
                     raise
                 await asyncio.sleep(min(30.0, 0.5 * 2**network_failures))
+
+
+def _build(context: ChannelContext) -> TelegramChannel:
+    webhook = context.settings.public_url is not None
+    return TelegramChannel(context.settings, staff_commands=context.staff_commands, webhook=webhook)
+
+
+# Served when TELEGRAM_BOT_TOKEN is set: by webhook with PUBLIC_URL, else by long polling.
+KIND = ChannelKind(
+    name=CHANNEL,
+    settings_hint="TELEGRAM_BOT_TOKEN",
+    configured=lambda settings: settings.telegram_bot_token is not None,
+    build=_build,
+)

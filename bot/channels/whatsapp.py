@@ -25,12 +25,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import texts
 from bot.channels.base import Receiver
+from bot.channels.pipeline import ChannelContext, ChannelKind
 from bot.channels.web import bounded_body, json_object
 from bot.common.clock import Clock, SystemClock, as_utc
 from bot.common.text import shorten
@@ -40,6 +43,7 @@ from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
 from bot.storage.choices import NumberedChoices
 from bot.storage.db import call_database
+from bot.storage.models import User
 
 log = logging.getLogger(__name__)
 
@@ -548,3 +552,42 @@ def _error_code(response: httpx.Response) -> int | None:
         code = response.json()["error"]["code"]
         return int(code)
     return None
+
+
+def _last_inbound(session_factory: sessionmaker[Session]) -> LastInbound:
+    """Return how the channel learns when a person last wrote (their last_seen_at, to the hour)."""
+
+    def read(wa_id: str) -> datetime | None:
+        with session_factory() as session:
+            return session.scalar(
+                select(User.last_seen_at).where(User.channel == CHANNEL, User.external_id == wa_id)
+            )
+
+    async def last_inbound(wa_id: str) -> datetime | None:
+        return await asyncio.to_thread(read, wa_id)
+
+    return last_inbound
+
+
+def _build(context: ChannelContext) -> WhatsAppChannel:
+    channel = WhatsAppChannel(
+        context.settings,
+        choices=NumberedChoices(context.session_factory),
+        last_inbound=_last_inbound(context.session_factory),
+        clock=context.clock,
+    )
+
+    async def record_status(message_id: str, status: str, at: datetime) -> None:
+        await asyncio.to_thread(context.outbox.record_status, CHANNEL, message_id, status, at)
+
+    channel.on_status = record_status
+    return channel
+
+
+# Served when every WHATSAPP_* setting is there, by its webhook.
+KIND = ChannelKind(
+    name=CHANNEL,
+    settings_hint="WHATSAPP_*",
+    configured=lambda settings: settings.whatsapp_configured,
+    build=_build,
+)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -22,7 +24,8 @@ from bot.common.clock import FrozenClock
 from bot.config import Settings
 from bot.core.inbox import Inbox
 from bot.core.outbox import Outbox
-from bot.features.faq import FaqService
+from bot.faq import FaqError
+from bot.features.faq import FAQ, FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.runner import serve
 from bot.storage.db import make_session_factory, unit_of_work
@@ -239,3 +242,35 @@ async def test_a_trainee_who_blocked_the_bot_is_marked_unreachable_not_retried(c
     api.user_sends(SAMIRA, "oui pardon")
     await wait_for(api, CLAIRE, text_has("oui pardon"))
     assert not unreachable()
+
+
+async def test_a_broken_faq_edit_is_posted_in_the_staff_group(
+    engine: Engine, settings: Settings, clock: FrozenClock, tmp_path: Path
+) -> None:
+    faq_dir = tmp_path / "faq"
+    shutil.copytree(settings.faq_dir, faq_dir)
+    async with FakeBotApi(token=TOKEN) as api:
+        api.add_group(STAFF_GROUP, chat_type="supergroup", title="Équipe sociale")
+        configured = settings.model_copy(
+            update={
+                "faq_dir": faq_dir,
+                "telegram_bot_token": SecretStr(TOKEN),
+                "telegram_api_url": api.base_url,
+                "telegram_staff_chat_id": STAFF_GROUP,
+            }
+        )
+        app = make_app(configured, engine, clock)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(app, stop))
+        try:
+            await asyncio.sleep(0.3)
+            (faq_dir / "casse.yaml").write_text("- id: casse\n  question: [pas fermé\n", encoding="utf-8")
+            # What the watcher does when a file changes: reload, and tell whoever listens if it fails.
+            with contextlib.suppress(FaqError):
+                await asyncio.to_thread(app.conversation.services.get(FAQ).reload)
+            alert = await wait_for(api, STAFF_GROUP, text_has("casse.yaml"))
+            assert "casse.yaml" in (alert.rendered_text or "")
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, timeout=20)

@@ -15,7 +15,6 @@ from bot.core.messages import Reply
 from bot.core.outbox import Attachment, enqueue
 from bot.core.turn import Turn
 from bot.features.handoff.common import (
-    CHANNEL_LABELS,
     CONTEXT_QUESTIONS,
     CONTEXT_WINDOW,
     IN_TICKET,
@@ -103,7 +102,7 @@ def alert_reply(session: Session, ticket: Ticket, trainee: User, now: datetime) 
             id=ticket.id,
             name=display_name(trainee),
             filiere=filiere_of(trainee),
-            channel=CHANNEL_LABELS.get(trainee.channel, trainee.channel),
+            channel=texts.CHANNEL_NAMES.get(trainee.channel, trainee.channel),
             opened=spoken_when(ticket.opened_at, now),
         )
     ]

@@ -53,9 +53,6 @@ CONTEXT_WINDOW = timedelta(hours=24)
 DRAFTS_DIR_NAME = "drafts"
 
 
-CHANNEL_LABELS = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "le terminal"}
-
-
 TICKET_ARGUMENT = re.compile(r"(claim|close|draft|follow)\.(\d+)|fb\.(\d+)\.(up|down)")
 
 
@@ -122,7 +119,7 @@ def list_line(ticket: Ticket, now: datetime) -> str:
         id=ticket.id,
         name=display_name(trainee),
         filiere=filiere_of(trainee),
-        channel=CHANNEL_LABELS.get(trainee.channel, trainee.channel),
+        channel=texts.CHANNEL_NAMES.get(trainee.channel, trainee.channel),
         opened=spoken_when(ticket.opened_at, now).removeprefix("le "),
         who=who,
     )

@@ -16,7 +16,6 @@ from bot.core.outbox import enqueue
 from bot.core.turn import Services
 from bot.features.handoff.actions import alert_staff, purge_closed
 from bot.features.handoff.common import (
-    CHANNEL_LABELS,
     button,
     display_name,
     filiere_of,
@@ -93,7 +92,7 @@ def summarise_day(session: Session, settings: Settings, hours: OfficeHours | Non
             texts.UNREACHABLE_LINE.format(
                 name=display_name(user),
                 filiere=filiere_of(user),
-                channel=CHANNEL_LABELS.get(user.channel, user.channel),
+                channel=texts.CHANNEL_NAMES.get(user.channel, user.channel),
                 since=spoken_when(user.unreachable_at, now) if user.unreachable_at else "",
             )
             for user in unreachable
