@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from bot import texts
 from bot.core.feature import Command, Feature
@@ -60,33 +63,50 @@ def reload_faq(turn: Turn) -> list[Reply]:
     return replies
 
 
-def stats(turn: Turn) -> list[Reply]:
-    """Give the week's figures: trainees, activity, unanswered questions, the FAQ."""
-    session, now = turn.session, turn.now
+@dataclass(frozen=True)
+class WeekFigures:
+    """What the staff see of the last seven days (the chat's /stats, and any other front end)."""
+
+    trainees: int
+    new: int
+    active: int
+    misses: int
+    to_learn: int
+    requests: int
+    still_open: int
+
+
+def week_figures(session: Session, now: datetime) -> WeekFigures:
+    """Count the trainees, the unanswered questions, the phrasings to learn and the requests of the week."""
     week_ago = now - timedelta(days=7)
     trainees = select(func.count()).select_from(User).where(User.role == Role.TRAINEE.value)
-    total = session.scalar(trainees) or 0
-    active = session.scalar(trainees.where(User.last_seen_at >= week_ago)) or 0
-    new = session.scalar(trainees.where(User.created_at >= week_ago)) or 0
-    misses = (
-        session.scalar(select(func.count()).select_from(FaqMiss).where(FaqMiss.asked_at >= week_ago)) or 0
+    pending = CandidateStatus.PENDING.value
+
+    def count(query: Select[Any]) -> int:
+        return session.scalar(query) or 0
+
+    return WeekFigures(
+        trainees=count(trainees),
+        new=count(trainees.where(User.created_at >= week_ago)),
+        active=count(trainees.where(User.last_seen_at >= week_ago)),
+        misses=count(select(func.count()).select_from(FaqMiss).where(FaqMiss.asked_at >= week_ago)),
+        to_learn=count(select(func.count()).select_from(FaqCandidate).where(FaqCandidate.status == pending)),
+        requests=count(select(func.count()).select_from(Ticket).where(Ticket.opened_at >= week_ago)),
+        still_open=count(select(func.count()).select_from(Ticket).where(Ticket.status == "open")),
     )
-    to_learn = (
-        select(func.count())
-        .select_from(FaqCandidate)
-        .where(FaqCandidate.status == CandidateStatus.PENDING.value)
-    )
-    candidates = session.scalar(to_learn) or 0
+
+
+def stats(turn: Turn) -> list[Reply]:
+    """Give the week's figures: trainees, activity, unanswered questions, the FAQ."""
+    figures = week_figures(turn.session, turn.now)
     faq = turn.services.get(FAQ)
-    opened = select(func.count()).select_from(Ticket).where(Ticket.opened_at >= week_ago)
-    requests = session.scalar(opened) or 0
-    still_open = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "open")) or 0
     lines = [
         "📊 Les 7 derniers jours :",
-        f"Stagiaires inscrits : {total} (nouveaux : {new}, actifs : {active})",
-        f"Questions sans bonne réponse : {misses} (détail : /gaps)",
-        f"Phrases à apprendre : {candidates} (détail : /apprendre)",
-        f"Demandes à une personne : {requests} (encore ouvertes : {still_open}, détail : /tickets)",
+        f"Stagiaires inscrits : {figures.trainees} (nouveaux : {figures.new}, actifs : {figures.active})",
+        f"Questions sans bonne réponse : {figures.misses} (détail : /gaps)",
+        f"Phrases à apprendre : {figures.to_learn} (détail : /apprendre)",
+        f"Demandes à une personne : {figures.requests}"
+        f" (encore ouvertes : {figures.still_open}, détail : /tickets)",
         f"FAQ : {len(faq.base)} questions"
         + (" ⚠️ la dernière modification a des erreurs" if faq.last_error else ""),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from bot.core.messages import Reply
 from bot.core.outbox import enqueue
 from bot.core.turn import Services
 from bot.features.booking.common import AVAILABILITY, account_of, button, place, spoken_when
+from bot.features.booking.queries import day_of_worker
 from bot.features.booking.staff import agenda_lines
 from bot.features.hours import OFFICE_HOURS
 from bot.files.availability import Availability
@@ -94,24 +95,11 @@ def send_agendas(
         return False
     session.add(JobRun(job="agenda", period=today.isoformat(), done_at=now))
     session.flush()
-    start_of_day = datetime.combine(today, datetime.min.time(), tzinfo=BRUSSELS).astimezone(UTC)
     for worker in availability.workers:
         account = account_of(worker)
         if account is None:
             continue
-        appointments = list(
-            session.scalars(
-                select(Appointment)
-                .where(
-                    Appointment.worker_id == worker.id,
-                    Appointment.status == AppointmentStatus.BOOKED.value,
-                    Appointment.starts_at >= start_of_day,
-                    Appointment.starts_at < start_of_day + timedelta(days=1, hours=1),
-                )
-                .order_by(Appointment.starts_at)
-            )
-        )
-        appointments = [a for a in appointments if as_utc(a.starts_at).astimezone(BRUSSELS).date() == today]
+        appointments = day_of_worker(session, worker.id, today)
         if not appointments:
             replies = [Reply(texts.STAFF_AGENDA_EMPTY.format(worker=worker.name))]
         else:

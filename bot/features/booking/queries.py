@@ -78,7 +78,12 @@ def free_slots(
 
 
 def listed_appointments(
-    session: Session, now: datetime, *, day: date | None = None, worker_id: str | None = None
+    session: Session,
+    now: datetime,
+    *,
+    day: date | None = None,
+    worker_id: str | None = None,
+    limit: int | None = None,
 ) -> list[Appointment]:
     """Return the appointments of a day (Brussels time, any status), or those booked from 12 hours ago on."""
     query = select(Appointment).order_by(Appointment.starts_at)
@@ -92,7 +97,7 @@ def listed_appointments(
         )
     if worker_id is not None:
         query = query.where(Appointment.worker_id == worker_id)
-    return list(session.scalars(query))
+    return list(session.scalars(query.limit(limit)))
 
 
 def upcoming(session: Session, user: User, now: datetime) -> list[Appointment]:
@@ -158,3 +163,24 @@ def appointment_record(appointment: Appointment, availability: Availability) -> 
         "reason": appointment.reason,
         "status": appointment.status,
     }
+
+
+def day_of_worker(session: Session, worker_id: str, day: date) -> list[Appointment]:
+    """Return a worker's booked appointments of one day (Brussels time), in order."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=BRUSSELS)
+    found = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.worker_id == worker_id,
+            Appointment.status == AppointmentStatus.BOOKED.value,
+            # A day is 23 to 25 hours long: up to 25 hours from midnight, then the day itself.
+            Appointment.starts_at >= start,
+            Appointment.starts_at < start + timedelta(days=1, hours=1),
+        )
+        .order_by(Appointment.starts_at)
+    )
+    return [
+        appointment
+        for appointment in found
+        if as_utc(appointment.starts_at).astimezone(BRUSSELS).date() == day
+    ]

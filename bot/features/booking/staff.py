@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
-
-from sqlalchemy import select
 
 from bot import texts
 from bot.common.clock import BRUSSELS, as_utc
@@ -18,7 +15,7 @@ from bot.core.outbox import enqueue
 from bot.core.turn import IDLE, Turn
 from bot.features.booking.actions import cancel
 from bot.features.booking.common import AVAILABILITY, STAFF_CANCEL, button, spoken_when, worker_display_name
-from bot.features.booking.queries import staff_appointment, worker_of
+from bot.features.booking.queries import listed_appointments, staff_appointment, worker_of
 from bot.storage.models import (
     Appointment,
     AppointmentStatus,
@@ -104,6 +101,10 @@ def agenda_lines(appointments: Sequence[Appointment]) -> tuple[list[str], list[B
     return lines, buttons
 
 
+# A social worker's list stays one screen or two.
+UPCOMING_SHOWN = 20
+
+
 def staff_upcoming(turn: Turn) -> list[Reply]:
     """Show a social worker their upcoming appointments (an admin: everyone's), with action buttons."""
     assert turn.user is not None
@@ -111,18 +112,8 @@ def staff_upcoming(turn: Turn) -> list[Reply]:
     worker = worker_of(availability, turn.user)
     if worker is None and turn.user.role != Role.ADMIN.value:
         return [Reply(texts.STAFF_NOT_A_WORKER)]
-    query = (
-        select(Appointment)
-        .where(
-            Appointment.status == AppointmentStatus.BOOKED.value,
-            Appointment.starts_at >= turn.now - timedelta(hours=12),
-        )
-        .order_by(Appointment.starts_at)
-        .limit(20)
-    )
-    if worker is not None:
-        query = query.where(Appointment.worker_id == worker.id)
-    appointments = list(turn.session.scalars(query))
+    worker_id = worker.id if worker is not None else None
+    appointments = listed_appointments(turn.session, turn.now, worker_id=worker_id, limit=UPCOMING_SHOWN)
     if not appointments:
         return [Reply(texts.STAFF_UPCOMING_NONE)]
     lines = [texts.STAFF_UPCOMING]
