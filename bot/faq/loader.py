@@ -19,7 +19,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bot.common.languages import LANGUAGES, TRANSLATED_ANSWER_FIELDS
-from bot.files.problems import ProblemsError
+from bot.files.problems import EntryProblem, ProblemsError
 from bot.files.yaml_nodes import describe_syntax_error
 
 __all__ = [
@@ -83,27 +83,11 @@ class FaqEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class FaqProblem:
-    """Describe one problem found in the FAQ files, precisely enough for an administrator to fix it."""
+class FaqProblem(EntryProblem):
+    """One problem found in the FAQ files; its entry is an FAQ entry."""
 
-    file: str
-    message: str
-    entry: str | None = None
-    line: int | None = None
     # A warning does not stop the FAQ from loading (a translation still to write).
     warning: bool = False
-
-    def __str__(self) -> str:
-        """Return the problem as ``file:line: entrée 'id': message``."""
-        location = self.file if self.line is None else f"{self.file}:{self.line}"
-        # One line per problem, whatever an id or a message holds.
-        message = self.message.replace("\n", "\\n")
-        if self.entry is None:
-            return f"{location}: {message}"
-        # An entry without a usable id is already labelled "entrée n°3": do not quote it again.
-        entry = self.entry.replace("\n", "\\n")
-        label = entry if entry.startswith("entrée n°") else f"entrée '{entry}'"
-        return f"{location}: {label}: {message}"
 
 
 class FaqError(ProblemsError[FaqProblem]):

@@ -464,7 +464,7 @@ FEATURE = Feature(
     name="sessions",
     buttons=[ButtonAction(SESSION, on_button)],
     states={
-        SESSION_ABSENCE: StateStep(receive_absence_reason, "vous alliez dire pourquoi vous serez absent·e")
+        SESSION_ABSENCE: StateStep(receive_absence_reason, "vous alliez dire pourquoi vous ne venez pas")
     },
     go={"sessions": GoTarget(show_my_sessions)},
     menu=[MenuEntry("sessions", texts.BUTTON_SESSIONS, order=30)],

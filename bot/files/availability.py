@@ -65,7 +65,7 @@ from bot.files.office_hours import (
     parse_days,
     parse_time_ranges,
 )
-from bot.files.problems import ProblemsError
+from bot.files.problems import EntryProblem, ProblemsError
 from bot.files.yaml_nodes import describe_syntax_error, is_null_node, node_line, node_text
 
 __all__ = [
@@ -288,23 +288,13 @@ class Availability:
 
 
 @dataclass(frozen=True, slots=True)
-class AvailabilityProblem:
-    """Describe one problem in the availability file, precisely enough for an administrator to fix it."""
+class AvailabilityProblem(EntryProblem):
+    """One problem in the availability file; its entry is a social worker."""
 
-    file: str
-    message: str
-    worker: str | None = None  # the worker's id, or "entrée n°3" when it has no usable id
-    line: int | None = None
-
-    def __str__(self) -> str:
-        """Return the problem as ``file:line: entrée 'id': message``, on one line."""
-        location = self.file if self.line is None else f"{self.file}:{self.line}"
-        message = self.message.replace("\n", "\\n")
-        if self.worker is None:
-            return f"{location}: {message}"
-        worker = self.worker.replace("\n", "\\n")
-        label = worker if worker.startswith("entrée n°") else f"entrée '{worker}'"
-        return f"{location}: {label}: {message}"
+    @property
+    def worker(self) -> str | None:
+        """Return the worker's id, or "entrée n°3" when it has no usable id."""
+        return self.entry
 
 
 class AvailabilityError(ProblemsError[AvailabilityProblem]):
