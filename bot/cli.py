@@ -24,6 +24,7 @@ from bot.core.outbox import Dispatcher
 from bot.faq import FaqError, check_faq
 from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 from bot.storage.models import Role
+from bot.texts import CHANNEL_NAMES
 
 
 def _settings_or_defaults(ctx: click.Context) -> Settings:
@@ -391,39 +392,67 @@ def staff() -> None:
     """Gérer le personnel : assistant·es sociaux et admins."""
 
 
-def _account(telegram_id: int | None, console_user: str | None) -> tuple[str, str]:
-    if (telegram_id is None) == (console_user is None):
-        raise click.UsageError("Donnez soit --telegram-id, soit --console-user.")
-    return ("telegram", str(telegram_id)) if telegram_id is not None else ("console", str(console_user))
+def _account(account: str | None, telegram_id: int | None, console_user: str | None) -> tuple[str, str]:
+    """Return (channel, id) from --account CANAL:ID or one of its shortcuts."""
+    given = [value for value in (account, telegram_id, console_user) if value is not None]
+    if len(given) != 1:
+        raise click.UsageError(
+            "Donnez un seul compte : --account CANAL:ID (ou --telegram-id, --console-user)."
+        )
+    if telegram_id is not None:
+        return "telegram", str(telegram_id)
+    if console_user is not None:
+        return "console", console_user
+    assert account is not None
+    channel, _, external_id = account.partition(":")
+    channel, external_id = channel.strip().lower(), external_id.strip()
+    if channel not in CHANNEL_NAMES or not external_id or " " in external_id:
+        raise click.UsageError(
+            f"Compte « {account} » : écrivez CANAL:ID, le canal parmi {', '.join(CHANNEL_NAMES)}"
+            " (par exemple telegram:111222333 ou whatsapp:32470123456)."
+        )
+    return channel, external_id
+
+
+_ACCOUNT_HELP = "Le compte : CANAL:ID, par exemple telegram:111222333 ou whatsapp:32470123456."
 
 
 @staff.command("add")
-@click.option("--telegram-id", type=int, default=None, help="Identifiant Telegram (un nombre).")
+@click.option("--account", default=None, help=_ACCOUNT_HELP)
+@click.option("--telegram-id", type=int, default=None, help="Raccourci de --account telegram:ID.")
 @click.option("--console-user", default=None, help="Compte du terminal (pour essayer).")
 @click.option("--name", required=True, help="Prénom affiché.")
 @click.option("--role", type=click.Choice(["social_worker", "admin"]), required=True)
 @click.pass_context
 def staff_add(
-    ctx: click.Context, telegram_id: int | None, console_user: str | None, name: str, role: str
+    ctx: click.Context,
+    account: str | None,
+    telegram_id: int | None,
+    console_user: str | None,
+    name: str,
+    role: str,
 ) -> None:
     """Ajouter ou modifier un membre du personnel."""
     from bot.storage.staff import add_staff
 
-    channel, external_id = _account(telegram_id, console_user)
+    channel, external_id = _account(account, telegram_id, console_user)
     with _database(ctx) as session:
         _, created = add_staff(session, channel, external_id, name, Role(role), SystemClock().now())
     click.echo(f"{'Ajouté' if created else 'Mis à jour'} : {name} ({role}, {channel} {external_id})")
 
 
 @staff.command("remove")
+@click.option("--account", default=None, help=_ACCOUNT_HELP)
 @click.option("--telegram-id", type=int, default=None)
 @click.option("--console-user", default=None)
 @click.pass_context
-def staff_remove(ctx: click.Context, telegram_id: int | None, console_user: str | None) -> None:
+def staff_remove(
+    ctx: click.Context, account: str | None, telegram_id: int | None, console_user: str | None
+) -> None:
     """Retirer un membre du personnel."""
     from bot.storage.staff import remove_staff
 
-    channel, external_id = _account(telegram_id, console_user)
+    channel, external_id = _account(account, telegram_id, console_user)
     with _database(ctx) as session:
         found = remove_staff(session, channel, external_id)
     if not found:

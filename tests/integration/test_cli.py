@@ -202,6 +202,23 @@ def test_staff_add_and_remove(tmp_path: Path) -> None:
     assert run(["staff", "remove", "--telegram-id", "123"], tmp_path).returncode == 1
 
 
+def test_staff_on_any_channel_by_account(tmp_path: Path) -> None:
+    added = run(
+        ["staff", "add", "--account", "WhatsApp:32470123456", "--name", "Karim", "--role", "admin"], tmp_path
+    )
+    assert added.returncode == 0, added.stderr
+    assert "whatsapp 32470123456" in added.stdout
+    assert "Karim" in run(["staff", "list"], tmp_path).stdout
+    assert run(["staff", "remove", "--account", "whatsapp:32470123456"], tmp_path).returncode == 0
+    for wrong in (
+        ["--account", "fax:123"],
+        ["--account", "telegram:"],
+        ["--account", "x:1", "--telegram-id", "1"],
+    ):
+        refused = run(["staff", "add", *wrong, "--name", "X", "--role", "admin"], tmp_path)
+        assert refused.returncode == 2 and "CANAL:ID" in refused.stderr, refused.stderr
+
+
 @pytest.mark.parametrize("args", [["--help"], ["db", "upgrade"]])
 def test_basic_commands(args: list[str], tmp_path: Path) -> None:
     result = run(args, tmp_path)
