@@ -441,8 +441,9 @@ def main() -> int:
     parser.add_argument("--no-cv", action="store_true", help="skip the generalisation checks")
     args = parser.parse_args()
 
-    embedder = load_embedder(args.embedder)
     with tempfile.TemporaryDirectory() as scratch:
+        # As the running bot loads it: the word-piece table in a file, the C++ tokenizer.
+        embedder = load_embedder(args.embedder, table_dir=Path(scratch))
         meaning = (
             Meaning(MemoEmbedder(embedder), VectorCache(Path(scratch))) if embedder is not None else None
         )
