@@ -74,7 +74,8 @@ def _table_file(table: npt.NDArray[np.uint8], directory: Path, version: str) -> 
     path = directory / f"use-multilingual-v3-{version}-table-{rows}x{width}.u8"
     if not path.exists() or path.stat().st_size != table.nbytes:
         directory.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(".tmp")
+        # One staging file per process: two bots starting at once on one STATE_DIR each write their own.
+        staging = path.with_suffix(f".{os.getpid()}.tmp")
         table.tofile(staging)
         os.replace(staging, path)
     return path
