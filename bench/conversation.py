@@ -23,7 +23,8 @@ from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.messages import IncomingMessage
 from bot.features.faq import FaqService
-from bot.storage.db import make_engine, make_session_factory, upgrade_database
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.migrate import upgrade_database
 from bot.storage.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,7 +43,8 @@ from bot.core.inbox import Inbox, Received  # noqa: E402
 from bot.core.messages import IncomingMessage  # noqa: E402
 from bot.core.outbox import Outbox, Push  # noqa: E402
 from bot.features.faq import FaqService  # noqa: E402
-from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database  # noqa: E402
+from bot.storage.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from bot.storage.migrate import upgrade_database  # noqa: E402
 from bot.storage.models import Base, OutboxMessage  # noqa: E402
 from tests.fakes.telegram_api import FakeBotApi  # noqa: E402
 

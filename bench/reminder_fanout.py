@@ -40,7 +40,8 @@ from bot.core.messages import IncomingMessage  # noqa: E402
 from bot.core.outbox import Dispatcher, Outbox  # noqa: E402
 from bot.features.sessions import import_sessions, send_session_reminders  # noqa: E402
 from bot.files.session_file import SessionRow  # noqa: E402
-from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database  # noqa: E402
+from bot.storage.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from bot.storage.migrate import upgrade_database  # noqa: E402
 from bot.storage.models import Role, User  # noqa: E402
 from tests.fakes.telegram_api import FakeBotApi  # noqa: E402
 

@@ -20,7 +20,8 @@ from bot.faq.semantic import Progress, load_embedder
 from bot.features import booking, faq, handoff, language, learning, menu, onboarding, privacy, sessions, staff
 from bot.features.faq import FAQ, FaqService
 from bot.features.faq_watch import FaqWatcher
-from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
+from bot.storage.db import make_engine, make_session_factory, unit_of_work
+from bot.storage.migrate import bring_up_to_date
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def build_app(
     faq_service = build_faq_service(settings, progress=progress, embed_in_background=embed_in_background)
     engine = make_engine(settings.database_url)
     if migrate:
-        upgrade_database(engine)
+        bring_up_to_date(engine)
     session_factory = make_session_factory(engine)
     conversation = build_conversation(session_factory, build_services(settings, faq_service, clock))
     conversation.purge_expired_data()

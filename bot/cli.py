@@ -22,7 +22,8 @@ from bot.config import Settings
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Dispatcher
 from bot.faq import FaqError, check_faq
-from bot.storage.db import make_engine, make_session_factory, unit_of_work, upgrade_database
+from bot.storage.db import make_engine, make_session_factory, unit_of_work
+from bot.storage.migrate import upgrade_database
 from bot.storage.models import Role
 from bot.texts import CHANNEL_NAMES
 
@@ -134,7 +135,9 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Lancer le bot sur les canaux configurés (Telegram), jusqu'à Ctrl+C ou SIGTERM."""
-    from bot.runner import CannotServe, NothingToServe, configured_kinds, serve
+    from bot.runner import CannotServe, NothingToServe, configured_kinds, limit_malloc_arenas, serve
+
+    limit_malloc_arenas()
 
     settings = _settings(ctx)
     if not configured_kinds(settings):

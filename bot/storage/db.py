@@ -10,13 +10,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -118,25 +114,3 @@ def _writer_lock(factory: sessionmaker[Session]) -> AbstractContextManager[objec
         return nullcontext()
     with _SQLITE_WRITERS_GUARD:
         return _SQLITE_WRITERS.setdefault(engine, threading.Lock())
-
-
-def alembic_config(engine: Engine | None = None) -> Config:
-    """Return an Alembic config pointing at the packaged migrations (and at engine, if given)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if engine is not None:
-        config.attributes["engine"] = engine
-    return config
-
-
-def upgrade_database(engine: Engine) -> None:
-    """Apply every pending migration."""
-    command.upgrade(alembic_config(engine), "head")
-
-
-def current_revision(engine: Engine) -> str | None:
-    """Return the revision the database is at, or None before the first migration."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()

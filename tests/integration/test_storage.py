@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage.db import current_revision, normalize_url, unit_of_work
+from bot.storage.db import normalize_url, unit_of_work
+from bot.storage.migrate import current_revision
 from bot.storage.models import Base, User
 
 
@@ -79,7 +80,7 @@ def test_bare_postgresql_urls_use_psycopg3() -> None:
 def test_downgrade_and_upgrade_keep_the_data(engine: Engine, session_factory: sessionmaker[Session]) -> None:
     from alembic import command
 
-    from bot.storage.db import alembic_config
+    from bot.storage.migrate import alembic_config
     from bot.storage.models import ConversationState
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
