@@ -33,10 +33,11 @@ EMBEDDINGS_DIR = "embeddings"
 # Every feature of the bot. Adding one: write its module with its FEATURE, and list it here.
 FEATURES: tuple[Feature, ...] = (
     onboarding.FEATURE,
+    # First among those that keep data: /mesdonnees shows the account first.
+    privacy.FEATURE,
     menu.FEATURE,
     faq.FEATURE,
     language.FEATURE,
-    privacy.FEATURE,
     handoff.FEATURE,
     booking.FEATURE,
     sessions.FEATURE,

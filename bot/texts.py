@@ -129,13 +129,40 @@ INTERNAL_ERROR = (
 )
 
 MY_DATA_NONE = "Je ne garde rien sur vous."
-MY_DATA_TITLE = "📄 Voici tout ce que je garde sur vous :"
+MY_DATA_TITLE = "📄 Voici ce que je garde sur vous :"
 MY_DATA_FOOTER = (
-    "Je ne garde pas vos autres messages. Les questions non comprises, ou reliées à une fiche, sont effacées "
-    "après {miss_retention}. "
-    "Une demande à une personne est effacée {ticket_retention} après sa fin. "
-    "Tout est effacé après {retention} sans message. Pour tout effacer maintenant : /oublier"
+    "J'efface les questions après {miss_retention}. J'efface une demande à une personne {ticket_retention} "
+    "après sa fin. J'efface tout le reste après {retention} sans message. "
+    "Pour tout effacer maintenant : /oublier"
 )
+DOCUMENT_NOT_SENT = "😓 Je n'ai pas pu vous envoyer le fichier « {filename} ». Réessayez plus tard."
+MY_DATA_FILE = "📎 Tout le détail est dans le fichier « {filename} »."
+MY_DATA_EXPORT_TITLE = "Ce que le bot de {centre} garde sur vous, le {when}"
+MY_DATA_EXPORT_END = "Je ne garde pas vos autres messages."
+# One line each in the summary of /mesdonnees.
+MY_DATA_ACCOUNT = "Vous : {name}, formation {filiere}, réponses en {language}, sur {channel}"
+MY_DATA_NO_NAME = "prénom pas donné"
+MY_DATA_NO_FILIERE = "pas donnée"
+MY_DATA_ACCOUNT_TITLE = "Votre compte"
+# (one, several): texts.counted picks.
+MY_DATA_MISSES = ("1 question que je n'ai pas comprise", "{count} questions que je n'ai pas comprises")
+MY_DATA_MISSES_TITLE = "Les questions que je n'ai pas comprises"
+MY_DATA_CANDIDATES = (
+    "1 question reliée à une fiche, pour que je comprenne mieux",
+    "{count} questions reliées à une fiche, pour que je comprenne mieux",
+)
+MY_DATA_CANDIDATES_TITLE = "Les questions reliées à une fiche"
+MY_DATA_TICKETS = ("1 demande à une personne ({state})", "{count} demandes à une personne ({state})")
+MY_DATA_TICKETS_OPEN = ("1 en cours", "{count} en cours")
+MY_DATA_TICKETS_NONE_OPEN = "terminée"
+MY_DATA_TICKETS_NONE_OPEN_MANY = "terminées"
+MY_DATA_TICKETS_TITLE = "Vos demandes à une personne"
+MY_DATA_APPOINTMENTS = ("1 rendez-vous : {next}", "{count} rendez-vous ; le prochain : {next}")
+MY_DATA_APPOINTMENTS_PAST = ("1 rendez-vous, passé ou annulé", "{count} rendez-vous, passés ou annulés")
+MY_DATA_APPOINTMENTS_TITLE = "Vos rendez-vous"
+MY_DATA_ENROLMENTS = ("Inscription à 1 séance", "Inscription à {count} séances")
+MY_DATA_SESSION_ANSWERS = ("1 réponse à un rappel de séance", "{count} réponses à un rappel de séance")
+MY_DATA_SESSIONS_TITLE = "Vos séances de module"
 FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus vous reconnaître."
 FORGET_DONE = "✅ C'est fait. J'ai tout effacé."
 FORGET_DONE_NEXT = "Vous pouvez revenir quand vous voulez : tapez /start."
@@ -275,6 +302,11 @@ LEARN_ENTRY_GONE = (
     "ou ajoutez-la à la main à une autre fiche."
 )
 LEARN_FILE_ERROR = "⚠️ Rien n'est écrit pour n°{number} : {problem}."
+
+
+def counted(forms: tuple[str, str], count: int, **values: object) -> str:
+    """Fill the singular form for 1, the plural one otherwise."""
+    return forms[0 if count == 1 else 1].format(count=count, **values)
 
 
 def retention_text(days: int) -> str:

@@ -28,6 +28,14 @@ from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import Outbox
 
 
+def shown_text(reply: Reply) -> str:
+    """Return a reply's text, followed by its file's when the file is text."""
+    document = reply.document
+    if document is None or not document.mime_type.startswith("text/plain"):
+        return reply.text
+    return f"{reply.text}\n{document.content.decode()}"
+
+
 @dataclass
 class Chat:
     """One user talking to the conversation core."""
@@ -45,7 +53,14 @@ class Chat:
 
     @property
     def text(self) -> str:
-        return "\n".join(reply.text for reply in self.last)
+        """Return what the last answer says, with the text of the files it sent (the /mesdonnees export)."""
+        return "\n".join(shown_text(reply) for reply in self.last)
+
+    @property
+    def document(self) -> str:
+        """Return the text of the one text file of the last answer."""
+        [content] = [shown_text(reply) for reply in self.last if reply.document is not None]
+        return content
 
     def _send(self, message: IncomingMessage) -> list[Reply]:
         self.last = self.conversation.handle(message)
@@ -102,7 +117,7 @@ class Chat:
     def expect(self, *fragments: str) -> None:
         """Assert each fragment appears in the last answer, in order."""
         position = 0
-        texts = [reply.text for reply in self.last]
+        texts = [shown_text(reply) for reply in self.last]
         for fragment in fragments:
             found = next((i for i in range(position, len(texts)) if fragment in texts[i]), None)
             assert found is not None, f"expected {fragment!r} in the answer:\n{self.dump()}"

@@ -112,8 +112,13 @@ class ConsoleChannel:
         number = 1
         for reply in replies:
             self._write(BOT_PREFIX + reply.text.replace("\n", "\n   ") + "\n")
-            if reply.document is not None:
-                self._write(f"   📎 {reply.document.filename} (fichier joint)\n")
+            document = reply.document
+            if document is not None and document.mime_type.startswith("text/plain"):
+                # A terminal has nowhere to save a file: the text is shown (the /mesdonnees export).
+                content = document.content.decode("utf-8", errors="replace").rstrip()
+                self._write(f"   📎 {document.filename} :\n   " + content.replace("\n", "\n   ") + "\n")
+            elif document is not None:
+                self._write(f"   📎 {document.filename} (fichier joint)\n")
             for line in numbered_buttons(reply.buttons, first_number=number):
                 self._write(line + "\n")
             number += len(reply.buttons)

@@ -39,7 +39,7 @@ from bot.common.clock import Clock, SystemClock, as_utc
 from bot.common.text import shorten
 from bot.config import Settings
 from bot.core.inbox import Delivery, Received
-from bot.core.messages import Button, IncomingMessage, Reply
+from bot.core.messages import Button, Document, IncomingMessage, Reply
 from bot.core.outbox import Push, Undeliverable
 from bot.storage.choices import NumberedChoices
 from bot.storage.db import call_database
@@ -404,11 +404,35 @@ class WhatsAppChannel:
         refs = []
         numbered: list[Button] = []
         for reply in replies:
-            bodies, numbered = render(reply)
-            for body in bodies:
-                refs.append(await self._post(wa_id, body))
+            refs += await self._send_reply(wa_id, reply)
+            numbered = render(reply)[1]
         await self._remember_numbers(wa_id, numbered)
         return refs
+
+    async def _send_reply(self, wa_id: str, reply: Reply) -> list[str]:
+        """Send one reply's messages, then its file (the /mesdonnees export, an appointment's .ics)."""
+        refs = [await self._post(wa_id, body) for body in render(reply)[0]]
+        if reply.document is not None:
+            refs.append(await self._post(wa_id, await self._document_body(reply.document)))
+        return refs
+
+    async def _document_body(self, document: Document) -> dict[str, Any]:
+        """Upload a file to WhatsApp's media store; return the message that sends it, or says it failed."""
+        assert self._client is not None, "start() first"
+        upload_url = self._url.rsplit("/", 1)[0] + "/media"
+        try:
+            response = await self._client.post(
+                upload_url,
+                data={"messaging_product": "whatsapp", "type": document.mime_type},
+                files={"file": (document.filename, document.content, document.mime_type)},
+            )
+            response.raise_for_status()
+            media_id = str(response.json()["id"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            log.warning("WhatsApp did not take a file to send (%s)", document.filename, exc_info=True)
+            note = texts.DOCUMENT_NOT_SENT.format(filename=document.filename)
+            return {"type": "text", "text": {"body": note, "preview_url": False}}
+        return {"type": "document", "document": {"id": media_id, "filename": document.filename}}
 
     async def _remember_numbers(self, wa_id: str, numbered: list[Button]) -> None:
         """Keep the choices the last message showed with numbers (none: a typed number is text again)."""
@@ -432,9 +456,8 @@ class WhatsAppChannel:
         numbered: list[Button] = []
         try:
             for reply in item.replies:
-                bodies, numbered = render(reply)
-                for body in bodies:
-                    refs.append(await self._post(wa_id, body))
+                refs += await self._send_reply(wa_id, reply)
+                numbered = render(reply)[1]
             await self._remember_numbers(wa_id, numbered)
             if item.attachment is not None:
                 refs.append(await self._post(wa_id, self._attachment_body(item)))

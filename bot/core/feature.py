@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot import texts
 from bot.core.messages import Button, Reply
 from bot.core.payloads import GO, ButtonKind, Codec, go_button
+from bot.core.personal import DataDescriber, DataSection, PersonalTable
 from bot.core.turn import IDLE, Services, Turn
 
 # The navigation targets the core relies on: every turn can lead back to the menu and to a person.
@@ -131,6 +132,11 @@ class Feature:
     admin_notices: Callable[[Services], AdminNotices] | None = None
     # Show the step the person is at (after a stale button): the one feature that knows (onboarding).
     resume: Step | None = None
+    # The tables this feature keeps about people, and those it keeps that hold nothing about a person.
+    personal_tables: Sequence[PersonalTable] = ()
+    other_tables: frozenset[str] = frozenset()
+    # What it keeps about the person of a turn, for /mesdonnees.
+    describe_data: DataDescriber | None = None
 
 
 V = TypeVar("V")
@@ -168,6 +174,9 @@ class Features:
         self.group_reply: ArgumentStep | None = None
         self.free_text: Step | None = None
         self.resume_step: Step | None = None
+        self.personal_tables: dict[str, PersonalTable] = {}
+        self.other_tables: set[str] = set()
+        self._describers: list[DataDescriber] = []
         self._merge()
         self.codec = Codec([GO, *(action.kind for action in self.buttons.values())])
         self.staff_commands = frozenset(name for name, command in self.commands.items() if command.staff)
@@ -183,7 +192,7 @@ class Features:
 
     def _merge(self) -> None:
         owners: dict[str, dict[str, str]] = {
-            what: {} for what in ("command", "state", "target", "intent", "job", "reader")
+            what: {} for what in ("command", "state", "target", "intent", "job", "reader", "table")
         }
         prefixes = {GO.prefix: "the core"}
         for feature in self.all:
@@ -197,6 +206,13 @@ class Features:
                 _claim(prefixes, action.kind.prefix, name, "button prefix")
                 self.buttons[action.kind.prefix] = action
             self.purges.extend(feature.purges)
+            tables = {table.name: table for table in feature.personal_tables}
+            _merge(self.personal_tables, tables, name, "table", owners["table"])
+            for table_name in feature.other_tables:
+                _claim(owners["table"], table_name, name, "table")
+            self.other_tables |= feature.other_tables
+            if feature.describe_data is not None:
+                self._describers.append(feature.describe_data)
             if feature.admin_notices is not None:
                 self.admin_notices.append(feature.admin_notices)
             if feature.group_reply is not None:
@@ -224,6 +240,10 @@ class Features:
         """Return how /mesdonnees names a state."""
         step = self.states.get(state)
         return step.label if step is not None else state
+
+    def describe_person(self, turn: Turn) -> list[DataSection]:
+        """Return what each feature keeps about the person of the turn, in the features' order."""
+        return [section for describe in self._describers if (section := describe(turn)) is not None]
 
     def menu_buttons(self, *, anonymous: bool = False) -> tuple[Button, ...]:
         """Return the main menu's buttons, in order (for someone without an account: those that work)."""

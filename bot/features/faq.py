@@ -19,6 +19,7 @@ from bot.common.text import shorten
 from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, ButtonAction, Feature
 from bot.core.messages import Button, Reply
 from bot.core.payloads import ButtonKind, go_button
+from bot.core.personal import DataSection, PersonalTable, show_date, show_quoted
 from bot.core.turn import IDLE, Part, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_faq
 from bot.faq.loader import MAX_ID_CHARS, fingerprint
@@ -509,10 +510,48 @@ def thank(turn: Turn) -> list[Reply]:
 # The FAQ in use: the composition root loads it (with its embedder and vector cache) and gives it.
 FAQ: Part[FaqService] = Part("the FAQ")
 
+
+def entry_label(turn: Turn, entry_id: str) -> str:
+    """Return an FAQ entry as the trainee saw it: its button's text, or its question."""
+    entry = turn.services.get(FAQ).base.get(entry_id)
+    return f"« {entry.button or entry.question} »" if entry else entry_id
+
+
+# One line per question the bot did not understand (kept for the gaps report).
+FAQ_MISSES = PersonalTable(
+    "faq_misses",
+    {
+        "asked_at": ("Question non comprise, le", show_date),
+        "question": ("Texte", show_quoted),
+        "outcome": (
+            "Ma réponse",
+            lambda outcome: "des propositions" if outcome == "suggest" else "pas compris",
+        ),
+        "suggested": ("Propositions", lambda shown: shown or "aucune"),
+    },
+    internal=frozenset({"id", "user_id"}),
+)
+
+
+def describe_misses(turn: Turn) -> DataSection | None:
+    """Return the questions of the turn's person that the bot did not understand."""
+    misses = sorted(turn.user.faq_misses, key=lambda miss: miss.asked_at) if turn.user else []
+    if not misses:
+        return None
+    lines = []
+    for miss in misses:
+        suggested = " ".join(entry_label(turn, entry_id) for entry_id in miss.suggested.split()) or "aucune"
+        lines += FAQ_MISSES.block(miss, suggested=suggested)
+    summary = texts.counted(texts.MY_DATA_MISSES, len(misses))
+    return DataSection(summary, texts.MY_DATA_MISSES_TITLE, lines)
+
+
 FEATURE = Feature(
     name="faq",
     buttons=[ButtonAction(ENTRY, show_entry)],
     intents={Intent.THANKS.value: thank},
     free_text=read_free_text,
     admin_notices=lambda services: services.get(FAQ),
+    personal_tables=[FAQ_MISSES],
+    describe_data=describe_misses,
 )

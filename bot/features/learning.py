@@ -32,10 +32,12 @@ from bot.common.text import shorten
 from bot.core.feature import ButtonAction, Command, Feature
 from bot.core.messages import Reply
 from bot.core.payloads import ButtonKind, checked_index
+from bot.core.personal import DataSection, PersonalTable, show_date, show_named, show_quoted
 from bot.core.turn import Services, Turn
 from bot.faq import FaqBase, FaqEntry, FaqError, MatchResult, Outcome, tokens
 from bot.faq.alternatives import AddResult, AlternativeError, add_alternative, same_phrasing
 from bot.features.faq import FAQ, MISSES_CONSENT_VERSION, mask_personal_details
+from bot.features.faq import entry_label as seen_entry_label
 from bot.features.menu import main_menu
 from bot.storage.models import (
     CandidateSource,
@@ -499,9 +501,40 @@ def _purge_old_candidates(session: Session, services: Services, now: datetime) -
     purge_old_candidates(session, now, services.settings.faq_miss_retention_days)
 
 
+_CANDIDATE_SOURCES = {"suggestion": "vous, parmi mes propositions", "ticket": "l'équipe, après votre demande"}
+_CANDIDATE_STATUS = {"pending": "l'équipe va la lire", "rejected": "pas retenue"}
+# One line per question an FAQ entry answered, waiting for an admin to add it to the entry.
+FAQ_CANDIDATES = PersonalTable(
+    "faq_candidates",
+    {
+        "proposed_at": ("Question reliée à une fiche, le", show_date),
+        "question": ("Texte", show_quoted),
+        "entry_id": ("Fiche", str),
+        "source": ("Reliée par", show_named(_CANDIDATE_SOURCES)),
+        "status": ("État", show_named(_CANDIDATE_STATUS)),
+    },
+    # The request it came from: only makes one candidate per request.
+    internal=frozenset({"id", "user_id", "ticket_id"}),
+)
+
+
+def describe_candidates(turn: Turn) -> DataSection | None:
+    """Return the questions of the turn's person waiting to become phrasings of an FAQ entry."""
+    rows = sorted(turn.user.faq_candidates, key=lambda row: row.proposed_at) if turn.user else []
+    if not rows:
+        return None
+    lines = []
+    for row in rows:
+        lines += FAQ_CANDIDATES.block(row, entry_id=seen_entry_label(turn, row.entry_id))
+    summary = texts.counted(texts.MY_DATA_CANDIDATES, len(rows))
+    return DataSection(summary, texts.MY_DATA_CANDIDATES_TITLE, lines)
+
+
 FEATURE = Feature(
     name="learning",
     commands={"apprendre": Command(lambda turn, _rest: show_pending(turn), staff=True)},
     buttons=[ButtonAction(LEARN, on_button, in_staff_group=True)],
     purges=[_purge_old_candidates],
+    personal_tables=[FAQ_CANDIDATES],
+    describe_data=describe_candidates,
 )

@@ -31,9 +31,11 @@ from bot.core.feature import MENU_BUTTON, ButtonAction, Feature, GoTarget, MenuE
 from bot.core.messages import Button, Reply
 from bot.core.outbox import enqueue
 from bot.core.payloads import ButtonKind, go_button
+from bot.core.personal import DataSection, PersonalTable, show_date, show_date_time, show_named, show_text
 from bot.core.turn import IDLE, Services, Turn
 from bot.features.intents import Intent
 from bot.features.menu import main_menu, needs_account
+from bot.features.reminding import REMINDERS, session_reminders_of
 from bot.files.office_hours import brussels_instant, french_day_and_time
 from bot.files.reminders import reminder_times
 from bot.files.session_file import SessionRow
@@ -460,6 +462,60 @@ def _send_session_reminders(session: Session, services: Services, now: datetime)
     send_session_reminders(session, services.settings, now)
 
 
+_ANSWERS = {"present": "je serai là", "absent": "je serai absent"}
+# The sessions a trainee is enrolled in by name, and what they answered to their reminders.
+ENROLMENTS = PersonalTable(
+    "enrolments",
+    {"session_id": ("Inscription à la séance", str), "enrolled_at": ("Le", show_date)},
+    internal=frozenset({"user_id"}),
+)
+SESSION_ANSWERS = PersonalTable(
+    "session_answers",
+    {
+        "session_id": ("Séance", str),
+        "answer": ("Réponse au rappel", show_named(_ANSWERS)),
+        "reason": ("Raison", show_text),
+        "answered_at": ("Le", show_date),
+    },
+    internal=frozenset({"user_id"}),
+)
+
+
+def _session_text(session: Session, session_id: int) -> str:
+    """Name a module session as the trainee knows it: its module, day and time."""
+    row = session.get(TrainingSession, session_id)
+    return f"{row.module}, {show_date_time(row.starts_at)}" if row is not None else str(session_id)
+
+
+def describe_sessions(turn: Turn) -> DataSection | None:
+    """Return the enrolments, the answers to reminders and the reminders of the turn's person."""
+    user = turn.user
+    if user is None or user.id is None:
+        return None
+    session = turn.session
+    enrolments = list(session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)))
+    answers = list(session.scalars(select(SessionAnswer).where(SessionAnswer.user_id == user.id)))
+    reminders = session_reminders_of(session, user.id)
+    if not (enrolments or answers or reminders):
+        return None
+    lines = []
+    for row in enrolments:
+        lines += ENROLMENTS.block(row, session_id=_session_text(session, row.session_id))
+    for answer in answers:
+        lines += SESSION_ANSWERS.block(answer, session_id=_session_text(session, answer.session_id))
+    for reminder in reminders:
+        lines += [
+            *REMINDERS.block(reminder),
+            f"  Séance : {_session_text(session, reminder.session_id or 0)}",
+        ]
+    parts = []
+    if enrolments:
+        parts.append(texts.counted(texts.MY_DATA_ENROLMENTS, len(enrolments)))
+    if answers or not enrolments:
+        parts.append(texts.counted(texts.MY_DATA_SESSION_ANSWERS, len(answers)))
+    return DataSection(", ".join(parts), texts.MY_DATA_SESSIONS_TITLE, lines)
+
+
 FEATURE = Feature(
     name="sessions",
     buttons=[ButtonAction(SESSION, on_button)],
@@ -470,4 +526,8 @@ FEATURE = Feature(
     menu=[MenuEntry("sessions", texts.BUTTON_SESSIONS, order=30)],
     intents={Intent.SESSIONS.value: show_my_sessions},
     jobs={"session reminders": _send_session_reminders},
+    personal_tables=[ENROLMENTS, SESSION_ANSWERS],
+    # The module sessions themselves: the centre's timetable, not the trainees'.
+    other_tables=frozenset({"training_sessions"}),
+    describe_data=describe_sessions,
 )

@@ -1,4 +1,4 @@
-"""Booking through Telegram end to end: buttons, the confirmation, and the .ics arriving as a file."""
+"""Files through Telegram end to end: the .ics of a booking, the /mesdonnees export."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ async def test_booking_by_buttons_sends_the_calendar_file(bot: Bot, settings: Se
     [sent] = [message for message in done if message.method == "sendDocument"]
     assert sent.document is not None and sent.document.filename == "rendez-vous.ics"
     assert sent.document.content is not None and b"DTSTART:20261125T080000Z" in sent.document.content
+
+
+async def test_my_data_arrives_as_a_file(bot: Bot) -> None:
+    api = bot.api
+    await onboard(api)
+    api.user_sends(SAMIRA, "/mesdonnees")
+    messages = await next_messages(api, SAMIRA, 4)
+    assert "Samira" in shown(messages[0])
+    [sent] = [message for message in messages if message.method == "sendDocument"]
+    assert sent.document is not None and sent.document.filename == "mes-donnees.txt"
+    assert sent.document.content is not None
+    assert "Application : Telegram" in sent.document.content.decode()

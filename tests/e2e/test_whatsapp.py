@@ -404,3 +404,19 @@ async def test_two_instances_on_one_database_answer_one_trainee_alternately(
     with engine.connect() as connection:
         filiere = connection.scalar(select(User.filiere).where(User.external_id == SAMIRA))
     assert filiere == "Filière 3"
+
+
+async def test_my_data_arrives_as_a_file(bot: Bot) -> None:
+    await onboard(bot)
+    api = bot.api
+    await api.deliver(bot.webhook, api.user_sends(SAMIRA, "/mesdonnees"))
+    summary, footer, announce, document = await said(bot, 4)
+    assert "Samira, formation Horticulture" in (summary.text or "")
+    assert "/oublier" in (footer.text or "")
+    assert [choice["title"] for choice in announce.choices] == ["Menu", "Parler à quelqu'un"]
+    assert document.type == "document" and document.media is not None
+    assert document.media["filename"] == "mes-donnees.txt"
+    export = api.media(str(document.media["id"]))
+    assert export.mime_type == "text/plain"
+    text = export.content.decode()
+    assert "Prénom : Samira" in text and "Application : WhatsApp" in text

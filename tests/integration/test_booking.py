@@ -427,9 +427,13 @@ def test_my_data_shows_and_forget_erases_appointments(
     book(samira, "Demain à 9 h")
     samira.script("""
         > /mesdonnees
-        < Rendez-vous le : 25/11/2026 à 9 h 00 ; Fin : 25/11/2026 à 9 h 30 ; Avec : claire
-        < Motif : Papiers administratifs ; État : prévu
-        < Rappel : 2h avant
+        < 1 rendez-vous : demain à 9 h
+        < Rendez-vous le : 25/11/2026 à 9 h 00
+        < Fin : 25/11/2026 à 9 h 30
+        < Avec : Claire
+        < Motif : Papiers administratifs
+        < État : prévu
+        < – Rappel : 2 h avant
         > /oublier
         > Oui, tout effacer
     """)

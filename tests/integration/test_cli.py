@@ -48,7 +48,8 @@ def test_scripted_chat_walks_onboarding_and_answers_a_misspelled_question(tmp_pa
     assert answer.startswith("🤖 Branchez le chargeur et attendez 10 minutes"), answer
     assert "Je ne suis pas sûr" not in answer
     assert "Prénom : Samira" in out
-    assert "Filière : Horticulture" in out
+    assert "Formation : Horticulture" in out
+    assert "📎 mes-donnees.txt :" in out
 
 
 def test_demo_is_idempotent(tmp_path: Path) -> None:

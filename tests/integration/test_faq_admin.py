@@ -221,7 +221,8 @@ def test_unanswered_questions_feed_the_gaps_report(
     assert gaps[1].suggested["creer-cv"] == 1
 
     samira.send("/mesdonnees")
-    samira.expect("Question non comprise, le : 24/11/2026 ; Texte : « comment imprimer mon attestation")
+    samira.expect("1 question que je n'ai pas comprise", "Question non comprise, le : 24/11/2026")
+    assert "Texte : « comment imprimer mon attestation" in samira.document
 
     clock.advance(timedelta(days=91))
     conversation.purge_expired_data()

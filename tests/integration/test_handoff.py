@@ -388,10 +388,15 @@ def test_my_data_shows_and_forget_erases_the_ticket(
         > mon contrat
         > je dois signer lundi
         > /mesdonnees
-        < Demande à une personne, le : 24/11/2026 ; Sujet : mon contrat ; État : en cours
-        < Message du : 24/11/2026 ; De : vous ; Texte : « je dois signer lundi »
+        < 1 demande à une personne (1 en cours)
+        < J'efface une demande à une personne 1 mois après sa fin.
+        < Demande à une personne, le : 24/11/2026
+        < Sujet : mon contrat
+        < État : en cours
+        < – Message du : 24/11/2026
+        < De : vous
+        < Texte : « je dois signer lundi »
         < Message en attente d'envoi
-        < Une demande à une personne est effacée 1 mois après sa fin.
         > /oublier
         > Oui, tout effacer
     """)

@@ -309,10 +309,13 @@ def test_my_data_shows_the_candidates_and_forget_erases_them(
     tap_suggestion(samira, UNSURE, "batterie-vide")
     samira.script("""
         > /mesdonnees
-        < Question reliée à une fiche, le : 24/11/2026 ; Texte : « mon ordi s'eteint »
+        < 1 question reliée à une fiche
+        < J'efface les questions après 3 mois.
+        < Question reliée à une fiche, le : 24/11/2026
+        < Texte : « mon ordi s'eteint »
         < Fiche : « La batterie de l'ordinateur se vide très vite. »
-        < Reliée par : vous, parmi mes propositions ; État : l'équipe va la lire
-        < Les questions non comprises, ou reliées à une fiche, sont effacées après 3 mois.
+        < Reliée par : vous, parmi mes propositions
+        < État : l'équipe va la lire
         > /oublier
         > Oui, tout effacer
         < C'est fait. J'ai tout effacé.

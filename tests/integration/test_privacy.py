@@ -9,19 +9,19 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.app import FEATURES
 from bot.common.clock import FrozenClock
 from bot.core.conversation import Conversation
-from bot.features.privacy import (
-    INTERNAL_COLUMNS,
-    NON_PERSONAL_TABLES,
-    PERSONAL_TABLES,
-    SHOWN_COLUMNS,
-    TRANSIENT_TABLES,
-    purge_inactive,
-)
+from bot.core.feature import Features
+from bot.features.privacy import purge_inactive
 from bot.storage.db import unit_of_work
-from bot.storage.models import Base, ConversationState, FaqMiss, User
+from bot.storage.models import Base, ConversationState, FaqMiss, Ticket, TicketMessage, User
 from tests.integration.test_onboarding import onboarded
+
+# What the features declare they keep about people (and what they keep that is about nobody).
+DECLARED = Features(FEATURES)
+PERSONAL_TABLES = frozenset(DECLARED.personal_tables)
+UNLINKED_TABLES = frozenset(name for name, table in DECLARED.personal_tables.items() if not table.linked)
 
 
 def test_my_data_lists_every_stored_value(
@@ -29,11 +29,16 @@ def test_my_data_lists_every_stored_value(
 ) -> None:
     chat = onboarded(conversation, "samira")
     chat.send("/mesdonnees")
-    chat.expect("Voici tout ce que je garde sur vous", "Je ne garde pas vos autres messages")
+    chat.expect(
+        "Voici ce que je garde sur vous", "Samira, formation Horticulture", "Pour tout effacer", "fichier"
+    )
+    assert len(chat.last) <= 5 and all(len(reply.text) <= 350 for reply in chat.last)
+    assert [button.title for button in chat.last[-1].buttons] == ["Menu", "Parler à quelqu'un"]
+    assert "Je ne garde pas vos autres messages" in chat.document
     for line in (
         "Prénom : Samira",
-        "Filière : Horticulture",
-        "Application : console",
+        "Formation : Horticulture",
+        "Application : le terminal",
         "Numéro de compte dans l'application : samira",
         "Rôle : stagiaire",
         "Accord donné le : 24/11/2026",
@@ -47,16 +52,17 @@ def test_my_data_lists_every_stored_value(
 
 
 def test_every_column_of_personal_tables_is_shown_or_internal() -> None:
-    for table_name in PERSONAL_TABLES:
-        for column in Base.metadata.tables[table_name].columns:
-            qualified = f"{table_name}.{column.name}"
-            assert column.name in SHOWN_COLUMNS[table_name] or qualified in INTERNAL_COLUMNS, (
-                f"{qualified} is stored but /mesdonnees does not show it"
+    for table_name, declared in DECLARED.personal_tables.items():
+        columns = {column.name for column in Base.metadata.tables[table_name].columns}
+        for column in columns:
+            assert column in declared.columns or column in declared.internal, (
+                f"{table_name}.{column} is stored but /mesdonnees does not show it"
             )
+        assert set(declared.columns) | declared.internal <= columns, f"{table_name}: no such column"
 
 
 def test_personal_tables_are_erased_with_the_user() -> None:
-    for table_name in PERSONAL_TABLES - {"users"} - TRANSIENT_TABLES:
+    for table_name in PERSONAL_TABLES - {"users"} - UNLINKED_TABLES:
         table = Base.metadata.tables[table_name]
         # The row belongs to a person: a cascade from users, directly or through another personal table.
         owners = [
@@ -156,8 +162,8 @@ def test_inactive_trainees_are_erased_after_retention(
 def test_every_table_is_declared_personal_or_not(
     engine: object, session_factory: sessionmaker[Session]
 ) -> None:
-    declared = PERSONAL_TABLES | NON_PERSONAL_TABLES
-    assert set(Base.metadata.tables) <= declared, "declare new tables in bot.features.privacy"
+    declared = PERSONAL_TABLES | DECLARED.other_tables
+    assert set(Base.metadata.tables) <= declared, "declare new tables in the feature that keeps them"
     with session_factory() as session:
         actual = set(inspect(session.get_bind()).get_table_names())
     assert actual <= declared, f"undeclared tables: {actual - declared}"
@@ -225,3 +231,36 @@ def test_numbered_choices_are_shown_shared_and_erased(
     # Nobody without an account gets a row: there would be no one to erase it with.
     NumberedChoices(session_factory).remember("console", "stranger", shown, clock.now())
     assert NumberedChoices(session_factory).recall("console", "stranger") == []
+
+
+def test_my_data_of_a_busy_trainee_stays_short_and_the_file_keeps_everything_whole(
+    conversation: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    chat = onboarded(conversation, "samira")
+    long_answer = "Bonjour Samira, " + "voici ce qu'il faut apporter lundi au bureau 2. " * 12
+    with unit_of_work(session_factory) as session:
+        user = session.scalars(select(User)).one()
+        for number in range(30):
+            session.add(
+                FaqMiss(user=user, asked_at=clock.now(), question=f"question {number}", outcome="fallback")
+            )
+        ticket = Ticket(trainee=user, subject="mon contrat", opened_at=clock.now(), status="closed")
+        ticket.messages.append(TicketMessage(author="staff", text=long_answer, sent_at=clock.now()))
+        session.add(ticket)
+    chat.send("/mesdonnees")
+    assert 3 <= len(chat.last) <= 5
+    for reply in chat.last:
+        assert len(reply.text) <= 350, reply.text
+    chat.expect("30 questions que je n'ai pas comprises", "1 demande à une personne (terminée)")
+    assert f"Texte : « {long_answer} »" in chat.document, "staff texts are given whole"
+    assert chat.document.count("Question non comprise, le") == 30
+    assert "confirm" not in chat.text and "idle" not in chat.text, "no internal state names"
+
+
+def test_two_features_cannot_declare_one_table() -> None:
+    from bot.core.feature import Feature
+    from bot.core.personal import PersonalTable
+
+    twice = Feature(name="copy", personal_tables=[PersonalTable("faq_misses", {})])
+    with pytest.raises(ValueError, match="faq_misses"):
+        Features([*FEATURES, twice])

@@ -313,8 +313,9 @@ def test_forget_erases_answers_and_session_reminders(
         > Je serai là
         < Merci, c'est noté !
         > /mesdonnees
-        < Réponse à un rappel de séance : je serai là
-        < Rappel : veille1800 avant
+        < 1 réponse à un rappel de séance
+        < Réponse au rappel : je serai là
+        < Rappel : la veille à 18 h 00
         > /oublier
         > Oui, tout effacer
     """)

@@ -17,9 +17,11 @@ from bot.core.feature import ButtonAction, Command, Feature, GoTarget, MenuEntry
 from bot.features.booking.common import AVAILABILITY, BOOK, BOOK_PHONE, STAFF_CANCEL, AvailabilityService
 from bot.features.booking.dialogue import on_button, receive_phone, show_mine, start
 from bot.features.booking.jobs import agendas_job, reminders_job, send_agendas, send_due_reminders
+from bot.features.booking.personal import APPOINTMENTS, describe_appointments
 from bot.features.booking.queries import appointment_record
 from bot.features.booking.staff import staff_cancel_message, staff_upcoming
 from bot.features.intents import Intent
+from bot.features.reminding import REMINDERS
 
 __all__ = [
     "AVAILABILITY",
@@ -44,4 +46,8 @@ FEATURE = Feature(
     menu=[MenuEntry("book", texts.BUTTON_BOOK, order=20)],
     intents={Intent.BOOK.value: start, Intent.APPOINTMENTS.value: show_mine},
     jobs={"reminders": reminders_job, "agendas": agendas_job},
+    personal_tables=[APPOINTMENTS, REMINDERS],
+    # The social workers' days off: their schedule, not the trainees'.
+    other_tables=frozenset({"days_off"}),
+    describe_data=describe_appointments,
 )

@@ -33,6 +33,7 @@ from bot.features.handoff.jobs import (
     summarise_day,
     summary_job,
 )
+from bot.features.handoff.personal import TICKET_MESSAGES, TICKETS, describe_tickets
 from bot.features.handoff.queries import open_tickets, ticket_record
 from bot.features.handoff.staff import list_tickets, reply_in_group, staff_message
 from bot.features.intents import Intent
@@ -62,4 +63,6 @@ FEATURE = Feature(
     jobs={"escalations": escalation_job, "day summary": summary_job},
     purges=[purge_job],
     group_reply=reply_in_group,
+    personal_tables=[TICKETS, TICKET_MESSAGES],
+    describe_data=describe_tickets,
 )
