@@ -23,7 +23,7 @@ from bot.common.clock import Clock
 from bot.config import Settings
 from bot.core.conversation import Conversation
 from bot.core.inbox import Delivery, Inbox, InboxWorker, Received
-from bot.core.messages import IncomingMessage
+from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Dispatcher, Outbox, Push, PushTarget
 from bot.storage.db import call_database
 
@@ -80,14 +80,28 @@ class ChannelContext:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """A platform message as the person sees it: its text, and its choices as the platform shows them."""
+
+    text: str
+    # The choices' titles as shown (shortened where the platform limits them).
+    choices: tuple[str, ...] = ()
+    # How the choices appear: "buttons" (tapped), "list" (a menu behind a button), "numbers" (typed).
+    style: str = ""
+
+
+@dataclass(frozen=True)
 class ChannelKind:
-    """A platform the bot can serve: when it is configured, and how its channel is built."""
+    """A platform the bot can serve: when it is configured, how its channel is built, how it shows a reply."""
 
     name: str
     # The settings that turn it on, for the message when no channel is configured.
     settings_hint: str
     configured: Callable[[Settings], bool]
     build: Callable[[ChannelContext], PlatformChannel]
+    # The platform's messages for one reply, from the same rendering the channel sends (previews,
+    # tests that no button is ever lost).
+    render: Callable[[Reply], list[Shown]]
 
 
 @runtime_checkable

@@ -38,7 +38,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.channels.base import Receiver
-from bot.channels.pipeline import ChannelContext, ChannelKind, ChannelRefused
+from bot.channels.pipeline import ChannelContext, ChannelKind, ChannelRefused, Shown
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import SlidingWindowRateLimiter
 from bot.channels.web import bounded_body, json_object
@@ -701,9 +701,19 @@ def _build(context: ChannelContext) -> TelegramChannel:
 
 
 # Served when TELEGRAM_BOT_TOKEN is set: by webhook with PUBLIC_URL, else by long polling.
+def shown(reply: Reply) -> list[Shown]:
+    """Return the Telegram messages of a reply as the person sees them (what TelegramChannel sends)."""
+    messages = []
+    for text, markup in TelegramChannel._messages([reply]):
+        titles = tuple(row[0].text for row in markup.inline_keyboard) if markup is not None else ()
+        messages.append(Shown(html.unescape(text), titles, "buttons" if titles else ""))
+    return messages
+
+
 KIND = ChannelKind(
     name=CHANNEL,
     settings_hint="TELEGRAM_BOT_TOKEN",
     configured=lambda settings: settings.telegram_bot_token is not None,
     build=_build,
+    render=shown,
 )

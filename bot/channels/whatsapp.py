@@ -33,7 +33,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot import texts
 from bot.channels.base import Receiver
-from bot.channels.pipeline import ChannelContext, ChannelKind
+from bot.channels.pipeline import ChannelContext, ChannelKind, Shown
 from bot.channels.web import bounded_body, json_object
 from bot.common.clock import Clock, SystemClock, as_utc
 from bot.common.text import shorten
@@ -608,9 +608,32 @@ def _build(context: ChannelContext) -> WhatsAppChannel:
 
 
 # Served when every WHATSAPP_* setting is there, by its webhook.
+def shown(reply: Reply) -> list[Shown]:
+    """Return the WhatsApp messages of a reply as the person sees them (what WhatsAppChannel sends)."""
+    messages = []
+    for body in render(reply)[0]:
+        if body["type"] == "text":
+            messages.append(Shown(body["text"]["body"]))
+            continue
+        interactive = body["interactive"]
+        action = interactive["action"]
+        if interactive["type"] == "button":
+            titles = tuple(button["reply"]["title"] for button in action["buttons"])
+            messages.append(Shown(interactive["body"]["text"], titles, "buttons"))
+        else:
+            titles = tuple(row["title"] for section in action["sections"] for row in section["rows"])
+            messages.append(Shown(interactive["body"]["text"], titles, "list"))
+    if render(reply)[1]:
+        last = messages[-1]
+        numbered = tuple(button.title for button in reply.buttons)
+        messages[-1] = Shown(last.text, numbered, "numbers")
+    return messages
+
+
 KIND = ChannelKind(
     name=CHANNEL,
     settings_hint="WHATSAPP_*",
     configured=lambda settings: settings.whatsapp_configured,
     build=_build,
+    render=shown,
 )
