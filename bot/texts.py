@@ -86,6 +86,14 @@ THANKS_REPLY = "Avec plaisir ! 😊"
 ASK_QUESTION = "✏️ Écrivez votre question en quelques mots."
 
 
+# An answer in steps: one step per message.
+FAQ_STEP = "Étape {number} sur {count} : {step}"
+FAQ_STEP_LAST = "Toujours pas ? Une personne de l'équipe peut vous aider."
+FAQ_STEP_WORKED = "Tant mieux ! 🙂"
+FAQ_STEP_WORKED_MORE = "Tant mieux ! 🙂 Ceci peut aussi vous aider :"
+FAQ_STEPS_CHANGED = "Cette réponse a changé. Je reprends au début."
+BUTTON_STEP_WORKED = "✅ Ça marche"
+BUTTON_STEP_NEXT = "➡️ Étape suivante"
 FAQ_SUGGEST = "🤔 Je ne suis pas sûr d'avoir compris. C'est une de ces questions ?"
 FAQ_FALLBACK = "😕 Je n'ai pas compris votre question."
 FAQ_FALLBACK_NEXT = "Essayez avec d'autres mots. Ou parlez à quelqu'un."

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.common.languages import LANGUAGES, TRANSLATED_ANSWER_FIELDS
+from bot.common.languages import LANGUAGES, TRANSLATED_ANSWER_FIELDS, TRANSLATED_STEPS_FIELDS
 from bot.files.problems import EntryProblem, ProblemsError
 from bot.files.yaml_nodes import describe_syntax_error
 
@@ -39,7 +39,14 @@ FAQ_FILE_SUFFIX = ".yaml"
 ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # An id travels in button payloads ("faq:<id>"), which Telegram limits to 64 bytes.
 MAX_ID_CHARS = 60
-REQUIRED_TEXT_FIELDS = ("question", "answer")
+REQUIRED_TEXT_FIELDS = ("question",)
+# Plain language on a phone (warnings of faq check, not errors): a message fits the screen, a step is
+# short, a sentence can be read in one go.
+MAX_MESSAGE_CHARS = 350
+MAX_STEP_CHARS = 200
+MAX_SENTENCE_WORDS = 20
+# The steps' buttons carry the step's number in one digit (64 bytes hold "s:<n>.<the longest id>").
+MAX_STEPS = 9
 # Their names in the admins' messages: "pas de réponse en anglais", "/langue propose l'anglais".
 _LANGUAGE_NAMES = {"nl": ("néerlandais", "le néerlandais"), "en": ("anglais", "l'anglais")}
 KNOWN_FIELDS = (
@@ -52,6 +59,9 @@ KNOWN_FIELDS = (
     "button",
     "answer_nl",
     "answer_en",
+    "steps",
+    "steps_nl",
+    "steps_en",
 )
 # A short label for buttons (WhatsApp list rows show 24 characters).
 MAX_BUTTON_CHARS = 24
@@ -73,6 +83,9 @@ class FaqEntry:
     source: str = ""
     translations: tuple[tuple[str, str], ...] = ()  # (language, answer) pairs besides French
     button: str | None = None  # short label for buttons; None: the question, shortened
+    # The answer as short steps, shown one at a time (empty: the answer is one message).
+    steps: tuple[str, ...] = ()
+    translated_steps: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (language, steps) besides French
 
     def answer_in(self, language: str | None) -> str:
         """Return the answer in language when the file provides it, else the French answer."""
@@ -80,6 +93,15 @@ class FaqEntry:
             if code == language:
                 return answer
         return self.answer
+
+    def steps_in(self, language: str | None) -> tuple[str, ...]:
+        """Return the answer in language as the messages to show one after the other (one: no steps)."""
+        for code, steps in self.translated_steps:
+            if code == language:
+                return steps
+        if language in {code for code, _ in self.translations}:
+            return (self.answer_in(language),)
+        return self.steps or (self.answer,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +186,7 @@ def check_faq(directory: Path, languages: Iterable[str] = ()) -> list[FaqProblem
         + _near_duplicate_questions(raw_entries)
         + _lexicon_problems(Path(directory))
         + _missing_translations(raw_entries, languages)
+        + _hard_to_read(raw_entries)
     )
 
 
@@ -346,10 +369,19 @@ def _check_entry(
             report(f"champ '{field_name}' doit être un texte (mettez-le entre guillemets)", field_name)
         else:
             texts[field_name] = field_value.strip()
+    steps = _checked_steps(value, "steps", report)
+    _checked_answer(value, steps, texts, report)
     alternatives = _string_list(value, "alternatives", report, allow_empty_items=False)
     keywords = _string_list(value, "keywords", report, allow_empty_items=True)
     follow_ups = _string_list(value, "follow_ups", report, allow_empty_items=False)
+    translated_steps = [
+        (code, checked)
+        for code, field_name in TRANSLATED_STEPS_FIELDS.items()
+        if (checked := _checked_steps(value, field_name, report))
+    ]
     translations = _checked_translations(value, report)
+    translated = {code for code, _ in translations}
+    translations += [(code, "\n".join(each)) for code, each in translated_steps if code not in translated]
     button = _checked_button(value, report)
     problems.extend(FaqProblem(file_name, message, label, line) for message, line in entry_problems)
     if entry_problems:
@@ -364,6 +396,8 @@ def _check_entry(
         source=file_name,
         translations=tuple(translations),
         button=button,
+        steps=steps,
+        translated_steps=tuple(translated_steps),
     )
     follow_up_line = field_lines.get("follow_ups", entry_line)
     return _RawEntry(entry, entry_line, dict.fromkeys(entry.follow_ups, follow_up_line))
@@ -412,6 +446,41 @@ def _checked_id(value: dict[str, Any], fallback_label: str, report: Report) -> s
     elif len(entry_id) > MAX_ID_CHARS:
         report(f"id trop long ({len(entry_id)} caractères, maximum {MAX_ID_CHARS})", "id")
     return entry_id
+
+
+def _checked_answer(
+    value: dict[str, Any], steps: tuple[str, ...], texts: dict[str, str], report: Report
+) -> None:
+    """Put the entry's answer in texts: its own, or its steps one per line; report a missing one."""
+    answer = value.get("answer")
+    if isinstance(answer, str) and answer.strip():
+        texts["answer"] = answer.strip()
+    elif answer is not None and not isinstance(answer, str):
+        report("champ 'answer' doit être un texte (mettez-le entre guillemets)", "answer")
+    elif steps:
+        texts["answer"] = "\n".join(steps)
+    elif "steps" not in value:
+        report("champ 'answer' manquant ou vide (ou donnez la réponse en 'steps')", "answer")
+
+
+def _checked_steps(value: dict[str, Any], field_name: str, report: Report) -> tuple[str, ...]:
+    """Return an entry's steps in one language (none if it gives none); report a wrong shape."""
+    if field_name not in value:
+        return ()
+    steps = value[field_name]
+    if not isinstance(steps, list) or not steps:
+        report(
+            f"champ '{field_name}' : une liste d'étapes, chacune sur une ligne qui commence par « - »",
+            field_name,
+        )
+        return ()
+    if not all(isinstance(step, str) and step.strip() for step in steps):
+        report(f"champ '{field_name}' : chaque étape doit être un texte non vide", field_name)
+        return ()
+    if len(steps) > MAX_STEPS:
+        report(f"champ '{field_name}' : {len(steps)} étapes, au plus {MAX_STEPS}", field_name)
+        return ()
+    return tuple(step.strip() for step in steps)
 
 
 def _checked_translations(value: dict[str, Any], report: Report) -> list[tuple[str, str]]:
@@ -499,6 +568,47 @@ def _missing_translations(
             )
         )
     return warnings
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _hard_to_read(raw_entries: list[tuple[str, _RawEntry]]) -> list[FaqProblem]:
+    """Warn about answers a trainee reads with difficulty on a phone: long messages, steps, sentences."""
+    warnings = []
+    for file_name, raw in raw_entries:
+        entry = raw.entry
+        for language in ("fr", *(code for code, _ in entry.translations)):
+            for message in _reading_problems(entry, language):
+                warnings.append(FaqProblem(file_name, message, entry.id, raw.line, warning=True))
+    return warnings
+
+
+def _reading_problems(entry: FaqEntry, language: str) -> list[str]:
+    """Return what is hard to read in one language of an entry, one line per kind of problem."""
+    messages = entry.steps_in(None if language == "fr" else language)
+    where = "" if language == "fr" else f" en {_LANGUAGE_NAMES[language][0]}"
+    as_steps = len(messages) > 1
+    found = []
+    longest = max(messages, key=len)
+    if len(longest) > MAX_MESSAGE_CHARS:
+        found.append(
+            f"réponse{where} de {len(longest)} caractères : plus qu'un écran de téléphone "
+            f"({MAX_MESSAGE_CHARS}) ; donnez-la en étapes courtes ('steps')"
+        )
+    elif as_steps and len(longest) > MAX_STEP_CHARS:
+        found.append(
+            f"étape{where} de {len(longest)} caractères (« {longest[:40]}... ») : "
+            f"gardez chaque étape sous {MAX_STEP_CHARS} caractères"
+        )
+    sentences = [sentence for message in messages for sentence in _SENTENCE_END.split(message)]
+    wordy = [sentence for sentence in sentences if len(sentence.split()) > MAX_SENTENCE_WORDS]
+    if wordy:
+        found.append(
+            f"phrase{where} de {len(wordy[0].split())} mots (« {wordy[0][:40]}... ») : "
+            f"coupez les phrases de plus de {MAX_SENTENCE_WORDS} mots"
+        )
+    return found
 
 
 def _near_duplicate_questions(raw_entries: list[tuple[str, _RawEntry]]) -> list[FaqProblem]:

@@ -26,7 +26,7 @@ from bot.faq.loader import MAX_ID_CHARS, fingerprint
 from bot.faq.normalize import LEXICON_DIR_NAME, Lexicon, detect_language, load_lexicon, tokens
 from bot.faq.semantic import Embedder, MissingVectors, Progress, SemanticIndex, VectorCache, index_entries
 from bot.features.intents import INTENTS_DIR_NAME, Intent, IntentMatcher, read_intent_examples
-from bot.features.menu import ASKING
+from bot.features.menu import ASKING, main_menu
 from bot.features.understand import Decision, DecisionKind, understand
 from bot.storage.models import CandidateSource, FaqMiss
 
@@ -42,6 +42,10 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _LONG_NUMBER = re.compile(r"\+?\d(?:[\d .\-/]{2,}\d)")
 # A button that shows an FAQ entry: its id.
 ENTRY = ButtonKind("faq", rf"[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}")
+# The steps of an entry: "s:<n>.<id>" shows step n, "s:0.<id>" says it worked (one digit: 64 bytes hold
+# the longest id, so an entry has at most MAX_STEPS steps).
+STEP = ButtonKind("s", rf"\d\.[a-z0-9][a-z0-9-]{{0,{MAX_ID_CHARS - 1}}}")
+IT_WORKED = 0
 _MISSES = cast(Table, FaqMiss.__table__)
 _INSERT_MISS = insert(_MISSES).returning(_MISSES.c.id)
 
@@ -411,12 +415,47 @@ def _state_data(turn: Turn, **data: object) -> dict[str, object]:
 
 
 def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
-    """Return the answer of an entry, with its follow-ups and the ways onward."""
+    """Return the answer of an entry: its first step, or the whole answer with its follow-ups."""
+    if len(entry.steps_in(answer_language(turn))) > 1:
+        return step_replies(turn, entry, 1)
+    buttons = [*_follow_up_buttons(turn, entry), PERSON_BUTTON, MENU_BUTTON]
+    return [Reply(entry.answer_in(answer_language(turn)).strip(), tuple(buttons))]
+
+
+def _follow_up_buttons(turn: Turn, entry: FaqEntry) -> list[Button]:
     base = turn.services.get(FAQ).base
     follow_ups = [base.get(entry_id) for entry_id in entry.follow_ups]
-    buttons = [entry_button(follow_up) for follow_up in follow_ups if follow_up is not None][:2]
-    buttons += [PERSON_BUTTON, MENU_BUTTON]
-    return [Reply(entry.answer_in(answer_language(turn)).strip(), tuple(buttons))]
+    return [entry_button(follow_up) for follow_up in follow_ups if follow_up is not None][:2]
+
+
+def step_replies(turn: Turn, entry: FaqEntry, number: int) -> list[Reply]:
+    """Return step number (from 1) of an entry, with "it works", the next step, a person and the menu."""
+    steps = entry.steps_in(answer_language(turn))
+    text = texts.FAQ_STEP.format(number=number, count=len(steps), step=steps[number - 1])
+    worked = STEP.button(f"{IT_WORKED}.{entry.id}", texts.BUTTON_STEP_WORKED)
+    if number < len(steps):
+        following = STEP.button(f"{number + 1}.{entry.id}", texts.BUTTON_STEP_NEXT)
+        return [Reply(text, (worked, following, PERSON_BUTTON, MENU_BUTTON))]
+    return [Reply(f"{text}\n\n{texts.FAQ_STEP_LAST}", (worked, PERSON_BUTTON, MENU_BUTTON))]
+
+
+def on_step(turn: Turn, argument: str) -> list[Reply]:
+    """Show the step a button asks for, or close the answer when the trainee says it worked."""
+    number_text, _, entry_id = argument.partition(".")
+    if not turn.onboarding:
+        turn.set_state(IDLE, **_state_data(turn))
+    entry = turn.services.get(FAQ).base.get(entry_id)
+    if entry is None:
+        return [Reply(texts.FAQ_ENTRY_GONE, (MENU_BUTTON,))]
+    number = int(number_text)
+    if number == IT_WORKED:
+        follow_ups = _follow_up_buttons(turn, entry)
+        glad = Reply(texts.FAQ_STEP_WORKED_MORE if follow_ups else texts.FAQ_STEP_WORKED, tuple(follow_ups))
+        return [glad, main_menu(turn)]
+    if number > len(entry.steps_in(answer_language(turn))):
+        # The entry was edited since the button was shown: start its steps again.
+        return [Reply(texts.FAQ_STEPS_CHANGED), *step_replies(turn, entry, 1)]
+    return step_replies(turn, entry, number)
 
 
 def decision_replies(turn: Turn, decision: Decision) -> list[Reply]:
@@ -548,7 +587,7 @@ def describe_misses(turn: Turn) -> DataSection | None:
 
 FEATURE = Feature(
     name="faq",
-    buttons=[ButtonAction(ENTRY, show_entry)],
+    buttons=[ButtonAction(ENTRY, show_entry), ButtonAction(STEP, on_step)],
     intents={Intent.THANKS.value: thank},
     free_text=read_free_text,
     admin_notices=lambda services: services.get(FAQ),
