@@ -100,7 +100,18 @@ FAQ_FALLBACK_NEXT = "Essayez avec d'autres mots. Ou parlez à quelqu'un."
 FAQ_ENTRY_GONE = "Cette question n'existe plus. Posez-la à nouveau avec vos mots."
 
 HELP = (
-    "ℹ️ Je réponds à vos questions sur l'ordinateur, l'e-mail, le CV et l'emploi. Écrivez votre question.\n"
+    "ℹ️ Je réponds à vos questions sur l'ordinateur, l'e-mail, le CV et l'emploi. Je donne aussi des "
+    "rendez-vous, je rappelle vos séances, et je vous mets en contact avec l'équipe. "
+    "Appuyez sur un bouton, ou écrivez votre question."
+)
+HELP_ANONYMOUS = (
+    "ℹ️ Je réponds à vos questions sur l'ordinateur, l'e-mail, le CV et l'emploi. "
+    "Appuyez sur un bouton, ou écrivez votre question."
+)
+HELP_ONBOARDING = (
+    "ℹ️ Je vous aide pour l'ordinateur, l'e-mail, le CV et l'emploi. D'abord, répondez à ma question :"
+)
+HELP_COMMANDS = (
     "Pour parler à une personne : {contact}.\n"
     "/start : recommencer\n"
     "/menu : le menu\n"
@@ -131,6 +142,7 @@ ATTACHMENT_NOT_PASSED = "(Une pièce jointe ({kind}) n'a pas pu être transmise 
 ATTACHMENT_OTHER = "Je ne peux lire que le texte. Écrivez votre question, s'il vous plaît."
 STAFF_ONLY = "Réservé à l'équipe du centre."
 UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour voir ce que je sais faire."
+PRESS_A_BUTTON = "Appuyez sur un des boutons."
 STALE_BUTTON = "Ce bouton n'est plus valable."
 INTERNAL_ERROR = (
     "😓 Oups, j'ai eu un problème. Réessayez dans un moment. Si ça continue, adressez-vous à {contact}."

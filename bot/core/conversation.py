@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,9 +18,9 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
 from bot import texts
-from bot.common.text import clean_text
-from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, Features
-from bot.core.messages import IncomingMessage, Reply
+from bot.common.text import clean_text, fold
+from bot.core.feature import MENU_BUTTON, PERSON_BUTTON, Features, with_ways_out
+from bot.core.messages import Button, IncomingMessage, Reply
 from bot.core.outbox import PUSHED, Push, enqueue
 from bot.core.payloads import GO, Payload
 from bot.core.throttle import Throttle, Verdict
@@ -41,6 +42,10 @@ LAST_SEEN_PRECISION = timedelta(hours=1)
 DELIVERY_MEMORY = timedelta(days=7)
 # How often expired data is erased while the bot runs (also once at start).
 PURGE_INTERVAL = timedelta(hours=6)
+
+
+# A number typed instead of a tap ("2"): one or two digits (a phone number is longer).
+_TYPED_NUMBER = re.compile(r"\d{1,2}")
 
 
 def _command_name(text: str) -> str:
@@ -203,6 +208,9 @@ class Conversation:
                 user.unreachable_at = None  # they write: they can be reached again
             turn = Turn(message, clean_text(message.text), session, user, now, self.services, self.features)
             replies = self._route(turn)
+            if message.chat_id is None:
+                replies = self._with_ways_out(turn, replies)
+                turn.remember_shown(replies)
             if (
                 turn.user is not None
                 and not turn.forgotten
@@ -270,7 +278,51 @@ class Conversation:
             return [Reply(texts.EMPTY_MESSAGE, (MENU_BUTTON,))]
         if is_command:
             return self._on_command(turn)
+        typed = self._typed_choice(turn)
+        if typed is not None:
+            return typed
         return self.features.read_text(turn)
+
+    def _with_ways_out(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
+        """Let a trainee's every turn end with a way back to the menu and a way to a person.
+
+        Not during onboarding (a tap or two from done), nor to staff, nor after an erasure; while a
+        person is being reached (a state that says so), only the menu.
+        """
+        if not replies or turn.user is None or turn.onboarding or turn.is_staff or turn.forgotten:
+            return replies  # no account yet: the consent question, or the few things that work without
+        last = replies[-1]
+        ids = {button.id for button in last.buttons}
+        menus = (self.features.menu_buttons(), self.features.menu_buttons(anonymous=True))
+        if any(menu and {button.id for button in menu} <= ids for menu in menus):
+            return replies  # the menu itself: every way is on it
+        state = self.features.states.get(turn.state or "")
+        buttons = with_ways_out(last.buttons, person=state is None or state.person_button)
+        if buttons == last.buttons:
+            return replies
+        return [*replies[:-1], Reply(last.text, buttons, last.document)]
+
+    def _typed_choice(self, turn: Turn) -> list[Reply] | None:
+        """Press the button a typed number or title names; a number that names none shows them again."""
+        shown = turn.shown_buttons
+        if _TYPED_NUMBER.fullmatch(turn.text):
+            number = int(turn.text)
+            if 1 <= number <= len(shown):
+                return self._press(turn, shown[number - 1])
+            if not shown:
+                return [Reply(texts.PRESS_A_BUTTON), *self.features.resume(turn)]
+            return [Reply(texts.PRESS_A_BUTTON, shown)]
+        typed = fold(turn.text)
+        for button in shown:
+            if typed and fold(button.title) == typed:
+                return self._press(turn, button)
+        return None
+
+    def _press(self, turn: Turn, button: Button) -> list[Reply]:
+        payload = self.features.codec.parse(button.id)
+        if payload is None:  # shown by an older version of the bot
+            return [Reply(texts.STALE_BUTTON), *self.features.resume(turn)]
+        return self._on_button(turn, payload)
 
     def _in_staff_group(self, turn: Turn) -> list[Reply]:
         """Serve the staff group: staff commands, "Je prends", and replies to ticket alerts. Nothing else."""

@@ -29,6 +29,15 @@ REQUIRED_TARGETS = (MENU, PERSON)
 MENU_BUTTON = go_button(MENU, texts.BUTTON_MENU)
 PERSON_BUTTON = go_button(PERSON, texts.BUTTON_PERSON)
 
+
+def with_ways_out(buttons: Sequence[Button], *, person: bool = True) -> tuple[Button, ...]:
+    """Return buttons with a person (unless told not to) and the menu among them, last."""
+    ways = {PERSON_BUTTON.id, MENU_BUTTON.id}
+    person = person or any(button.id == PERSON_BUTTON.id for button in buttons)
+    others = tuple(button for button in buttons if button.id not in ways)
+    return (*others, *((PERSON_BUTTON,) if person else ()), MENU_BUTTON)
+
+
 Step = Callable[[Turn], list[Reply]]
 # A step given the rest of a command line or the argument of a button.
 ArgumentStep = Callable[[Turn, str], list[Reply]]
@@ -83,6 +92,8 @@ class StateStep:
     every_message: bool = False
     # A state of onboarding: only commands allowed during onboarding are served, navigation waits.
     onboarding: bool = False
+    # Offer "Parler à quelqu'un" with the answers in this state (not while a person is being reached).
+    person_button: bool = True
 
 
 @dataclass(frozen=True)

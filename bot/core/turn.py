@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.common.clock import Clock
 from bot.config import Settings
-from bot.core.messages import IncomingMessage
+from bot.core.messages import Button, IncomingMessage, Reply
 from bot.storage.models import ConversationState, User
 
 if TYPE_CHECKING:
@@ -125,6 +125,24 @@ class Turn:
                 current.state = state
                 current.data = data
                 current.updated_at = self.now
+
+    @property
+    def shown_buttons(self) -> tuple[Button, ...]:
+        """Return the buttons of the bot's last message to this person (none if unknown)."""
+        state = self.user.conversation if self.user is not None else None
+        if state is None or not state.shown:
+            return ()
+        return tuple(Button(payload, title) for payload, title in state.shown)
+
+    def remember_shown(self, replies: list[Reply]) -> None:
+        """Keep the buttons of the last reply that has some: a typed number or title presses one."""
+        state = self.user.conversation if self.user is not None and not self.forgotten else None
+        if state is None:
+            return
+        buttons = next((reply.buttons for reply in reversed(replies) if reply.buttons), ())
+        shown = [[button.id, button.title] for button in buttons] or None
+        if state.shown != shown:
+            state.shown = shown
 
     @property
     def onboarding(self) -> bool:

@@ -112,7 +112,16 @@ _FILLERS = {
 }
 _CLOSED_WORDS: list[tuple[Intent, re.Pattern[str]]] = [
     (Intent.MENU, re.compile(r"^(menu|le menu|retour|accueil)$")),
-    (Intent.HELP, re.compile(r"^(aide|help|sos|au secours)$")),
+    # Help, and "I'm lost" as trainees write it (after SMS spelling: "jsp" is "je sais pas").
+    (
+        Intent.HELP,
+        re.compile(
+            r"^(aide|a l aide|help|help me|sos|au secours|hulp|je sais pas|sais pas|j en sais rien"
+            r"|(je |j )?(ne |n )?(comprends?|capte|pige) (pas|rien)( du tout)?"
+            r"|je suis perdue?|perdue?|quoi|hein|comment ca marche"
+            r"|i don t understand|i m lost|i am lost|ik begrijp het niet|ik snap het niet)$"
+        ),
+    ),
 ]
 # The intents recognised from example messages (bot/faq/data/intents.yaml and FAQ_DIR/intentions/).
 EXAMPLE_INTENTS = (Intent.PERSON, Intent.BOOK, Intent.APPOINTMENTS, Intent.SESSIONS)
@@ -137,6 +146,8 @@ def _only_words_from(words: list[str], vocabulary: set[str]) -> bool:
 
 def detect_intent(text: str) -> Intent | None:
     """Return the intent said in closed words (a greeting, thanks, "menu", "aide"), or None."""
+    if text.strip() and not text.strip().strip("?¿ "):
+        return Intent.HELP  # "?", "???"
     folded = fold(text)
     # Collapse letters repeated for emphasis ("merciii", "saluuut") before looking words up.
     folded = re.sub(r"(.)\1{2,}", r"\1", folded)

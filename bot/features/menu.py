@@ -44,15 +44,27 @@ def needs_account(turn: Turn) -> list[Reply]:
 
 
 def show_help(turn: Turn) -> list[Reply]:
-    """Explain what the bot can do and list the commands."""
+    """Say in one short message what the bot can do, with the menu's buttons (a person among them)."""
+    if turn.onboarding:
+        return [Reply(texts.HELP_ONBOARDING), *turn.features.resume(turn)]
+    anonymous = turn.user is None
+    if not anonymous:
+        turn.set_state(IDLE)
+    text = texts.HELP_ANONYMOUS if anonymous else texts.HELP
+    return [Reply(text, turn.features.menu_buttons(anonymous=anonymous))]
+
+
+def show_commands(turn: Turn) -> list[Reply]:
+    """Handle /aide: what the bot can do, then the commands (for those who type them)."""
     settings = turn.services.settings
     # /langue is listed only when it offers something besides French.
     others = [texts.HELP_LANGUAGE_NAMES[code] for code in settings.faq_language_codes[1:]]
     language_line = texts.HELP_LANGUAGE_LINE.format(languages=" ou en ".join(others)) if others else ""
-    help_text = texts.HELP.format(contact=settings.centre_contact, language_line=language_line)
+    commands = texts.HELP_COMMANDS.format(contact=settings.centre_contact, language_line=language_line)
+    replies = [Reply(commands)]
     if turn.is_staff:
-        help_text += "\n\n" + texts.STAFF_HELP
-    return [Reply(help_text, (MENU_BUTTON,))]
+        replies.append(Reply(texts.STAFF_HELP))
+    return [*replies, *show_help(turn)]
 
 
 def _nothing_pending(turn: Turn) -> None:
@@ -64,8 +76,8 @@ FEATURE = Feature(
     name="menu",
     commands={
         "menu": Command(lambda turn, _rest: show_menu(turn)),
-        "aide": Command(lambda turn, _rest: show_help(turn), during_onboarding=True),
-        "help": Command(lambda turn, _rest: show_help(turn), during_onboarding=True),
+        "aide": Command(lambda turn, _rest: show_commands(turn), during_onboarding=True),
+        "help": Command(lambda turn, _rest: show_commands(turn), during_onboarding=True),
     },
     states={
         IDLE: StateStep(_nothing_pending, "menu principal"),

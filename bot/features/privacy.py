@@ -81,6 +81,7 @@ CONVERSATION_STATES = PersonalTable(
         "state": ("Où vous en êtes", str),
         "data": ("Détails de cette étape", lambda data: _state_details(data)),
         "updated_at": ("Étape enregistrée le", show_date),
+        "shown": ("Derniers boutons montrés", lambda shown: " / ".join(title for _, title in shown)),
     },
     internal=frozenset({"user_id"}),
 )

@@ -132,6 +132,8 @@ class ConversationState(Base):
     state: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The buttons of the bot's last message, [[payload, title], ...]: a typed "2" presses the second.
+    shown: Mapped[list[list[str]] | None] = mapped_column(JSON)
 
     user: Mapped[User] = relationship(back_populates="conversation")
 

@@ -38,8 +38,9 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
+from bot import texts
+from bot.faq import load_faq
 from tests.conftest import SHIPPED_FAQ, TEST_DATABASE_URL
 from tests.fakes.graph_api import DEFAULT_TOKEN as GRAPH_TOKEN
 from tests.fakes.graph_api import FakeGraphApi
@@ -111,11 +112,14 @@ class Question:
 
 
 def shipped_questions() -> dict[str, Question]:
-    """Read each entry's question and French answer from the shipped FAQ's files (the bot's data)."""
+    """Read each entry's question and the first message of its French answer from the shipped FAQ."""
     questions: dict[str, Question] = {}
-    for path in sorted(SHIPPED_FAQ.glob("*.yaml")):
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            questions[entry["id"]] = Question(entry["id"], entry["question"], str(entry["answer"]).strip())
+    for entry in load_faq(SHIPPED_FAQ).entries:
+        steps = entry.steps_in(None)
+        first = (
+            texts.FAQ_STEP.format(number=1, count=len(steps), step=steps[0]) if len(steps) > 1 else steps[0]
+        )
+        questions[entry.id] = Question(entry.id, entry.question, first.strip())
     return questions
 
 

@@ -413,7 +413,7 @@ async def test_my_data_arrives_as_a_file(bot: Bot) -> None:
     summary, footer, announce, document = await said(bot, 4)
     assert "Samira, formation Horticulture" in (summary.text or "")
     assert "/oublier" in (footer.text or "")
-    assert [choice["title"] for choice in announce.choices] == ["Menu", "Parler à quelqu'un"]
+    assert [choice["title"] for choice in announce.choices] == ["Parler à quelqu'un", "Menu"]
     assert document.type == "document" and document.media is not None
     assert document.media["filename"] == "mes-donnees.txt"
     export = api.media(str(document.media["id"]))

@@ -78,24 +78,26 @@ def test_booking_by_buttons_with_a_calendar_file(
     samira.script("""
         > Prendre rendez-vous
         < C'est pour quoi ?
-        [Problème d'ordinateur] [Recherche d'emploi] [Papiers administratifs] [Question personnelle] [Menu]
+        [Problème d'ordinateur] [Recherche d'emploi] [Papiers administratifs] [Question personnelle]
+        [Parler à quelqu'un] [Menu]
         > Problème d'ordinateur
         < Avec qui ?
-        [Claire] [Karim] [Peu importe] [Menu]
+        [Claire] [Karim] [Peu importe] [Parler à quelqu'un] [Menu]
         > Claire
         < Voici les prochains moments libres.
         [Aujourd'hui à 11 h] [Aujourd'hui à 11 h 30] [Demain à 9 h] [Autres dates]
-        [Plutôt être appelé·e] [Menu]
+        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
         > Autres dates
         < Voici d'autres moments libres.
-        [Demain à 9 h 30] [Demain à 10 h] [Demain à 10 h 30] [Autres dates] [Plutôt être appelé·e] [Menu]
+        [Demain à 9 h 30] [Demain à 10 h] [Demain à 10 h 30] [Autres dates] [Plutôt être appelé·e]
+        [Parler à quelqu'un] [Menu]
         > Demain à 10 h
         < Rendez-vous avec Claire, demain à 10 h, Bureau 2. Je réserve ?
-        [Oui, je réserve] [Une autre date] [Menu]
+        [Oui, je réserve] [Une autre date] [Parler à quelqu'un] [Menu]
         > Oui, je réserve
         < C'est réservé : demain à 10 h, avec Claire, Bureau 2.
         < Je vous enverrai un rappel.
-        [Mes rendez-vous] [Menu]
+        [Mes rendez-vous] [Parler à quelqu'un] [Menu]
     """)
     document = samira.last[-1].document
     assert document is not None and document.filename == "rendez-vous.ics"
@@ -125,7 +127,7 @@ def test_any_worker_shows_names_and_a_slot_is_gone_once_booked(centre: Conversat
         > Recherche d'emploi
         > Peu importe
         [Aujourd'hui à 11 h (Claire)] [Aujourd'hui à 11 h 30 (Claire)] [Aujourd'hui à 13 h (Karim)]
-        [Autres dates] [Plutôt être appelé·e] [Menu]
+        [Autres dates] [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
         > Aujourd'hui à 11 h (Claire)
         > Oui, je réserve
         < C'est réservé
@@ -135,7 +137,7 @@ def test_any_worker_shows_names_and_a_slot_is_gone_once_booked(centre: Conversat
         > Recherche d'emploi
         > Peu importe
         [Aujourd'hui à 11 h 30 (Claire)] [Aujourd'hui à 13 h (Karim)] [Aujourd'hui à 13 h 30 (Karim)]
-        [Autres dates] [Plutôt être appelé·e] [Menu]
+        [Autres dates] [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
     """)
 
 
@@ -148,7 +150,7 @@ def test_cancel_and_move_then_the_slot_is_free_again(
         > Mes rendez-vous
         < Vos rendez-vous :
         < demain à 9 h, avec Claire, Bureau 2 (Papiers administratifs)
-        [Annuler (demain)] [Déplacer (demain)] [Nouveau rendez-vous] [Menu]
+        [Annuler (demain)] [Déplacer (demain)] [Nouveau rendez-vous] [Parler à quelqu'un] [Menu]
         > Déplacer (demain)
         < Choisissez le nouveau moment.
         > Aujourd'hui à 11 h 30
@@ -175,7 +177,7 @@ def test_cancel_and_move_then_the_slot_is_free_again(
         > Papiers administratifs
         > Claire
         [Aujourd'hui à 11 h] [Aujourd'hui à 11 h 30] [Demain à 9 h] [Autres dates]
-        [Plutôt être appelé·e] [Menu]
+        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
     """)
     Chat(centre, "claire").script("""
         > (received)
@@ -228,7 +230,7 @@ def test_daylight_saving_week_and_public_holiday(
         > Papiers administratifs
         > Claire
         [Lundi 26 octobre à 9 h] [Lundi 26 octobre à 9 h 30] [Lundi 26 octobre à 10 h] [Autres dates]
-        [Plutôt être appelé·e] [Menu]
+        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
         > Lundi 26 octobre à 9 h
         > Oui, je réserve
     """)
@@ -241,7 +243,7 @@ def test_daylight_saving_week_and_public_holiday(
         > Papiers administratifs
         > Claire
         [Jeudi 12 novembre à 9 h] [Jeudi 12 novembre à 9 h 30] [Jeudi 12 novembre à 10 h] [Autres dates]
-        [Plutôt être appelé·e] [Menu]
+        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
     """)
 
 

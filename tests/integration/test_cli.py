@@ -45,7 +45,7 @@ def test_scripted_chat_walks_onboarding_and_answers_a_misspelled_question(tmp_pa
     assert "Bienvenue, Samira" in out
     answer = out.split("> mon ordi demare plu\n", 1)[1].split("\n> ", 1)[0]
     # The answer of the shipped entry 'ordinateur-ne-demarre-pas', not suggestions.
-    assert answer.startswith("🤖 Branchez le chargeur et attendez 10 minutes"), answer
+    assert answer.startswith("🤖 Étape 1 sur 5 : Branchez le chargeur et attendez 10 minutes"), answer
     assert "Je ne suis pas sûr" not in answer
     assert "Prénom : Samira" in out
     assert "Formation : Horticulture" in out

@@ -262,7 +262,7 @@ def test_answers_in_the_chosen_language(conversation: Conversation) -> None:
     chat.script("""
         > /langue
         < En quelle langue
-        [Français] [Nederlands] [English]
+        [Français] [Nederlands] [English] [Parler à quelqu'un] [Menu]
         > Nederlands
         < Genoteerd
         > wifi werkt niet

@@ -75,7 +75,7 @@ def test_a_trainee_reaches_a_social_worker_and_back(
         < C'est noté, Samira. Votre demande est transmise à l'équipe.
         < Le bureau est ouvert
         < Écrivez ici ce que vous voulez dire
-        [Retour au robot] [Annuler ma demande]
+        [Retour au robot] [Annuler ma demande] [Menu]
     """)
     claire.script("""
         > (received)
@@ -100,7 +100,7 @@ def test_a_trainee_reaches_a_social_worker_and_back(
         < Claire a pris votre demande.
         > il fait un bip quand j'appuie
         < ✓ Transmis.
-        [Retour au robot]
+        [Retour au robot] [Menu]
     """)
     claire.script("""
         > (received)

@@ -40,7 +40,7 @@ def test_langue_offers_the_configured_languages(
     chat.script("""
         > /langue
         < En quelle langue voulez-vous les réponses ? / In which language?
-        [Français] [English]
+        [Français] [English] [Parler à quelqu'un] [Menu]
         > English
         < Noted: answers will come in English
         > wifi marche pas
@@ -54,7 +54,7 @@ def test_the_default_offers_french_dutch_and_english(conversation: Conversation)
     chat.script("""
         > /langue
         < En quelle langue voulez-vous les réponses ? / In welke taal? / In which language?
-        [Français] [Nederlands] [English]
+        [Français] [Nederlands] [English] [Parler à quelqu'un] [Menu]
     """)
 
 
@@ -65,7 +65,7 @@ def test_with_french_only_there_is_nothing_to_choose(
     chat.script("""
         > /langue
         < Ici, les réponses sont en français.
-        [Menu]
+        [Parler à quelqu'un] [Menu]
         > the wifi does not work on my computer
         < Cliquez sur l'icône du Wi-Fi
     """)
@@ -89,7 +89,7 @@ def test_a_language_no_longer_offered_is_not_kept(
         > [{LANGUAGE.pack("en")}]
         < Cette langue n'est plus proposée.
         < In welke taal?
-        [Français] [Nederlands]
+        [Français] [Nederlands] [Parler à quelqu'un] [Menu]
     """)
 
 

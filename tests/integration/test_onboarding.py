@@ -91,11 +91,11 @@ def test_menu_items_with_nothing_configured_say_so(conversation: Conversation) -
     chat.script("""
         > Prendre rendez-vous
         < Les rendez-vous ne sont pas encore ouverts dans le bot. Adressez-vous à l'accueil (081 00 00 00).
-        [Menu]
+        [Parler à quelqu'un] [Menu]
         > Menu
         > Mes séances
         < Vous n'avez pas de séance prévue dans le bot. Votre formateur ou votre formatrice vous donne
-        [Menu]
+        [Parler à quelqu'un] [Menu]
     """)
 
 

@@ -33,7 +33,7 @@ def test_my_data_lists_every_stored_value(
         "Voici ce que je garde sur vous", "Samira, formation Horticulture", "Pour tout effacer", "fichier"
     )
     assert len(chat.last) <= 5 and all(len(reply.text) <= 350 for reply in chat.last)
-    assert [button.title for button in chat.last[-1].buttons] == ["Menu", "Parler à quelqu'un"]
+    assert [button.title for button in chat.last[-1].buttons] == ["Parler à quelqu'un", "Menu"]
     assert "Je ne garde pas vos autres messages" in chat.document
     for line in (
         "Prénom : Samira",
@@ -85,7 +85,7 @@ def test_forget_erases_every_row_after_confirmation(
     chat.script("""
         > /oublier
         < Voulez-vous vraiment tout effacer ?
-        [Oui, tout effacer] [Non, garder]
+        [Oui, tout effacer] [Non, garder] [Parler à quelqu'un] [Menu]
         > Non, garder
         < D'accord, je garde tout.
         > /oublier

@@ -84,7 +84,7 @@ def test_import_my_sessions_and_reminders_once(
         > Mes séances
         < Vos prochaines séances :
         < jeudi 26 novembre à 9 h : Utiliser l'ordinateur, Salle 3
-        [Menu]
+        [Parler à quelqu'un] [Menu]
     """)
     assert "Créer son e-mail" not in samira.text  # not her filière
     # The day before at 18:00 Brussels (17:00 UTC), then 1 h before.

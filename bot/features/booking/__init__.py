@@ -37,7 +37,9 @@ FEATURE = Feature(
     commands={"rdv": Command(lambda turn, _rest: staff_upcoming(turn), staff=True)},
     buttons=[ButtonAction(BOOK, on_button)],
     states={
-        BOOK_PHONE: StateStep(receive_phone, "vous alliez donner un numéro pour qu'on vous appelle"),
+        BOOK_PHONE: StateStep(
+            receive_phone, "vous alliez donner un numéro pour qu'on vous appelle", person_button=False
+        ),
         STAFF_CANCEL: StateStep(
             staff_cancel_message, "vous alliez écrire pourquoi un rendez-vous est annulé"
         ),

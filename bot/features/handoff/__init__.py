@@ -53,8 +53,15 @@ FEATURE = Feature(
     commands={"tickets": Command(lambda turn, _rest: list_tickets(turn), staff=True)},
     buttons=[ButtonAction(TICKET, on_button, in_staff_group=True)],
     states={
-        HANDOFF_SUBJECT: StateStep(receive_subject, "vous alliez dire le sujet de votre demande"),
-        IN_TICKET: StateStep(relayed_or_none, "vous écrivez à une personne de l'équipe", every_message=True),
+        HANDOFF_SUBJECT: StateStep(
+            receive_subject, "vous alliez dire le sujet de votre demande", person_button=False
+        ),
+        IN_TICKET: StateStep(
+            relayed_or_none,
+            "vous écrivez à une personne de l'équipe",
+            every_message=True,
+            person_button=False,
+        ),
         STAFF_TICKET: StateStep(staff_message, "vous répondez à une demande", every_message=True),
     },
     go={"person": GoTarget(start), "tickets": GoTarget(list_tickets, staff=True)},
