@@ -127,12 +127,13 @@ def ask(api: TimedBotApi, user: int, round_number: int, last: SentMessage | None
 
 
 def tap(api: TimedBotApi, user: int, round_number: int, last: SentMessage | None) -> Stimulus:
-    """Open the menu with /menu, then press the first button of the bot's last message."""
+    """Open the menu with /menu, then press "Poser une question" where shown, else "Menu" (else the first)."""
     if last is None:
         return "/menu", lambda: api.user_sends(user, "/menu")
     if not last.buttons:
         raise BenchError(f"no button to press in the bot's last message: {last.describe()}")
-    data = str(last.buttons[0]["callback_data"])
+    shown = [str(button["callback_data"]) for button in last.buttons]
+    data = next((wanted for wanted in ("go:ask", "go:menu") if wanted in shown), shown[0])
     return data, lambda: api.user_presses(user, last, data)
 
 

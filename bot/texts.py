@@ -36,7 +36,7 @@ BUTTON_TICKETS = "📋 Demandes ouvertes"
 
 WELCOME = "👋 Bonjour ! Je suis le robot d'aide de {centre}."
 WELCOME_WHAT = "Je réponds à vos questions sur l'ordinateur prêté, l'e-mail, le CV et la recherche d'emploi."
-CONSENT_WHAT = "🔒 Pour vous aider, je garde votre prénom, votre filière et le numéro de votre compte."
+CONSENT_WHAT = "🔒 Pour vous aider, je garde votre prénom, votre formation et le numéro de votre compte."
 CONSENT_MESSAGES = (
     "Je ne garde pas vos messages, sauf les questions que je n'ai pas comprises : "
     "l'équipe les lit pendant {miss_retention} pour améliorer mes réponses, sans voir votre nom."
@@ -46,7 +46,7 @@ CONSENT_QUESTION = (
 )
 CONSENT_DETAILS = (
     "Ce que je garde :\n"
-    "• votre prénom et votre filière ;\n"
+    "• votre prénom et votre formation ;\n"
     "• le numéro de votre compte dans l'application (pour vous répondre) ;\n"
     "• la date de votre accord et celle de votre dernier message (pas son texte) ;\n"
     "• si vous voulez des rappels, la langue des réponses, et l'étape où vous êtes dans la conversation ;\n"
@@ -71,8 +71,8 @@ ASK_NAME_WITH_SUGGESTION = "Comment vous appelez-vous ? Écrivez votre prénom, 
 NAME_NOT_UNDERSTOOD = (
     "Je n'ai pas compris votre prénom. Écrivez seulement votre prénom. Par exemple : Samira."
 )
-ASK_FILIERE = "Merci {name} ! Dans quelle filière êtes-vous ?"
-FILIERE_NOT_UNDERSTOOD = "Je n'ai pas trouvé cette filière. Appuyez sur un bouton."
+ASK_FILIERE = "Merci {name} ! Quelle est votre formation ?"
+FILIERE_NOT_UNDERSTOOD = "Je n'ai pas trouvé cette formation. Appuyez sur un bouton."
 ONBOARDING_DONE = "C'est noté. Bienvenue, {name} !"
 
 MENU = "Que voulez-vous faire ? Appuyez sur un bouton, ou écrivez votre question."

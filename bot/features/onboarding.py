@@ -31,8 +31,10 @@ _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['-][^\W\d_]+)*$")
 # What people write around their name ("bonjour, je m'appelle Samira", "moi c'est Karim").
 _GREETING_PREFIX = re.compile(r"^(?:bonjour|bonsoir|salut|hello|coucou|bjr|slt|hi)\b[\s,!.]*", re.IGNORECASE)
 _INTRODUCTION = re.compile(
-    r"^(?:je\s+m\s*'?\s*appel+e?s?|jm\s*appel+e?|moi\s+c\s*'?\s*est|c\s*'?\s*est|"
-    r"mon\s+(?:pr[ée]nom|nom)\s+(?:est|c\s*'?\s*est)|my\s+name\s+is|ik\s+heet)\s+",
+    r"^(?:je\s+m\s*'?\s*appel+e?s?|j\s*'?\s*m\s*'?\s*appel+e?s?|"
+    r"(?:moi\s+)?(?:c\s*'?\s*est|cest|c)|moi|je\s+suis|j\s*'?\s*suis|chuis|chui|"
+    r"mon\s+(?:pr[ée]nom|nom)\s+(?:est|c\s*'?\s*est|cest|c)|my\s+name\s+is|i\s*'?\s*m|i\s+am|"
+    r"ik\s+heet|ik\s+ben)\s+",
     re.IGNORECASE,
 )
 # A longer text is a sentence, not a name.
@@ -246,7 +248,7 @@ FEATURE = Feature(
     ],
     states={
         ASK_NAME: StateStep(receive_name, "vous alliez me donner votre prénom", onboarding=True),
-        ASK_FILIERE: StateStep(receive_filiere_text, "vous alliez choisir votre filière", onboarding=True),
+        ASK_FILIERE: StateStep(receive_filiere_text, "vous alliez choisir votre formation", onboarding=True),
     },
     go={"start": GoTarget(start, during_onboarding=True)},
     menu=[MenuEntry("start", texts.BUTTON_INTRODUCE, order=90, known=False, anonymous=True)],

@@ -41,7 +41,7 @@ def test_scripted_chat_walks_onboarding_and_answers_a_misspelled_question(tmp_pa
     out = result.stdout
     assert "> /start" in out
     assert "Vous êtes d'accord ?" in out
-    assert "Merci Samira ! Dans quelle filière" in out
+    assert "Merci Samira ! Quelle est votre formation" in out
     assert "Bienvenue, Samira" in out
     answer = out.split("> mon ordi demare plu\n", 1)[1].split("\n> ", 1)[0]
     # The answer of the shipped entry 'ordinateur-ne-demarre-pas', not suggestions.

@@ -79,7 +79,7 @@ def test_simultaneous_messages_of_one_user_are_serialised(
     assert user.first_name in ("Samira", "Karim", "Léa")
     assert state == "ask_filiere"
     # Exactly one message was handled in the name step.
-    assert sum("Dans quelle filière" in replies[0].text for replies in answers) == 1
+    assert sum("Quelle est votre formation" in replies[0].text for replies in answers) == 1
 
 
 def test_a_redelivered_update_is_handled_once(

@@ -32,16 +32,16 @@ def test_menu_during_onboarding_does_not_skip_it(conversation: Conversation) -> 
         > [go:book]
         < Encore une petite étape
         > Samira
-        < Dans quelle filière
+        < Quelle est votre formation
         > menu
-        < Je n'ai pas trouvé cette filière
+        < Je n'ai pas trouvé cette formation
         > [go:menu]
         < Encore une petite étape
-        < Dans quelle filière
+        < Quelle est votre formation
         > [faq:wifi-connexion]
         < Cliquez sur l'icône du Wi-Fi
         > /mesdonnees
-        < Où vous en êtes : vous alliez choisir votre filière
+        < Où vous en êtes : vous alliez choisir votre formation
         > Horticulture
         < Bienvenue, Samira
     """)
@@ -94,14 +94,14 @@ def test_filiere_button_from_before_a_reorder_is_refused(
         > /start
         > J'accepte
         > Samira
-        < Dans quelle filière
+        < Quelle est votre formation
     """)
     old_button = next(button.id for button in chat.buttons if button.title == "Horticulture")
     reordered = settings.model_copy(update={"filieres": "Horticulture;Bâtiment;Nettoyage"})
     services = build_services(reordered, conversation.services.get(FAQ), clock)
     after_change = Chat(build_conversation(session_factory, services), "samira")
     after_change.press_payload(old_button)
-    after_change.expect("Ce bouton n'est plus valable", "Dans quelle filière")
+    after_change.expect("Ce bouton n'est plus valable", "Quelle est votre formation")
     after_change.press("Horticulture")
     after_change.expect("Bienvenue, Samira")
     with session_factory() as session:

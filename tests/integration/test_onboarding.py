@@ -21,7 +21,7 @@ def test_newcomer_consents_gives_name_and_filiere(conversation: Conversation) ->
         > /start
         < Bonjour ! Je suis le robot d'aide de l'ASBL Horizon.
         < ordinateur prêté
-        < je garde votre prénom, votre filière et le numéro de votre compte
+        < je garde votre prénom, votre formation et le numéro de votre compte
         < Je ne garde pas vos messages
         < après 1 an sans message
         [J'accepte] [Je refuse] [En savoir plus]
@@ -33,7 +33,7 @@ def test_newcomer_consents_gives_name_and_filiere(conversation: Conversation) ->
         < Comment vous appelez-vous ?
         [Samira]
         > Samira
-        < Merci Samira ! Dans quelle filière
+        < Merci Samira ! Quelle est votre formation
         {FILIERES}
         > Horticulture
         < Bienvenue, Samira
@@ -107,7 +107,7 @@ def test_restart_mid_onboarding_loses_nothing(
         > /start
         > J'accepte
         > Léa
-        < Dans quelle filière
+        < Quelle est votre formation
     """)
     # A new Conversation on the same database is what a restarted process has.
     restarted = build_conversation(session_factory, conversation.services)

@@ -39,6 +39,23 @@ def test_names() -> None:
     assert clean_name("je m'appelle samira") == "Samira"
     assert clean_name("Bonjour, moi c'est Karim.") == "Karim"
     assert clean_name("mon prénom est Léa") == "Léa"
+    # How trainees introduce themselves, SMS included.
+    for said in (
+        "moi c samira",
+        "c samira",
+        "je suis Samira B.",
+        "moi cest samira",
+        "chui samira",
+        "moi samira",
+        "jm'appel samira",
+        "slt c samira",
+        "I'm Samira",
+        "ik ben Samira",
+    ):
+        assert clean_name(said) == "Samira", said
+    assert clean_name("je suis perdu") is None
+    assert clean_name("je suis en horticulture") is None
+    assert clean_name("c pour le wifi") is None
     assert clean_name("bonjour") is None
     assert clean_name("mon ordi ne marche") is None
     assert clean_name("parler à quelqu'un") is None
@@ -53,6 +70,8 @@ def test_closed_word_intents() -> None:
     assert detect_intent("Merciii beaucoup !") is Intent.THANKS
     assert detect_intent("menu") is Intent.MENU
     assert detect_intent("aide") is Intent.HELP
+    for lost in ("?", "??", "jsp", "je comprends pas", "j'comprend rien", "je suis perdue", "i'm lost"):
+        assert detect_intent(lost) is Intent.HELP, lost
     # What a trainee asks the bot to do is recognised from examples (tests/unit/test_intents.py).
     assert detect_intent("je veux parler à l'assistante sociale") is None
     assert detect_intent("bonjour mon ordi demarre pas") is None

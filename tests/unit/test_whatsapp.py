@@ -60,7 +60,7 @@ def test_four_to_ten_buttons_are_a_list_and_long_titles_keep_their_words() -> No
 
 
 def test_more_than_ten_become_numbered_text() -> None:
-    bodies, numbered = render(Reply("Dans quelle filière ?", buttons(12)))
+    bodies, numbered = render(Reply("Quelle est votre formation ?", buttons(12)))
     assert [body["type"] for body in bodies] == ["text"]
     assert "12. Choix 12" in bodies[0]["text"]["body"] and len(numbered) == 12
 
