@@ -95,11 +95,15 @@ class App:
         self.engine.dispose()
 
 
-def configure_logging(settings: Settings) -> None:
-    """Set up logging; message texts are never logged above DEBUG."""
+def configure_logging(settings: Settings, log_file: Path | None = None) -> None:
+    """Set up logging (to stderr, or to log_file); message texts are never logged above DEBUG."""
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        filename=log_file,
+        force=True,
     )
     # httpx logs every request's URL at INFO, and Telegram's URLs contain the bot's token.
     for noisy in ("httpx", "httpcore"):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App, build_app, configure_logging
@@ -21,10 +22,11 @@ from bot.common.text import clean_text
 from bot.config import Settings
 from bot.core.messages import IncomingMessage, Reply
 from bot.core.outbox import Dispatcher
+from bot.core.turn import IDLE
 from bot.faq import FaqError, check_faq
 from bot.storage.db import make_engine, make_session_factory, unit_of_work
 from bot.storage.migrate import upgrade_database
-from bot.storage.models import Role
+from bot.storage.models import ConversationState, Role, User
 from bot.texts import CHANNEL_NAMES
 
 
@@ -39,6 +41,10 @@ def _settings_or_defaults(ctx: click.Context) -> Settings:
 def _progress_on_stderr(done: int, total: int) -> None:
     """Show how far the first computation of the FAQ's meaning is (it takes a minute for 1,000 entries)."""
     click.echo(f"Préparation de la FAQ : sens de {done}/{total} phrases calculé.", err=True)
+
+
+# Where the terminal chat writes its log lines, in STATE_DIR.
+CHAT_LOG = "chat.log"
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -72,6 +78,17 @@ def _database(ctx: click.Context) -> Iterator[Session]:
         engine.dispose()
 
 
+def _between_steps(app: App, user: str) -> bool:
+    """Say whether the terminal's person is new to the bot or at no step of a dialogue."""
+    with app.session_factory() as session:
+        state = session.scalar(
+            select(ConversationState.state)
+            .join(User, User.id == ConversationState.user_id)
+            .where(User.channel == ConsoleChannel.name, User.external_id == user)
+        )
+    return state is None or state == IDLE
+
+
 def _build(settings: Settings, *, progress: bool = False, wait_for_meaning: bool = False) -> App:
     """Build the app; progress: show on stderr how far a cold start's embedding is.
 
@@ -100,20 +117,29 @@ def main() -> None:
 @click.option("--name", "display_name", default=None, help="Nom de profil simulé (comme sur Telegram).")
 @click.pass_context
 def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
-    """Parler avec le bot dans le terminal."""
-    app = _build(_settings(ctx))
-    channel = ConsoleChannel(user_id=user, user_name=display_name)
+    """Parler avec le bot dans le terminal (les journaux vont dans STATE_DIR/chat.log)."""
+    settings = _settings(ctx)
+    # Log lines never print into the chat: a warning in the middle of a conversation reads as the bot's.
+    configure_logging(settings, settings.state_dir / CHAT_LOG)
+    app = _build(settings)
     # What others send this person (a social worker's answer, an alert for staff) is printed as it
-    # comes: run `cisp-bot chat --user claire` in another terminal to answer as staff.
+    # comes, and right after each answer: run `cisp-bot chat --user claire` in another terminal to
+    # answer as staff.
+    channel = ConsoleChannel(user_id=user, user_name=display_name)
     dispatcher = Dispatcher(app.outbox, {channel.name: channel}, recipient=user, poll_seconds=1.0)
+    channel.after_answer = dispatcher.dispatch_once
 
     async def on_message(message: IncomingMessage) -> list[Reply]:
-        replies = await asyncio.to_thread(app.conversation.handle, message)
-        await dispatcher.dispatch_once()  # pushes for this very person come right after the answer
-        return replies
+        return await asyncio.to_thread(app.conversation.handle, message)
 
     async def session() -> None:
-        await dispatcher.dispatch_once()  # what arrived while this person was away, first
+        # The chat opens with the welcome (or the menu, for someone the bot knows), not in silence; what
+        # arrived while this person was away comes right after it. Someone in the middle of a step
+        # (writing to a social worker) carries on where they were.
+        if _between_steps(app, user):
+            await channel.open(on_message, "/start")
+        else:
+            await dispatcher.dispatch_once()
         stop = asyncio.Event()
         pushes = asyncio.create_task(dispatcher.run(stop))
         try:

@@ -234,6 +234,12 @@ HANDOFF_WRITE_HERE = (
 )
 HANDOFF_ALREADY_OPEN = "🙋 Votre demande est déjà transmise. Écrivez votre message ici : je le transmets."
 HANDOFF_RELAYED = "✓ Transmis."
+TICKET_LEAVE_QUESTION = (
+    "Je n'ai pas envoyé ce message à l'équipe. Voulez-vous quitter la conversation avec l'équipe ?"
+)
+TICKET_STAY = "D'accord. Écrivez votre message : je le transmets à l'équipe."
+BUTTON_LEAVE_TICKET = "Oui, retour au robot"
+BUTTON_STAY_IN_TICKET = "Non, je continue"
 HANDOFF_BACK = "D'accord. Votre demande reste ouverte : la réponse arrivera ici."
 HANDOFF_CANCELLED = "Votre demande est annulée."
 HANDOFF_TAKEN = "🙋 {worker} a pris votre demande. Vous allez recevoir sa réponse ici."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
 from bot.channels.base import MessageHandler, numbered_buttons
@@ -31,6 +31,8 @@ class ConsoleChannel:
         stdout: TextIO | None = None,
     ) -> None:
         self.user_id = user_id
+        # Run once each answer is shown: what others sent meanwhile is printed after it.
+        self.after_answer: Callable[[], Awaitable[object]] | None = None
         self.user_name = user_name
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
@@ -42,13 +44,18 @@ class ConsoleChannel:
         """Say whether a person is typing (a terminal) rather than a script."""
         return self._stdin.isatty()
 
+    async def open(self, on_message: MessageHandler, opening: str) -> None:
+        """Show the bot's answer to opening (as if typed, not shown): the chat starts with the bot."""
+        if self.interactive:
+            self._write("(Tapez le numéro d'un bouton, ou votre message. /quitter pour sortir.)\n")
+        await self._answer(on_message, opening)
+
     async def start(self, on_message: MessageHandler) -> None:
         """Read lines until end of input, answering each one."""
         self._running = True
         if self.interactive:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401  (enables editing and history in input())
-            self._write("(Tapez le numéro d'un bouton, ou votre message. /quitter pour sortir.)\n")
         while self._running:
             line = await asyncio.to_thread(self._read_line)
             if line is None:
@@ -58,8 +65,12 @@ class ConsoleChannel:
                 break
             if not self.interactive:
                 self._write(f"> {text}\n")
-            replies = await on_message(self.to_message(text))
-            self._render(replies)
+            await self._answer(on_message, text)
+
+    async def _answer(self, on_message: MessageHandler, text: str) -> None:
+        self._render(await on_message(self.to_message(text)))
+        if self.after_answer is not None:
+            await self.after_answer()
 
     def _read_line(self) -> str | None:
         if self.interactive and self._stdin is sys.stdin:

@@ -251,3 +251,19 @@ def test_env_example_is_a_working_env_file(tmp_path: Path) -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("None ['Bâtiment'")
+
+
+def test_the_chat_greets_when_it_opens_and_keeps_log_lines_out_of_it(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = run(["chat", "--user", "lina"], tmp_path, stdin="", STATE_DIR=str(state), LOG_LEVEL="INFO")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("🤖 👋 Bonjour ! Je suis le robot d'aide"), first.stdout[:200]
+    assert "Vous êtes d'accord ?" in first.stdout
+    # Log lines (INFO here) went to the log file, not into the chat nor onto the terminal.
+    assert " INFO " not in first.stdout + first.stderr, first.stderr
+    assert " INFO " in (state / "chat.log").read_text(encoding="utf-8")
+    onboarded = run(["chat", "--user", "lina"], tmp_path, stdin="1\nLina\n2\n", STATE_DIR=str(state))
+    assert "Bienvenue, Lina" in onboarded.stdout
+    again = run(["chat", "--user", "lina"], tmp_path, stdin="", STATE_DIR=str(state))
+    assert again.stdout.startswith("🤖 "), again.stdout[:200]
+    assert "Lina" in again.stdout.split("\n", 1)[0] and "Que voulez-vous faire ?" in again.stdout

@@ -462,3 +462,27 @@ def test_an_unreachable_trainee_is_in_the_day_summary_until_they_write(
     samira.send("je suis là")
     with session_factory() as session:
         assert session.scalars(select(User.unreachable_at).where(User.external_id == "samira")).one() is None
+
+
+@pytest.mark.parametrize("leaving", ["menu", "aide", "stop", "Quitter", "?"])
+def test_leaving_words_in_a_request_are_not_passed_on(
+    centre: Conversation, session_factory: sessionmaker[Session], leaving: str
+) -> None:
+    samira = onboarded(centre, "samira")
+    samira.script(f"""
+        > Parler à quelqu'un
+        > mon contrat
+        > {leaving}
+        < Je n'ai pas envoyé ce message à l'équipe. Voulez-vous quitter la conversation avec l'équipe ?
+        [Oui, retour au robot] [Non, je continue] [Annuler ma demande] [Menu]
+        > Non, je continue
+        < Écrivez votre message : je le transmets à l'équipe.
+        > je dois signer lundi
+        < ✓ Transmis.
+        > {leaving}
+        > Oui, retour au robot
+        < Votre demande reste ouverte
+    """)
+    with session_factory() as session:
+        texts = session.scalars(select(TicketMessage.text)).all()
+    assert texts == ["je dois signer lundi"]

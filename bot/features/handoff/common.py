@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # A request to talk to a person: skip, back, cancel, claim.<id>, close.<id>, fb.<id>.up...
 TICKET = ButtonKind(
-    "tk", r"skip|back|cancel|(?:claim|close|draft|follow)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
+    "tk", r"skip|back|stay|cancel|(?:claim|close|draft|follow)\.\d{1,10}|fb\.\d{1,10}\.(?:up|down)"
 )
 
 

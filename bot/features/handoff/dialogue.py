@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot import texts
+from bot.common.text import fold
 from bot.core.feature import MENU_BUTTON
-from bot.core.messages import Reply
+from bot.core.messages import Button, Reply
 from bot.core.outbox import Attachment
 from bot.core.turn import IDLE, Turn
 from bot.features.faq import mask_personal_details
@@ -26,6 +27,7 @@ from bot.features.handoff.common import (
 )
 from bot.features.handoff.queries import open_ticket_of, state_of
 from bot.features.handoff.staff import claim, close_by_staff, follow, write_draft
+from bot.features.intents import Intent, detect_intent
 from bot.features.menu import INTRODUCE_BUTTON, main_menu
 from bot.storage.models import (
     Ticket,
@@ -208,6 +210,10 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
         return _open(turn, None)
     if argument == "back":
         return _back_to_bot(turn)
+    if argument == "stay":
+        if turn.state != IN_TICKET:
+            return [Reply(texts.STALE_BUTTON), main_menu(turn)]
+        return [Reply(texts.TICKET_STAY, (button("back", texts.BUTTON_BACK_TO_BOT),))]
     if argument == "cancel":
         return _cancel(turn)
     parsed = TICKET_ARGUMENT.fullmatch(argument)
@@ -227,6 +233,28 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
     return follow(turn, ticket_id)
 
 
+# Words that mean "get me out of here", not a message for the worker.
+_LEAVING_WORDS = frozenset(
+    {"stop", "quitter", "sortir", "retour", "fin", "arreter", "exit", "quit", "annuler", "terminer", "finir"}
+)
+
+
 def relayed_or_none(turn: Turn) -> list[Reply] | None:
-    """Pass the trainee's message on; None when the request was closed meanwhile (answered as usual)."""
+    """Pass the trainee's message on; None when the request was closed meanwhile (answered as usual).
+
+    "menu", "aide", "stop" and the like are not passed on: the trainee is asked whether to leave.
+    """
+    if turn.text and (fold(turn.text) in _LEAVING_WORDS or detect_intent(turn.text) in _LEAVING_INTENTS):
+        return [Reply(texts.TICKET_LEAVE_QUESTION, _leave_buttons())]
     return trainee_message(turn) or None
+
+
+_LEAVING_INTENTS = (Intent.MENU, Intent.HELP)
+
+
+def _leave_buttons() -> tuple[Button, ...]:
+    return (
+        button("back", texts.BUTTON_LEAVE_TICKET),
+        button("stay", texts.BUTTON_STAY_IN_TICKET),
+        button("cancel", texts.BUTTON_CANCEL_REQUEST),
+    )
