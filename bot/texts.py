@@ -259,7 +259,9 @@ CALL_REQUEST_SUBJECT = "Demande à être appelé·e (au lieu d'un rendez-vous) :
 CALL_REQUEST_SUBJECT_ONLY = "Demande à être appelé·e (au lieu d'un rendez-vous)"
 CALL_REQUEST_ADDED = "📞 {name} (demande n°{id}) demande à être appelé·e au {phone}."
 TICKET_ALERT_CONTEXT = "Ses dernières questions au robot :"
-TICKET_ALERT_HOW = "Pour répondre : « Je prends », puis écrivez-moi en privé, ou répondez à ce message."
+TICKET_ALERT_HOW = "Pour répondre : « Je prends », puis écrivez-moi ici."
+# In the staff group, where answering the alert itself reaches the trainee.
+TICKET_ALERT_HOW_GROUP = "Pour répondre : « Je prends », puis écrivez-moi en privé, ou répondez à ce message."
 TICKET_NEW_MESSAGE = "💬 Demande n°{id} ({name}), nouveau message en attente : {text}"
 TICKET_TRAINEE_SAYS = "💬 {name} (n°{id}) : {text}"
 TICKET_TRAINEE_FILE = "📎 {name} (n°{id}) envoie ceci :"
@@ -393,8 +395,8 @@ BOOK_STAFF_MESSAGE = "Son message : « {text} »"
 BOOK_ICS_SUMMARY = "Rendez-vous avec {worker} ({centre})"
 
 # Appointments (staff side).
-BUTTON_DONE = "✅ Venu·e"
-BUTTON_ABSENT = "❌ Pas venu·e"
+BUTTON_DONE = "✅ Là"
+BUTTON_ABSENT = "❌ Pas là"
 BUTTON_STAFF_CANCEL = "🚫 Annuler"
 STAFF_NEW_APPOINTMENT = "📅 Nouveau rendez-vous : {name}{filiere}, {when}. Motif : {reason}."
 STAFF_CANCELLED_APPOINTMENT = "🗑️ Rendez-vous annulé par {name} : {when}. Le moment est de nouveau libre."
@@ -405,14 +407,17 @@ STAFF_AGENDA_LINE = "• {time} : {name}{filiere}, {reason}{confirmed}"
 STAFF_UPCOMING = "📅 Vos prochains rendez-vous :"
 STAFF_UPCOMING_NONE = "📅 Aucun rendez-vous à venir."
 STAFF_NOT_A_WORKER = "Votre compte n'est lié à aucun·e assistant·e social·e du fichier des disponibilités."
-STAFF_MARKED_DONE = "✅ Noté : {name} est venu·e."
-STAFF_MARKED_ABSENT = "❌ Noté : {name} n'est pas venu·e."
+STAFF_MARKED_DONE = "✅ Noté : {name} était là."
+STAFF_MARKED_ABSENT = "❌ Noté : {name} n'était pas là."
+STAFF_NOT_STARTED = (
+    "Ce rendez-vous n'a pas encore commencé. Vous pourrez dire si {name} était là à partir de {time}."
+)
 STAFF_ASK_CANCEL_MESSAGE = "Écrivez le message pour {name} : il partira avec l'annulation."
 STAFF_CANCELLED = "🚫 Rendez-vous annulé ; {name} est prévenu·e."
 
 
 # Module sessions.
-BUTTON_WILL_BE_ABSENT = "Je serai absent·e"
+BUTTON_WILL_BE_ABSENT = "Je ne viendrai pas"
 BUTTON_JOIN_VIDEO = "Rejoindre la visio ?"
 SESSIONS_TITLE = "🗓️ Vos prochaines séances :"
 SESSIONS_NONE = (

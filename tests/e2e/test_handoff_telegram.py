@@ -124,6 +124,8 @@ async def test_claim_relay_voice_reply_in_group_restart_and_close(centre: Centre
     api = centre.api
     alert = await open_ticket(api)
     assert "Sujet : « mon ordi ne démarre plus »" in shown(alert)
+    # In the group, answering the alert itself reaches the trainee: the alert says so (only there).
+    assert "ou répondez à ce message" in shown(alert)
     _, claim = button([alert], "✋ Je prends")
 
     # Two social workers tap "Je prends" at the same moment: exactly one takes it.

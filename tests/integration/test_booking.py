@@ -377,8 +377,17 @@ def test_agenda_at_eight_and_staff_marking_and_cancelling(
         > (received)
         < Bonjour Claire ! Vos rendez-vous d'aujourd'hui :
         < 9 h 00 : Samira (Horticulture), Papiers administratifs
-        [✅ Venu·e Samira 09:00] [❌ Pas venu·e Samira 09:00] [🚫 Annuler Samira 09:00]
-        > 🚫 Annuler Samira 09:00
+        [🚫 Annuler Samira 09:00]
+    """)
+    # Whether she came is asked once the appointment has started, not from the morning's agenda.
+    [booked] = appointments(session_factory)
+    claire.press_payload(f"bk:done.{booked.id}")
+    claire.expect(
+        "Ce rendez-vous n'a pas encore commencé. Vous pourrez dire si Samira était là à partir de 9 h 00."
+    )
+    claire.send("/rdv")
+    claire.press("🚫 Annuler Samira 09:00")
+    claire.script("""
         < Écrivez le message pour Samira
         > Je suis malade, je vous rappelle lundi.
         < Rendez-vous annulé ; Samira est prévenu·e.
@@ -492,3 +501,18 @@ def test_the_database_itself_refuses_a_double_booking(
     with unit_of_work(session_factory) as session:
         session.execute(update(Appointment).values(status="cancelled"))
     book("lea")
+
+
+def test_once_started_the_worker_says_whether_the_trainee_came(
+    centre: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    samira = onboarded(centre, "samira")
+    book(samira, "Demain à 9 h")
+    claire = Chat(centre, "claire")
+    claire.received()
+    clock.set(datetime(2026, 11, 25, 8, 10, tzinfo=UTC))  # Wednesday 9:10 in Brussels: it has started
+    claire.send("/rdv")
+    claire.press("✅ Là Samira 09:00")
+    claire.expect("Noté : Samira était là.")
+    [appointment] = appointments(session_factory)
+    assert appointment.status == "done"

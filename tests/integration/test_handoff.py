@@ -84,6 +84,7 @@ def test_a_trainee_reaches_a_social_worker_and_back(
         < Sujet : « mon ordi ne s'allume plus depuis hier »
         < Ses dernières questions au robot :
         < « abonnement piscine communale »
+        < Pour répondre : « Je prends », puis écrivez-moi ici.
         [✋ Je prends]
         > ✋ Je prends
         < Vous suivez la demande n°1 de Samira (Horticulture).

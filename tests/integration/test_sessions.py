@@ -94,8 +94,8 @@ def test_import_my_sessions_and_reminders_once(
     samira.script("""
         > (received)
         < Rappel : Utiliser l'ordinateur, demain à 9 h, Salle 3.
-        [Je serai là] [Je serai absent·e]
-        > Je serai absent·e
+        [Je serai là] [Je ne viendrai pas]
+        > Je ne viendrai pas
         < Vous voulez dire pourquoi ?
         > mon fils est malade
         < L'équipe est prévenue.
@@ -345,7 +345,7 @@ def test_trainer_absence_goes_to_the_staff(
     samira.script("""
         > (received)
         < en visio : https://visio.example.org/cv
-        [Je serai là] [Je serai absent·e] [Rejoindre la visio ?]
+        [Je serai là] [Je ne viendrai pas] [Rejoindre la visio ?]
         > Rejoindre la visio ?
         < Pour rejoindre la visio
         > Mes séances

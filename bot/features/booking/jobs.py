@@ -103,7 +103,7 @@ def send_agendas(
         if not appointments:
             replies = [Reply(texts.STAFF_AGENDA_EMPTY.format(worker=worker.name))]
         else:
-            lines, buttons = agenda_lines(appointments)
+            lines, buttons = agenda_lines(appointments, now)
             replies = [
                 Reply("\n".join([texts.STAFF_AGENDA.format(worker=worker.name), *lines]), tuple(buttons))
             ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot import texts
 from bot.common.clock import BRUSSELS, as_utc
@@ -31,6 +32,10 @@ def staff_action(turn: Turn, verb: str, appointment_id: int) -> list[Reply]:
     if appointment is None:
         return [Reply(texts.BOOK_NOT_FOUND)]
     name = appointment.trainee.first_name or "Stagiaire"
+    if verb in ("done", "absent") and as_utc(appointment.starts_at) > turn.now:
+        # Whether someone came is known once the appointment has started, not from the morning agenda.
+        local = as_utc(appointment.starts_at).astimezone(BRUSSELS)
+        return [Reply(texts.STAFF_NOT_STARTED.format(name=name, time=f"{local.hour} h {local.minute:02d}"))]
     if verb == "done":
         appointment.status = AppointmentStatus.DONE.value
         return [Reply(texts.STAFF_MARKED_DONE.format(name=name))]
@@ -75,8 +80,8 @@ def staff_cancel_message(turn: Turn) -> list[Reply]:
     return [Reply(texts.STAFF_CANCELLED.format(name=trainee.first_name or "Stagiaire"))]
 
 
-def agenda_lines(appointments: Sequence[Appointment]) -> tuple[list[str], list[Button]]:
-    """Return a worker's agenda lines, with a button to cancel each appointment."""
+def agenda_lines(appointments: Sequence[Appointment], now: datetime) -> tuple[list[str], list[Button]]:
+    """Return a worker's agenda lines, with buttons: cancel one to come, say who came to one started."""
     lines: list[str] = []
     buttons: list[Button] = []
     for appointment in appointments:
@@ -92,9 +97,12 @@ def agenda_lines(appointments: Sequence[Appointment]) -> tuple[list[str], list[B
                 confirmed=" ✔️ sera là" if appointment.confirmed_at else "",
             )
         )
-        if len(buttons) < 9:
+        if len(buttons) >= 9:
+            continue
+        if as_utc(appointment.starts_at) <= now:
             buttons.append(button(f"done.{appointment.id}", f"{texts.BUTTON_DONE} {name} {local:%H:%M}"))
             buttons.append(button(f"absent.{appointment.id}", f"{texts.BUTTON_ABSENT} {name} {local:%H:%M}"))
+        else:
             buttons.append(
                 button(f"sx.{appointment.id}", f"{texts.BUTTON_STAFF_CANCEL} {name} {local:%H:%M}")
             )
@@ -123,5 +131,5 @@ def staff_upcoming(turn: Turn) -> list[Reply]:
             f"• {spoken_when(appointment.starts_at, turn.now)} : {trainee.first_name or 'Stagiaire'}"
             f" ({appointment.reason}) · {worker_display_name(availability, appointment.worker_id)}"
         )
-    _, buttons = agenda_lines([a for a in appointments if a.starts_at.date() == turn.now.date()])
+    _, buttons = agenda_lines([a for a in appointments if a.starts_at.date() == turn.now.date()], turn.now)
     return [Reply("\n".join(lines), tuple(buttons) if turn.message.chat_id is None else ())]

@@ -48,15 +48,18 @@ def alert_staff(
     admins_too: bool = False,
     remember_ref: bool = False,
     skip: User | None = None,
+    group_replies: Sequence[Reply] | None = None,
 ) -> None:
     """Post to the staff group; without one, to every staff member privately (the console demo).
 
     ``skip`` is the staff member who caused the alert: they see the answer to their own action.
+    ``group_replies``: what the group reads instead (where a reply to the alert reaches the trainee).
     """
     ticket_id = about.id if remember_ref else None
     group = settings.staff_group
     if group is not None:
-        enqueue(session, now, *group, replies, user_id=about.trainee_id, ticket_id=ticket_id)
+        in_group = group_replies if group_replies is not None else replies
+        enqueue(session, now, *group, in_group, user_id=about.trainee_id, ticket_id=ticket_id)
     for member in staff_members(session):
         if member is skip or (group is not None and not (admins_too and member.role == Role.ADMIN.value)):
             continue
@@ -95,8 +98,13 @@ def set_state_of(user: User, state: str, now: datetime, **data: Any) -> None:
         user.conversation.state, user.conversation.data, user.conversation.updated_at = state, data, now
 
 
-def alert_reply(session: Session, ticket: Ticket, trainee: User, now: datetime) -> Reply:
-    """Return the staff's alert of a new request: who, the subject, their last questions, a button."""
+def alert_reply(
+    session: Session, ticket: Ticket, trainee: User, now: datetime, *, in_group: bool = False
+) -> Reply:
+    """Return the staff's alert of a new request: who, the subject, their last questions, a button.
+
+    in_group: for the staff group, where answering the alert itself reaches the trainee.
+    """
     lines = [
         texts.TICKET_ALERT.format(
             id=ticket.id,
@@ -119,7 +127,7 @@ def alert_reply(session: Session, ticket: Ticket, trainee: User, now: datetime) 
     if recent:
         lines.append(texts.TICKET_ALERT_CONTEXT)
         lines += [f"« {question} »" for question in reversed(recent)]
-    lines.append(texts.TICKET_ALERT_HOW)
+    lines.append(texts.TICKET_ALERT_HOW_GROUP if in_group else texts.TICKET_ALERT_HOW)
     return Reply("\n".join(lines), (button(f"claim.{ticket.id}", texts.BUTTON_CLAIM),))
 
 

@@ -81,6 +81,7 @@ def _open(turn: Turn, subject: str | None) -> list[Reply]:
         [alert_reply(session, ticket, user, now)],
         about=ticket,
         remember_ref=True,
+        group_replies=[alert_reply(session, ticket, user, now, in_group=True)],
     )
     turn.set_state(IN_TICKET)
     log.info("ticket %d opened (%s)", ticket.id, user.channel)
@@ -107,7 +108,16 @@ def open_call_request(turn: Turn, *, phone: str, reason: str) -> list[Reply]:
         session.add(ticket)
         session.flush()
         alert = alert_reply(session, ticket, user, now)
-        alert_staff(session, turn.services.settings, now, [alert], about=ticket, remember_ref=True)
+        in_group = alert_reply(session, ticket, user, now, in_group=True)
+        alert_staff(
+            session,
+            turn.services.settings,
+            now,
+            [alert],
+            about=ticket,
+            remember_ref=True,
+            group_replies=[in_group],
+        )
         log.info("call-back request %d opened (%s)", ticket.id, user.channel)
     else:
         ticket.phone = phone

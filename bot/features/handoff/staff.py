@@ -84,7 +84,7 @@ def claim(turn: Turn, ticket_id: int) -> list[Reply]:
     group = turn.services.settings.staff_group
     if ticket.alert_ref is not None and group is not None:
         # The alert shows who took it, and its button goes: nobody presses it again.
-        alert = alert_reply(session, ticket, trainee, ticket.opened_at)
+        alert = alert_reply(session, ticket, trainee, ticket.opened_at, in_group=True)
         marked = Reply(f"{alert.text}\n{texts.TICKET_CLAIMED_MARK.format(worker=display_name(worker))}")
         enqueue(session, now, *group, [marked], user_id=trainee.id, edit=ticket.alert_ref)
     if turn.message.chat_id is not None:
