@@ -40,6 +40,8 @@ ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # An id travels in button payloads ("faq:<id>"), which Telegram limits to 64 bytes.
 MAX_ID_CHARS = 60
 REQUIRED_TEXT_FIELDS = ("question",)
+# The id of a draft the bot wrote from a request (FAQ_DIR/drafts/): never published as it is.
+DRAFT_ID = re.compile(r"brouillon-demande-\d+")
 # Plain language on a phone (warnings of faq check, not errors): a message fits the screen, a step is
 # short, a sentence can be read in one go.
 MAX_MESSAGE_CHARS = 350
@@ -360,6 +362,12 @@ def _check_entry(
         entry_problems.append((message, field_lines.get(field_name, entry_line)))
 
     label = _checked_id(value, fallback_label, report)
+    if DRAFT_ID.fullmatch(label):
+        report(
+            "c'est un brouillon tiré d'une demande, pas encore relu : enlevez les noms et les détails "
+            "personnels, donnez-lui un id à vous (ex. 'wifi-maison'), puis publiez-le",
+            "id",
+        )
     texts: dict[str, str] = {}
     for field_name in REQUIRED_TEXT_FIELDS:
         field_value = value.get(field_name)

@@ -143,7 +143,7 @@ def test_a_trainee_reaches_a_social_worker_and_back(
     """)
     draft = faq_dir / "drafts" / "demande-1.yaml"
     [entry] = yaml.safe_load(draft.read_text(encoding="utf-8"))
-    assert entry["question"] == "mon ordi ne s'allume plus depuis hier"
+    assert entry["question"] == "Mon ordi ne s'allume plus depuis hier"
     assert "Branchez le chargeur" in entry["answer"]
     assert "Samira" not in draft.read_text(encoding="utf-8")
     # The draft is never published by itself: the FAQ loader does not read drafts/.
@@ -487,3 +487,22 @@ def test_leaving_words_in_a_request_are_not_passed_on(
     with session_factory() as session:
         texts = session.scalars(select(TicketMessage.text)).all()
     assert texts == ["je dois signer lundi"]
+
+
+def test_a_draft_keeps_no_name_nor_greeting_and_is_refused_until_reviewed(tmp_path: Path) -> None:
+    from bot.faq import FaqError
+    from bot.features.handoff.staff import impersonal
+
+    names = ["Samira", "Claire"]
+    assert impersonal("Bonjour Samira, passez au bureau 2.", names) == "Passez au bureau 2."
+    assert impersonal("Salut ! Venez avec votre carte, Samira. Bonne journée, Claire", names) == (
+        "Venez avec votre carte."
+    )
+    assert impersonal("Il faut le chargeur. À bientôt Samira !", names) == "Il faut le chargeur."
+    # A draft moved into the FAQ as it is, without review, is refused by faq check (and by the bot).
+    (tmp_path / "general.yaml").write_text(
+        '- id: brouillon-demande-7\n  question: "Q ?"\n  answer: "R."\n', encoding="utf-8"
+    )
+    with pytest.raises(FaqError) as refused:
+        load_faq(tmp_path)
+    assert "general.yaml:1: entrée 'brouillon-demande-7': c'est un brouillon" in str(refused.value)

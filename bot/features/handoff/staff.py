@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -241,6 +242,13 @@ def write_draft(turn: Turn, ticket_id: int) -> list[Reply]:
     questions = [m.text for m in ticket.messages if m.author == "trainee" and m.text]
     question = ticket.subject or (questions[0] if questions else "")
     directory = turn.services.settings.faq_dir / DRAFTS_DIR_NAME
+    names = [
+        name for name in (ticket.trainee.first_name, turn.user.first_name if turn.user else None) if name
+    ]
+    question = impersonal(question, names)
+    answers = [kept for answer in answers if (kept := impersonal(answer, names))]
+    if not answers:
+        return [Reply(texts.TICKET_DRAFT_EMPTY)]
     path = _write_draft_file(directory, ticket.id, question, answers, display_name(turn.user), turn.now)
     log.info("FAQ draft written for ticket %d", ticket.id)
     shown = (
@@ -249,6 +257,23 @@ def write_draft(turn: Turn, ticket_id: int) -> list[Reply]:
         else path
     )
     return [Reply(texts.TICKET_DRAFT_WRITTEN.format(path=shown))]
+
+
+_GREETING = re.compile(r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|re)\b[^.!?\n]*?(?:[,.!:]+|$)\s*", re.I)
+_SIGN_OFF = re.compile(
+    r"[\s,]*\b(?:bonne (?:journée|soirée|fin de journée|chance)|à bientôt|à plus|cordialement|bisous)\b"
+    r"[^\n]*$",
+    re.I,
+)
+
+
+def impersonal(text: str, names: Sequence[str]) -> str:
+    """Return a message without its greeting, its sign-off and the people's first names (for a draft)."""
+    text = _SIGN_OFF.sub("", _GREETING.sub("", text.strip()))
+    for name in names:
+        text = re.sub(rf"[\s,]*\b{re.escape(name)}\b", "", text, flags=re.I)
+    text = re.sub(r"\s+([,.!?])", r"\1", re.sub(r"^[\s,.!:-]+", "", text)).strip()
+    return text[:1].upper() + text[1:]
 
 
 def _write_draft_file(
