@@ -184,6 +184,10 @@ MY_DATA_ENROLMENTS = ("Inscription à 1 séance", "Inscription à {count} séanc
 MY_DATA_SESSION_ANSWERS = ("1 réponse à un rappel de séance", "{count} réponses à un rappel de séance")
 MY_DATA_SESSIONS_TITLE = "Vos séances de module"
 FORGET_CONFIRM = "⚠️ Voulez-vous vraiment tout effacer ? Je ne pourrai plus vous reconnaître."
+FORGET_CANCELS_APPOINTMENTS = (
+    "Votre rendez-vous de {when} sera annulé.",
+    "Vos {count} rendez-vous à venir seront annulés (le prochain : {when}).",
+)
 FORGET_DONE = "✅ C'est fait. J'ai tout effacé."
 FORGET_DONE_NEXT = "Vous pouvez revenir quand vous voulez : tapez /start."
 FORGET_CANCELLED = "D'accord, je garde tout."
@@ -400,6 +404,10 @@ BUTTON_ABSENT = "❌ Pas là"
 BUTTON_STAFF_CANCEL = "🚫 Annuler"
 STAFF_NEW_APPOINTMENT = "📅 Nouveau rendez-vous : {name}{filiere}, {when}. Motif : {reason}."
 STAFF_CANCELLED_APPOINTMENT = "🗑️ Rendez-vous annulé par {name} : {when}. Le moment est de nouveau libre."
+STAFF_ERASED_APPOINTMENT = (
+    "🗑️ Le rendez-vous de {when} est annulé : la personne a effacé ses données. "
+    "Le moment est de nouveau libre."
+)
 STAFF_MOVED_APPOINTMENT = "🔁 {name} a déplacé son rendez-vous {old} vers {new}."
 STAFF_AGENDA = "☀️ Bonjour {worker} ! Vos rendez-vous d'aujourd'hui :"
 STAFF_AGENDA_EMPTY = "☀️ Bonjour {worker} ! Pas de rendez-vous aujourd'hui."

@@ -121,6 +121,17 @@ class MenuEntry:
 
 
 @dataclass(frozen=True)
+class Erasure:
+    """What a feature does when a person asks /oublier."""
+
+    # A sentence for the confirmation question when erasing changes something for the person ("your
+    # appointment of Tuesday is cancelled"), else None.
+    warning: Callable[[Turn], str | None] | None = None
+    # Run in the erasing transaction, before the person's rows go: tell the people concerned.
+    before: Callable[[Turn], None] | None = None
+
+
+@dataclass(frozen=True)
 class Feature:
     """Everything one feature adds to the conversation."""
 
@@ -148,6 +159,8 @@ class Feature:
     other_tables: frozenset[str] = frozenset()
     # What it keeps about the person of a turn, for /mesdonnees.
     describe_data: DataDescriber | None = None
+    # What erasing a person means for this feature.
+    erasure: Erasure | None = None
 
 
 V = TypeVar("V")
@@ -188,6 +201,7 @@ class Features:
         self.personal_tables: dict[str, PersonalTable] = {}
         self.other_tables: set[str] = set()
         self._describers: list[DataDescriber] = []
+        self.erasures: list[Erasure] = []
         self._merge()
         self.codec = Codec([GO, *(action.kind for action in self.buttons.values())])
         self.staff_commands = frozenset(name for name, command in self.commands.items() if command.staff)
@@ -224,6 +238,8 @@ class Features:
             self.other_tables |= feature.other_tables
             if feature.describe_data is not None:
                 self._describers.append(feature.describe_data)
+            if feature.erasure is not None:
+                self.erasures.append(feature.erasure)
             if feature.admin_notices is not None:
                 self.admin_notices.append(feature.admin_notices)
             if feature.group_reply is not None:

@@ -256,7 +256,12 @@ def ask_forget(turn: Turn) -> list[Reply]:
     if turn.is_staff:
         return [Reply(texts.FORGET_STAFF)]
     turn.set_state(CONFIRM_FORGET)
-    return [Reply(texts.FORGET_CONFIRM, forget_buttons())]
+    warnings = [
+        warning
+        for erasure in turn.features.erasures
+        if erasure.warning and (warning := erasure.warning(turn))
+    ]
+    return [Reply(" ".join([texts.FORGET_CONFIRM, *warnings]), forget_buttons())]
 
 
 def on_forget(turn: Turn, choice: str) -> list[Reply]:
@@ -268,6 +273,9 @@ def on_forget(turn: Turn, choice: str) -> list[Reply]:
     if choice == "no":
         turn.set_state(IDLE)
         return [Reply(texts.FORGET_CANCELLED), main_menu(turn)]
+    for erasure in turn.features.erasures:
+        if erasure.before is not None:
+            erasure.before(turn)
     erase_user(turn.session, turn.user)
     turn.user = None
     turn.forgotten = True

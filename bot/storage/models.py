@@ -234,6 +234,9 @@ class Ticket(Base):
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
         ),
+        # A request's number is its id, said to trainees and staff: never given again, even after the
+        # newest request was erased (SQLite would reuse the highest id; PostgreSQL's sequence never does).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

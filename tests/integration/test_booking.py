@@ -446,8 +446,14 @@ def test_my_data_shows_and_forget_erases_appointments(
         < État : prévu
         < – Rappel : 2 h avant
         > /oublier
+        < Je ne pourrai plus vous reconnaître. Votre rendez-vous de demain à 9 h sera annulé.
         > Oui, tout effacer
     """)
+    # Claire is told the moment is free again, without the name of the person erased.
+    claire = Chat(centre, "claire")
+    claire.received()
+    notice = next(reply.text for reply in claire.last if "effacé ses données" in reply.text)
+    assert notice.startswith("🗑️ Le rendez-vous de demain à 9 h est annulé") and "Samira" not in notice
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Appointment)) == 0
         assert session.scalar(select(func.count()).select_from(Reminder)) == 0

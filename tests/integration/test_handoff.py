@@ -506,3 +506,20 @@ def test_a_draft_keeps_no_name_nor_greeting_and_is_refused_until_reviewed(tmp_pa
     with pytest.raises(FaqError) as refused:
         load_faq(tmp_path)
     assert "general.yaml:1: entrée 'brouillon-demande-7': c'est un brouillon" in str(refused.value)
+
+
+def test_a_request_number_is_never_given_twice_even_after_an_erasure(
+    centre: Conversation, session_factory: sessionmaker[Session]
+) -> None:
+    samira = onboarded(centre, "samira")
+    samira.script("""
+        > Parler à quelqu'un
+        > mon contrat
+        > /oublier
+        > Oui, tout effacer
+    """)
+    lea = onboarded(centre, "lea", name="Léa")
+    lea.send("Parler à quelqu'un")
+    lea.send("mon CV")
+    with session_factory() as session:
+        assert session.scalars(select(Ticket.id)).all() == [2], "n°1 was Samira's: never again"

@@ -13,11 +13,16 @@ the next free slots. Reminders are rows of the reminders table, sent once by a p
 from __future__ import annotations
 
 from bot import texts
-from bot.core.feature import ButtonAction, Command, Feature, GoTarget, MenuEntry, StateStep
+from bot.core.feature import ButtonAction, Command, Erasure, Feature, GoTarget, MenuEntry, StateStep
 from bot.features.booking.common import AVAILABILITY, BOOK, BOOK_PHONE, STAFF_CANCEL, AvailabilityService
 from bot.features.booking.dialogue import on_button, receive_phone, show_mine, start
 from bot.features.booking.jobs import agendas_job, reminders_job, send_agendas, send_due_reminders
-from bot.features.booking.personal import APPOINTMENTS, describe_appointments
+from bot.features.booking.personal import (
+    APPOINTMENTS,
+    describe_appointments,
+    erasure_warning,
+    tell_workers_of_erasure,
+)
 from bot.features.booking.queries import appointment_record
 from bot.features.booking.staff import staff_cancel_message, staff_upcoming
 from bot.features.intents import Intent
@@ -52,4 +57,5 @@ FEATURE = Feature(
     # The social workers' days off: their schedule, not the trainees'.
     other_tables=frozenset({"days_off"}),
     describe_data=describe_appointments,
+    erasure=Erasure(warning=erasure_warning, before=tell_workers_of_erasure),
 )
