@@ -86,12 +86,15 @@ def test_booking_by_buttons_with_a_calendar_file(
         > Claire
         < Voici les prochains moments libres.
         [Aujourd'hui à 11 h] [Aujourd'hui à 11 h 30] [Demain à 9 h] [Autres dates]
-        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
+        [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
         > Autres dates
-        < Voici d'autres moments libres.
-        [Demain à 9 h 30] [Demain à 10 h] [Demain à 10 h 30] [Autres dates] [Plutôt être appelé·e]
-        [Parler à quelqu'un] [Menu]
-        > Demain à 10 h
+        < Quel jour vous convient ?
+        [Aujourd'hui] [Demain] [Jeudi 26 novembre] [Vendredi 27 novembre] [Lundi 30 novembre]
+        [Jours suivants] [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
+        > Demain
+        < Demain : à quelle heure ?
+        [9 h] [9 h 30] [10 h] [10 h 30] [11 h] [11 h 30] [Autres jours] [Parler à quelqu'un] [Menu]
+        > 10 h
         < Rendez-vous avec Claire, demain à 10 h, Bureau 2. Je réserve ?
         [Oui, je réserve] [Une autre date] [Parler à quelqu'un] [Menu]
         > Oui, je réserve
@@ -127,7 +130,7 @@ def test_any_worker_shows_names_and_a_slot_is_gone_once_booked(centre: Conversat
         > Recherche d'emploi
         > Peu importe
         [Aujourd'hui à 11 h (Claire)] [Aujourd'hui à 11 h 30 (Claire)] [Aujourd'hui à 13 h (Karim)]
-        [Autres dates] [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
+        [Autres dates] [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
         > Aujourd'hui à 11 h (Claire)
         > Oui, je réserve
         < C'est réservé
@@ -137,7 +140,7 @@ def test_any_worker_shows_names_and_a_slot_is_gone_once_booked(centre: Conversat
         > Recherche d'emploi
         > Peu importe
         [Aujourd'hui à 11 h 30 (Claire)] [Aujourd'hui à 13 h (Karim)] [Aujourd'hui à 13 h 30 (Karim)]
-        [Autres dates] [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
+        [Autres dates] [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
     """)
 
 
@@ -177,7 +180,7 @@ def test_cancel_and_move_then_the_slot_is_free_again(
         > Papiers administratifs
         > Claire
         [Aujourd'hui à 11 h] [Aujourd'hui à 11 h 30] [Demain à 9 h] [Autres dates]
-        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
+        [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
     """)
     Chat(centre, "claire").script("""
         > (received)
@@ -202,14 +205,15 @@ def test_asking_for_a_call_instead(centre: Conversation, session_factory: sessio
         > Prendre rendez-vous
         > Question personnelle
         > Karim
-        > Plutôt être appelé·e
+        > Qu'on m'appelle
         < À quel numéro peut-on vous appeler ?
         > je sais pas
         < Je n'ai pas reconnu un numéro de téléphone.
         > 0470 12 34 56
-        < C'est noté : une personne de l'équipe vous appellera au 0470 12 34 56.
-        < Le bureau est ouvert
+        < C'est noté : une personne de l'équipe vous appellera au 0470 12 34 56, dès que possible.
+        [Parler à quelqu'un] [Menu]
     """)
+    assert len(samira.last) == 1, "one thing said: someone will call"
     with session_factory() as session:
         ticket = session.scalars(select(Ticket)).one()
         assert ticket.phone == "0470 12 34 56" and "Question personnelle" in (ticket.subject or "")
@@ -230,7 +234,7 @@ def test_daylight_saving_week_and_public_holiday(
         > Papiers administratifs
         > Claire
         [Lundi 26 octobre à 9 h] [Lundi 26 octobre à 9 h 30] [Lundi 26 octobre à 10 h] [Autres dates]
-        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
+        [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
         > Lundi 26 octobre à 9 h
         > Oui, je réserve
     """)
@@ -243,7 +247,7 @@ def test_daylight_saving_week_and_public_holiday(
         > Papiers administratifs
         > Claire
         [Jeudi 12 novembre à 9 h] [Jeudi 12 novembre à 9 h 30] [Jeudi 12 novembre à 10 h] [Autres dates]
-        [Plutôt être appelé·e] [Parler à quelqu'un] [Menu]
+        [Qu'on m'appelle] [Parler à quelqu'un] [Menu]
     """)
 
 
@@ -294,15 +298,14 @@ def test_reminders_are_sent_once_and_honour_cancel_and_stop(
     centre: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
 ) -> None:
     samira, lea = onboarded(centre, "samira"), onboarded(centre, "lea", name="Léa")
-    for chat, pages, slot in ((samira, 2, "Jeudi 26 novembre à 9 h"), (lea, 2, "Jeudi 26 novembre à 9 h 30")):
-        chat.script("""
+    for chat, slot in ((samira, "9 h"), (lea, "9 h 30")):
+        chat.script(f"""
             > Prendre rendez-vous
             > Papiers administratifs
             > Claire
-        """)
-        for _ in range(pages):
-            chat.press("Autres dates")
-        chat.script(f"""
+            > Autres dates
+            > Jeudi 26 novembre
+            < Jeudi 26 novembre : à quelle heure ?
             > {slot}
             > Oui, je réserve
             < C'est réservé
@@ -522,3 +525,28 @@ def test_once_started_the_worker_says_whether_the_trainee_came(
     claire.expect("Noté : Samira était là.")
     [appointment] = appointments(session_factory)
     assert appointment.status == "done"
+
+
+def test_other_dates_are_days_then_times_and_a_typed_number_keeps_its_button(centre: Conversation) -> None:
+    samira = onboarded(centre, "samira")
+    samira.script("""
+        > Prendre rendez-vous
+        > Papiers administratifs
+        > Claire
+        > Autres dates
+        < Quel jour vous convient ?
+        > Jours suivants
+        < Quel jour vous convient ?
+    """)
+    later = [button.title for button in samira.buttons]
+    assert "Aujourd'hui" not in later and "Lundi 30 novembre" not in later, later
+    fixed = ("Jours suivants", "Qu'on m'appelle", "Parler à quelqu'un", "Menu")
+    assert 1 <= len([title for title in later if title not in fixed]) <= 5, later
+    samira.script("""
+        > 1
+        < : à quelle heure ?
+    """)
+    day = samira.text.split(" : ")[0].removeprefix("📅 ")
+    assert day == later[0], "the typed number pressed the first day shown"
+    times = [button.title for button in samira.buttons]
+    assert len(times) <= 10 and times[-3:] == ["Autres jours", "Parler à quelqu'un", "Menu"]

@@ -7,7 +7,7 @@ import pytest
 from bot.core.conversation import Conversation
 from tests.integration.test_onboarding import onboarded
 
-MENU = ["Poser une question", "Prendre rendez-vous", "Mes séances", "Parler à quelqu'un"]
+MENU = ["Poser une question", "Prendre rendez-vous", "Mes rendez-vous", "Mes séances", "Parler à quelqu'un"]
 
 
 def test_a_typed_number_presses_the_button_of_that_number(conversation: Conversation) -> None:
@@ -16,7 +16,7 @@ def test_a_typed_number_presses_the_button_of_that_number(conversation: Conversa
         > 1
         < Écrivez votre question
         > menu
-        > 4
+        > 5
         < En une phrase, c'est à quel sujet ?
         [Passer] [Menu]
     """)

@@ -12,7 +12,7 @@ from tests.dialogue import Chat
 
 FILIERES = "[Bâtiment] [Horticulture] [Nettoyage] [Horeca - cuisine] [Vente - magasin] [Logistique] "
 FILIERES += "[Autre / ne sais pas]"
-MENU = "[Poser une question] [Prendre rendez-vous] [Mes séances] [Parler à quelqu'un]"
+MENU = "[Poser une question] [Prendre rendez-vous] [Mes rendez-vous] [Mes séances] [Parler à quelqu'un]"
 
 
 def test_newcomer_consents_gives_name_and_filiere(conversation: Conversation) -> None:

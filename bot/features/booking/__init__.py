@@ -15,7 +15,7 @@ from __future__ import annotations
 from bot import texts
 from bot.core.feature import ButtonAction, Command, Erasure, Feature, GoTarget, MenuEntry, StateStep
 from bot.features.booking.common import AVAILABILITY, BOOK, BOOK_PHONE, STAFF_CANCEL, AvailabilityService
-from bot.features.booking.dialogue import on_button, receive_phone, show_mine, start
+from bot.features.booking.dialogue import my_appointments, on_button, receive_phone, show_mine, start
 from bot.features.booking.jobs import agendas_job, reminders_job, send_agendas, send_due_reminders
 from bot.features.booking.personal import (
     APPOINTMENTS,
@@ -49,8 +49,11 @@ FEATURE = Feature(
             staff_cancel_message, "vous alliez écrire pourquoi un rendez-vous est annulé"
         ),
     },
-    go={"book": GoTarget(start)},
-    menu=[MenuEntry("book", texts.BUTTON_BOOK, order=20)],
+    go={"book": GoTarget(start), "mine": GoTarget(my_appointments)},
+    menu=[
+        MenuEntry("book", texts.BUTTON_BOOK, order=20),
+        MenuEntry("mine", texts.BUTTON_MY_APPOINTMENTS, order=25),
+    ],
     intents={Intent.BOOK.value: start, Intent.APPOINTMENTS.value: show_mine},
     jobs={"reminders": reminders_job, "agendas": agendas_job},
     personal_tables=[APPOINTMENTS, REMINDERS],

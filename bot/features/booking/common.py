@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 BOOK = ButtonKind(
     "bk",
     r"list|new|r\.\d{1,2}\.[0-9a-f]{4}|call\.\d{1,2}"
-    r"|(?:w|m|s|ok)\.\d{1,2}\.[a-z0-9-]{1,30}(?:\.\d{1,10})?"
+    r"|(?:w|m|s|ok|d)\.\d{1,2}\.[a-z0-9-]{1,30}(?:\.\d{1,10})?"
     r"|(?:x|xx|mv|here|done|absent|sx)\.\d{1,10}"
     r"|(?:mvs|mvok|mvm)\.\d{1,10}\.[a-z0-9-]{1,30}\.\d{1,10}",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,7 @@ from bot.features.booking.queries import find_slot, free_slots, own_appointment,
 from bot.features.booking.staff import staff_action
 from bot.features.menu import main_menu, needs_account
 from bot.files.availability import Availability, Slot
+from bot.files.office_hours import brussels_date, brussels_instant, french_time
 from bot.storage.models import (
     Appointment,
     AppointmentStatus,
@@ -52,6 +53,17 @@ def start(turn: Turn) -> list[Reply]:
     if upcoming(turn.session, turn.user, turn.now):
         return show_mine(turn)
     return ask_reason(turn)
+
+
+def my_appointments(turn: Turn) -> list[Reply]:
+    """Open "Mes rendez-vous" from the menu: the person's coming appointments, or a way to book one."""
+    if turn.user is None:
+        return needs_account(turn)
+    if not turn.services.get(AVAILABILITY).refresh().workers:
+        contact = turn.services.settings.centre_contact
+        return [Reply(texts.BOOK_NOT_CONFIGURED.format(contact=contact), (MENU_BUTTON,))]
+    turn.set_state(IDLE)
+    return show_mine(turn)
 
 
 def ask_reason(turn: Turn) -> list[Reply]:
@@ -77,11 +89,12 @@ def _on_reason(turn: Turn, argument: str) -> list[Reply]:
     return [Reply(texts.BOOK_ASK_WORKER, (*buttons, MENU_BUTTON))]
 
 
-def _show_slots(turn: Turn, reason: int, worker_id: str, after: datetime | None = None) -> list[Reply]:
+def _show_slots(turn: Turn, reason: int, worker_id: str) -> list[Reply]:
+    """Show the next free slots, "Autres dates" (the days) and the call-back."""
     availability = turn.services.get(AVAILABILITY).refresh()
     if worker_id != "any" and availability.worker(worker_id) is None:
         return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
-    slots = free_slots(turn, None if worker_id == "any" else worker_id, after=after)
+    slots = free_slots(turn, None if worker_id == "any" else worker_id)
     call = button(f"call.{reason}", texts.BUTTON_CALL_ME)
     if not slots:
         days = turn.services.settings.appointment_horizon_days
@@ -96,9 +109,73 @@ def _show_slots(turn: Turn, reason: int, worker_id: str, after: datetime | None 
         )
         for slot in slots
     ]
-    more = button(f"m.{reason}.{worker_id}.{minutes_of(slots[-1].starts_at)}", texts.BUTTON_MORE_DATES)
-    text = texts.BOOK_SLOTS if after is None else texts.BOOK_SLOTS_MORE
-    return [Reply(text, (*buttons, more, call, MENU_BUTTON))]
+    more = button(f"m.{reason}.{worker_id}.{EVERY_DAY}", texts.BUTTON_MORE_DATES)
+    return [Reply(texts.BOOK_SLOTS, (*buttons, more, call, MENU_BUTTON))]
+
+
+# "Autres dates": the next days with a free slot, then the times of the day chosen. Five days and seven
+# times keep a WhatsApp list (ten rows, the ways out included) and a phone screen.
+DAYS_SHOWN = 5
+TIMES_SHOWN = 7
+# The "after" of the first page of days: every day from now on.
+EVERY_DAY = 0
+
+
+def _show_days(turn: Turn, reason: int, worker_id: str, after: datetime) -> list[Reply]:
+    """Show the next days that have a free slot (after the given instant), one button each."""
+    slots = free_slots(turn, None if worker_id == "any" else worker_id, after=after, limit=None)
+    days = list(dict.fromkeys(brussels_date(slot.starts_at) for slot in slots))
+    if not days:
+        return _show_slots(turn, reason, worker_id)
+    buttons = [
+        button(f"d.{reason}.{worker_id}.{minutes_of(_day_start(day))}", _day_title(day, turn.now))
+        for day in days[:DAYS_SHOWN]
+    ]
+    if len(days) > DAYS_SHOWN:
+        later = _day_start(days[DAYS_SHOWN]) - timedelta(minutes=1)
+        buttons.append(button(f"m.{reason}.{worker_id}.{minutes_of(later)}", texts.BUTTON_LATER_DAYS))
+    call = button(f"call.{reason}", texts.BUTTON_CALL_ME)
+    return [Reply(texts.BOOK_PICK_DAY, (*buttons, call, MENU_BUTTON))]
+
+
+def _show_day(turn: Turn, reason: int, worker_id: str, day_minutes: int) -> list[Reply]:
+    """Show the free times of one day, then a way to the other days."""
+    start = instant(day_minutes)
+    day = brussels_date(start)
+    availability = turn.services.get(AVAILABILITY).refresh()
+    slots = free_slots(
+        turn, None if worker_id == "any" else worker_id, after=start - timedelta(minutes=1), limit=None
+    )
+    that_day = [slot for slot in slots if brussels_date(slot.starts_at) == day][:TIMES_SHOWN]
+    if not that_day:
+        return [Reply(texts.BOOK_STALE_SLOT), *_show_days(turn, reason, worker_id, instant(EVERY_DAY))]
+    buttons = [
+        button(
+            f"s.{reason}.{slot.worker_id}.{minutes_of(slot.starts_at)}",
+            _time_title(availability, slot, with_worker=worker_id == "any"),
+        )
+        for slot in that_day
+    ]
+    more = button(f"m.{reason}.{worker_id}.{EVERY_DAY}", texts.BUTTON_OTHER_DAYS)
+    text = texts.BOOK_PICK_TIME.format(day=_day_title(day, turn.now))
+    return [Reply(text, (*buttons, more, MENU_BUTTON))]
+
+
+def _day_start(day: date) -> datetime:
+    return brussels_instant(day, time(0, 0))
+
+
+def _day_title(day: date, now: datetime) -> str:
+    """Name a day as a trainee says it: "Aujourd'hui", "Demain", "Mardi 8 décembre"."""
+    title = spoken_when(_day_start(day), now).removesuffix(" à 0 h")
+    return title[0].upper() + title[1:]
+
+
+def _time_title(availability: Availability, slot: Slot, *, with_worker: bool) -> str:
+    title = french_time(slot.starts_at)
+    if with_worker:
+        title += f" ({worker_display_name(availability, slot.worker_id)})"
+    return title
 
 
 def _slot_title(availability: Availability, slot: Slot, now: datetime, *, with_worker: bool) -> str:
@@ -348,9 +425,9 @@ def receive_phone(turn: Turn) -> list[Reply]:
     reason = reason_at(turn.services.settings, int(data.get("reason", -1))) or ""
     from bot.features import handoff
 
-    replies = handoff.open_call_request(turn, phone=phone, reason=reason)
+    when = handoff.open_call_request(turn, phone=phone, reason=reason)
     turn.set_state(IDLE)
-    return [Reply(texts.BOOK_CALL_DONE.format(phone=phone)), *replies]
+    return [Reply(texts.BOOK_CALL_DONE.format(phone=phone, when=when), (MENU_BUTTON,))]
 
 
 def _will_be_there(turn: Turn, appointment_id: int) -> list[Reply]:
@@ -362,7 +439,7 @@ def _will_be_there(turn: Turn, appointment_id: int) -> list[Reply]:
 
 
 _ARGUMENT = re.compile(
-    r"(?P<verb>w|m|s|ok)\.(?P<reason>\d+)\.(?P<worker>[a-z0-9-]+)(?:\.(?P<minutes>\d+))?"
+    r"(?P<verb>w|m|s|ok|d)\.(?P<reason>\d+)\.(?P<worker>[a-z0-9-]+)(?:\.(?P<minutes>\d+))?"
     r"|(?P<one>x|xx|mv|here|done|absent|sx)\.(?P<id>\d+)"
     r"|(?P<move>mvs|mvok|mvm)\.(?P<mid>\d+)\.(?P<mworker>[a-z0-9-]+)\.(?P<mminutes>\d+)"
 )
@@ -393,7 +470,9 @@ def on_button(turn: Turn, argument: str) -> list[Reply]:
         if minutes is None:
             return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
         if parsed["verb"] == "m":
-            return _show_slots(turn, reason, worker_id, after=instant(minutes))
+            return _show_days(turn, reason, worker_id, after=instant(minutes))
+        if parsed["verb"] == "d":
+            return _show_day(turn, reason, worker_id, minutes)
         if worker_id == "any":
             return [Reply(texts.STALE_BUTTON), *ask_reason(turn)]
         if parsed["verb"] == "s":

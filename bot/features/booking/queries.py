@@ -62,7 +62,7 @@ def open_slots(
 
 
 def free_slots(
-    turn: Turn, worker_id: str | None, *, after: datetime | None = None, limit: int = SLOTS_SHOWN
+    turn: Turn, worker_id: str | None, *, after: datetime | None = None, limit: int | None = SLOTS_SHOWN
 ) -> list[Slot]:
     """Return the next free slots of a worker (or of anyone) shown to a trainee, after an instant if given."""
     availability = turn.services.get(AVAILABILITY).refresh()

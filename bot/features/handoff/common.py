@@ -97,6 +97,16 @@ def answer_timing(turn: Turn) -> str:
     return texts.HANDOFF_CLOSED_NOW.format(when=hours.describe_next_opening(turn.now))
 
 
+def call_timing(turn: Turn) -> str:
+    """Say when someone will call back: now, at the next opening, or as soon as possible."""
+    hours = turn.services.get(OFFICE_HOURS)
+    if hours is None:
+        return texts.CALL_NO_HOURS
+    if hours.is_open(turn.now):
+        return texts.CALL_OPEN_NOW
+    return texts.CALL_CLOSED_NOW.format(when=hours.describe_next_opening(turn.now))
+
+
 def request_retention(settings: Settings) -> str:
     """Say how long requests are kept."""
     return texts.retention_text(settings.ticket_retention_days)

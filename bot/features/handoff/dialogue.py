@@ -21,6 +21,7 @@ from bot.features.handoff.common import (
     TICKET_ARGUMENT,
     answer_timing,
     button,
+    call_timing,
     display_name,
     request_retention,
     trainee_buttons,
@@ -95,8 +96,8 @@ def _open(turn: Turn, subject: str | None) -> list[Reply]:
     ]
 
 
-def open_call_request(turn: Turn, *, phone: str, reason: str) -> list[Reply]:
-    """Ask the staff to call the trainee back (instead of an appointment): a ticket with the number."""
+def open_call_request(turn: Turn, *, phone: str, reason: str) -> str:
+    """Ask the staff to call the trainee back (instead of an appointment); say when they will call."""
     assert turn.user is not None
     user, session, now = turn.user, turn.session, turn.now
     subject = texts.CALL_REQUEST_SUBJECT.format(reason=reason) if reason else texts.CALL_REQUEST_SUBJECT_ONLY
@@ -126,7 +127,7 @@ def open_call_request(turn: Turn, *, phone: str, reason: str) -> list[Reply]:
             push_to(session, now, ticket.worker, [Reply(note)], about=ticket)
         else:
             alert_staff(session, turn.services.settings, now, [Reply(note)], about=ticket)
-    return [Reply(answer_timing(turn), (MENU_BUTTON,))]
+    return call_timing(turn)
 
 
 def trainee_message(turn: Turn) -> list[Reply]:
