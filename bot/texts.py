@@ -466,12 +466,13 @@ WHATSAPP_TYPE_NUMBER = "Répondez avec le numéro de votre choix."
 # The staff's commands, listed by /staff and at the end of /aide for staff.
 STAFF_HELP = (
     "Commandes du personnel :\n"
-    "/test <question> : ce que le bot répondrait, avec les scores\n"
+    "/tickets : les demandes « Parler à quelqu'un » ouvertes\n"
+    "/rdv : vos prochains rendez-vous\n"
     "/stats : les chiffres de la semaine\n"
-    "/gaps : les questions sans bonne réponse (à ajouter à la FAQ)\n"
-    "/apprendre : les phrases qu'une fiche a réglées, à ajouter à la FAQ (admins)\n"
-    "/recharger : relire les fichiers FAQ (un fichier avec des erreurs garde son ancienne version)\n"
-    "/tickets : les demandes « Parler à quelqu'un » ouvertes"
+    "/test <question> : ce que le bot répondrait\n"
+    "/gaps : les questions sans bonne réponse\n"
+    "/apprendre : les phrases à ajouter à la FAQ (admins)\n"
+    "/recharger : relire les fichiers FAQ"
 )
 
 # How each platform is named to the staff ("Demande n°1 : Samira, sur WhatsApp").
