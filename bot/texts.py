@@ -80,6 +80,8 @@ ANONYMOUS_MENU = (
     "Que voulez-vous faire ? Pour prendre rendez-vous ou voir vos séances, je dois d'abord vous connaître : "
     "appuyez sur « Me présenter »."
 )
+# What the staff read for a trainee who skipped the first-name question.
+UNNAMED_TRAINEE = "Stagiaire"
 WELCOME_BACK = "Re-bonjour {name} ! 👋"
 GREETING_REPLY = "Bonjour {name} ! 👋"
 THANKS_REPLY = "Avec plaisir ! 😊"

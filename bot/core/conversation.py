@@ -286,18 +286,22 @@ class Conversation:
     def _with_ways_out(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
         """Let a trainee's every turn end with a way back to the menu and a way to a person.
 
-        Not during onboarding (a tap or two from done), nor to staff, nor after an erasure; while a
-        person is being reached (a state that says so), only the menu.
+        During onboarding (first name, formation) and while a person is being reached (a state that
+        says so), only the menu; not to staff, nor after an erasure, nor before consent (its question
+        has "Je refuse", which leads to what works without an account).
         """
-        if not replies or turn.user is None or turn.onboarding or turn.is_staff or turn.forgotten:
-            return replies  # no account yet: the consent question, or the few things that work without
+        if not replies or turn.user is None or turn.is_staff or turn.forgotten:
+            return replies
         last = replies[-1]
         ids = {button.id for button in last.buttons}
         menus = (self.features.menu_buttons(), self.features.menu_buttons(anonymous=True))
         if any(menu and {button.id for button in menu} <= ids for menu in menus):
             return replies  # the menu itself: every way is on it
         state = self.features.states.get(turn.state or "")
-        buttons = with_ways_out(last.buttons, person=state is None or state.person_button)
+        if turn.onboarding and not last.buttons:
+            return replies  # "Écrivez votre prénom": a question typed, not tapped
+        person = not turn.onboarding and (state is None or state.person_button)
+        buttons = with_ways_out(last.buttons, person=person)
         if buttons == last.buttons:
             return replies
         return [*replies[:-1], Reply(last.text, buttons, last.document)]

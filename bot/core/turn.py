@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot import texts
 from bot.common.clock import Clock
 from bot.config import Settings
 from bot.core.messages import Button, IncomingMessage, Reply
@@ -155,6 +156,16 @@ class Turn:
         return (self.user.first_name or "") if self.user else ""
 
     @property
+    def display_name(self) -> str:
+        """Return the name the staff see for the user ("Stagiaire" without a first name)."""
+        return display_name(self.user)
+
+    @property
     def is_staff(self) -> bool:
         """Say whether the sender is a registered staff member."""
         return self.user is not None and self.user.role_enum.is_staff
+
+
+def display_name(user: User | None) -> str:
+    """Return the name the staff see for a person ("Stagiaire" without a first name)."""
+    return (user.first_name if user is not None else None) or texts.UNNAMED_TRAINEE

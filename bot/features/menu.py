@@ -25,7 +25,7 @@ def anonymous_menu(turn: Turn) -> Reply:
 
 
 def show_menu(turn: Turn) -> list[Reply]:
-    """Show the menu (the caller makes sure no onboarding step is pending)."""
+    """Show the menu; during onboarding, the questions left are skipped (first name, formation)."""
     if turn.user is None:
         return [anonymous_menu(turn)]
     turn.set_state(IDLE)
@@ -75,7 +75,7 @@ def _nothing_pending(turn: Turn) -> None:
 FEATURE = Feature(
     name="menu",
     commands={
-        "menu": Command(lambda turn, _rest: show_menu(turn)),
+        "menu": Command(lambda turn, _rest: show_menu(turn), during_onboarding=True),
         "aide": Command(lambda turn, _rest: show_commands(turn), during_onboarding=True),
         "help": Command(lambda turn, _rest: show_commands(turn), during_onboarding=True),
     },
@@ -83,7 +83,12 @@ FEATURE = Feature(
         IDLE: StateStep(_nothing_pending, "menu principal"),
         ASKING: StateStep(_nothing_pending, "vous alliez poser une question"),
     },
-    go={"menu": GoTarget(show_menu), "ask": GoTarget(ask_question), "help": GoTarget(show_help)},
+    # "Menu" works during onboarding too: the questions left (first name, formation) are skipped.
+    go={
+        "menu": GoTarget(show_menu, during_onboarding=True),
+        "ask": GoTarget(ask_question),
+        "help": GoTarget(show_help),
+    },
     menu=[MenuEntry("ask", texts.BUTTON_ASK, order=10, anonymous=True)],
     intents={Intent.HELP.value: show_help, Intent.MENU.value: show_menu},
 )

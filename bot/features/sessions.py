@@ -313,7 +313,7 @@ def _record_absence(turn: Turn, reason: str | None) -> list[Reply]:
     _answer(turn, training, "absent", reason)
     # The trainer is not a staff account: the staff group (or the admins) pass it on.
     notice = texts.SESSION_ABSENCE_STAFF.format(
-        name=turn.first_name or "Un·e stagiaire",
+        name=turn.display_name,
         module=training.module,
         when=french_day_and_time(training.starts_at, turn.now),
         trainer=f" ({training.trainer})" if training.trainer else "",

@@ -71,6 +71,23 @@ def appointments(session_factory: sessionmaker[Session]) -> list[Appointment]:
         return list(session.scalars(select(Appointment).order_by(Appointment.id)))
 
 
+def test_a_trainee_who_skipped_the_first_name_is_shown_to_staff_as_stagiaire(
+    centre: Conversation,
+) -> None:
+    noname = Chat(centre, "noname")
+    noname.script("""
+        > /start
+        > J'accepte
+        > /menu
+        < Que voulez-vous faire ?
+    """)
+    book(noname, "Demain à 9 h")
+    Chat(centre, "claire").script("""
+        > (received)
+        < Nouveau rendez-vous : Stagiaire, demain à 9 h. Motif : Papiers administratifs.
+    """)
+
+
 def test_booking_by_buttons_with_a_calendar_file(
     centre: Conversation, session_factory: sessionmaker[Session]
 ) -> None:

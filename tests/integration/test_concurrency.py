@@ -67,7 +67,7 @@ def test_simultaneous_messages_of_one_user_are_serialised(
         conversation.handle(message)
     burst = [
         IncomingMessage("console", "busy", text=text)
-        for text in ["Samira", "/menu", "Karim", "/mesdonnees", "menu", "Léa"] * 3
+        for text in ["Samira", "/aide", "Karim", "/mesdonnees", "?", "Léa"] * 3
     ]
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(conversation.handle, burst))

@@ -20,30 +20,39 @@ from tests.dialogue import Chat
 from tests.integration.test_onboarding import onboarded
 
 
-def test_menu_during_onboarding_does_not_skip_it(conversation: Conversation) -> None:
+def test_onboarding_waits_for_its_answers_but_menu_skips_the_questions_left(
+    conversation: Conversation,
+) -> None:
     chat = Chat(conversation, "samira")
     chat.script("""
         > /start
         > J'accepte
         < Écrivez votre prénom
-        > /menu
-        < Encore une petite étape avant le menu.
-        < Écrivez votre prénom
         > [go:book]
         < Encore une petite étape
+        < Écrivez votre prénom
         > Samira
         < Quelle est votre formation
-        > menu
+        [Bâtiment] [Horticulture] [Nettoyage] [Horeca - cuisine] [Vente - magasin] [Logistique]
+        [Autre / ne sais pas] [Menu]
+        > bricolage
         < Je n'ai pas trouvé cette formation
-        > [go:menu]
-        < Encore une petite étape
-        < Quelle est votre formation
         > [faq:wifi-connexion]
         < Cliquez sur l'icône du Wi-Fi
         > /mesdonnees
         < Où vous en êtes : vous alliez choisir votre formation
-        > Horticulture
-        < Bienvenue, Samira
+        > Menu
+        < Que voulez-vous faire ?
+        > /mesdonnees
+        < Où vous en êtes : menu principal
+    """)
+    assert "Formation" not in chat.document, "skipped: nothing stored"
+    other = Chat(conversation, "karim")
+    other.script("""
+        > /start
+        > J'accepte
+        > /menu
+        < Que voulez-vous faire ?
     """)
 
 

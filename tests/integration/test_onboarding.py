@@ -31,10 +31,10 @@ def test_newcomer_consents_gives_name_and_filiere(conversation: Conversation) ->
         [J'accepte] [Je refuse] [En savoir plus]
         > J'accepte
         < Comment vous appelez-vous ?
-        [Samira]
+        [Samira] [Menu]
         > Samira
         < Merci Samira ! Quelle est votre formation
-        {FILIERES}
+        {FILIERES} [Menu]
         > Horticulture
         < Bienvenue, Samira
         < Que voulez-vous faire ?

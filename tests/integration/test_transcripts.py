@@ -2,9 +2,10 @@
 
 For every bot message: it fits a phone screen (350 characters; files excepted). For every turn: its
 buttons end with a person and the menu (the menu itself counts as the menu). Exempt, and marked "!" in
-the scripts: onboarding (consent, first name, formation: a tap or two from done), the answer to an
-erasure (the person is gone), and staff turns (staff get their own lists). Marked "~": a person is being
-reached (a request to the team), so the menu is enough. `pytest -s` prints the figures.
+the scripts: consent and a question typed rather than tapped (no buttons at all: "Écrivez votre prénom"),
+the answer to an erasure (the person is gone), and staff turns (staff get their own lists). Marked "~": a
+person is being reached (a request to the team), or onboarding's choices (a tap from done), so the menu
+is enough. `pytest -s` prints the figures.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ MAX_MESSAGE_CHARS = 350
 PERSON, MENU = "Parler à quelqu'un", "Menu"
 
 TRAINEE_FLOWS = {
-    "onboarding": ["!/start", "!1", "!moi c samira", "2"],
+    "onboarding": ["!/start", "!1", "~moi c samira", "2"],
     "faq in steps": ["mon ordi demare plu", "2", "2", "1"],
     "suggestions": ["cv", "1"],
     "fallback": ["abonnement piscine communale"],
@@ -62,11 +63,11 @@ class Turn:
     typed: str
     replies: list[Reply]
     exempt: bool
-    with_a_person: bool = False
+    menu_enough: bool = False
 
 
 def turn_of(flow: str, line: str) -> Turn:
-    """Read a script line: "!" exempts the turn, "~" says a person is already being reached."""
+    """Read a script line: "!" exempts the turn, "~" says the menu is enough (no person expected)."""
     return Turn(flow, line.lstrip("!~"), [], line.startswith("!"), line.startswith("~"))
 
 
@@ -122,7 +123,7 @@ def problems(turns: list[Turn]) -> tuple[list[str], list[str], list[str]]:
         # The main menu is the menu: its first button and its way to a person.
         if MENU not in titles and not {"Poser une question", PERSON} <= set(titles):
             no_menu.append(f"{turn.flow} / {turn.typed!r}: {titles}")
-        if PERSON not in titles and not turn.with_a_person:
+        if PERSON not in titles and not turn.menu_enough:
             no_person.append(f"{turn.flow} / {turn.typed!r}: {titles}")
     return too_long, no_menu, no_person
 

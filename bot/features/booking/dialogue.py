@@ -249,7 +249,7 @@ def _book(
         tell_worker(
             turn,
             worker_id,
-            texts.STAFF_MOVED_APPOINTMENT.format(name=turn.first_name, old=old_when, new=when),
+            texts.STAFF_MOVED_APPOINTMENT.format(name=turn.display_name, old=old_when, new=when),
             appointment,
         )
         done = texts.BOOK_MOVED.format(when=when, worker=name, place=place(worker))
@@ -259,7 +259,7 @@ def _book(
             turn,
             worker_id,
             texts.STAFF_NEW_APPOINTMENT.format(
-                name=turn.first_name, filiere=filiere, when=when, reason=reason
+                name=turn.display_name, filiere=filiere, when=when, reason=reason
             ),
             appointment,
         )
@@ -348,7 +348,7 @@ def _confirm_cancel(turn: Turn, appointment_id: int) -> list[Reply]:
     tell_worker(
         turn,
         appointment.worker_id,
-        texts.STAFF_CANCELLED_APPOINTMENT.format(name=turn.first_name, when=when),
+        texts.STAFF_CANCELLED_APPOINTMENT.format(name=turn.display_name, when=when),
         appointment,
     )
     log.info("appointment %d cancelled by the trainee", appointment.id)

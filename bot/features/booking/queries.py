@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.common.clock import BRUSSELS, as_utc
 from bot.config import Settings
-from bot.core.turn import Turn
+from bot.core.turn import Turn, display_name
 from bot.features.booking.common import AVAILABILITY, SLOTS_SHOWN, instant, worker_display_name
 from bot.files.availability import Availability, Slot, Worker
 from bot.storage.models import (
@@ -157,7 +157,7 @@ def appointment_record(appointment: Appointment, availability: Availability) -> 
         "id": appointment.id,
         "worker": worker_display_name(availability, appointment.worker_id),
         "worker_id": appointment.worker_id,
-        "trainee": appointment.trainee.first_name or "Stagiaire",
+        "trainee": display_name(appointment.trainee),
         "starts_at": as_utc(appointment.starts_at).astimezone(BRUSSELS).isoformat(),
         "ends_at": as_utc(appointment.ends_at).astimezone(BRUSSELS).isoformat(),
         "reason": appointment.reason,

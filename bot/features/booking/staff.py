@@ -13,7 +13,7 @@ from bot.core.feature import (
 )
 from bot.core.messages import Button, Reply
 from bot.core.outbox import enqueue
-from bot.core.turn import IDLE, Turn
+from bot.core.turn import IDLE, Turn, display_name
 from bot.features.booking.actions import cancel
 from bot.features.booking.common import AVAILABILITY, STAFF_CANCEL, button, spoken_when, worker_display_name
 from bot.features.booking.queries import listed_appointments, staff_appointment, worker_of
@@ -31,7 +31,7 @@ def staff_action(turn: Turn, verb: str, appointment_id: int) -> list[Reply]:
     appointment = staff_appointment(turn, appointment_id)
     if appointment is None:
         return [Reply(texts.BOOK_NOT_FOUND)]
-    name = appointment.trainee.first_name or "Stagiaire"
+    name = display_name(appointment.trainee)
     if verb in ("done", "absent") and as_utc(appointment.starts_at) > turn.now:
         # Whether someone came is known once the appointment has started, not from the morning agenda.
         local = as_utc(appointment.starts_at).astimezone(BRUSSELS)
@@ -77,7 +77,7 @@ def staff_cancel_message(turn: Turn) -> list[Reply]:
         user_id=trainee.id,
     )
     log.info("appointment %d cancelled by staff", appointment.id)
-    return [Reply(texts.STAFF_CANCELLED.format(name=trainee.first_name or "Stagiaire"))]
+    return [Reply(texts.STAFF_CANCELLED.format(name=display_name(trainee)))]
 
 
 def agenda_lines(appointments: Sequence[Appointment], now: datetime) -> tuple[list[str], list[Button]]:
@@ -87,7 +87,7 @@ def agenda_lines(appointments: Sequence[Appointment], now: datetime) -> tuple[li
     for appointment in appointments:
         trainee = appointment.trainee
         local = as_utc(appointment.starts_at).astimezone(BRUSSELS)
-        name = trainee.first_name or "Stagiaire"
+        name = display_name(trainee)
         lines.append(
             texts.STAFF_AGENDA_LINE.format(
                 time=f"{local.hour} h {local.minute:02d}",
@@ -128,7 +128,7 @@ def staff_upcoming(turn: Turn) -> list[Reply]:
     for appointment in appointments:
         trainee = appointment.trainee
         lines.append(
-            f"• {spoken_when(appointment.starts_at, turn.now)} : {trainee.first_name or 'Stagiaire'}"
+            f"• {spoken_when(appointment.starts_at, turn.now)} : {display_name(trainee)}"
             f" ({appointment.reason}) · {worker_display_name(availability, appointment.worker_id)}"
         )
     _, buttons = agenda_lines([a for a in appointments if a.starts_at.date() == turn.now.date()], turn.now)

@@ -13,14 +13,13 @@ from bot import texts
 from bot.config import Settings
 from bot.core.messages import Reply
 from bot.core.outbox import Attachment, enqueue
-from bot.core.turn import Turn
+from bot.core.turn import Turn, display_name
 from bot.features.handoff.common import (
     CONTEXT_QUESTIONS,
     CONTEXT_WINDOW,
     IN_TICKET,
     MAX_RELAYED_CHARS,
     button,
-    display_name,
     filiere_of,
     spoken_when,
 )

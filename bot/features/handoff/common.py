@@ -11,7 +11,7 @@ from bot.common.clock import BRUSSELS, as_utc
 from bot.config import Settings
 from bot.core.messages import Button
 from bot.core.payloads import ButtonKind, go_button
-from bot.core.turn import Turn
+from bot.core.turn import Turn, display_name
 from bot.features.hours import OFFICE_HOURS
 from bot.storage.models import (
     Ticket,
@@ -59,11 +59,6 @@ TICKET_ARGUMENT = re.compile(r"(claim|close|draft|follow)\.(\d+)|fb\.(\d+)\.(up|
 def button(argument: str, title: str) -> Button:
     """Return a button of a request."""
     return TICKET.button(argument, title)
-
-
-def display_name(user: User | None) -> str:
-    """Return the first name shown for a person ("Stagiaire" without one)."""
-    return (user.first_name if user is not None else None) or "Stagiaire"
 
 
 def filiere_of(user: User) -> str:

@@ -9,7 +9,7 @@ from bot.common.text import fold
 from bot.core.feature import MENU_BUTTON
 from bot.core.messages import Button, Reply
 from bot.core.outbox import Attachment
-from bot.core.turn import IDLE, Turn
+from bot.core.turn import IDLE, Turn, display_name
 from bot.features.faq import mask_personal_details
 from bot.features.handoff.actions import alert_reply, alert_staff, close_ticket, push_to, set_state_of
 from bot.features.handoff.common import (
@@ -22,7 +22,6 @@ from bot.features.handoff.common import (
     answer_timing,
     button,
     call_timing,
-    display_name,
     request_retention,
     trainee_buttons,
 )

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.common.clock import BRUSSELS, as_utc
-from bot.core.turn import Turn
-from bot.features.handoff.common import STAFF_TICKET, display_name
+from bot.core.turn import Turn, display_name
+from bot.features.handoff.common import STAFF_TICKET
 from bot.storage.models import (
     Role,
     Ticket,
