@@ -21,7 +21,7 @@ $(VENV)/.dev: $(VENV)/.runtime
 
 demo: $(VENV)/.runtime
 	$(BIN)/cisp-bot demo
-	$(BIN)/cisp-bot chat --user demo
+	$(BIN)/cisp-bot chat --user demo --console
 
 test: lint typecheck unit
 

@@ -17,7 +17,19 @@ from bot.core.inbox import Inbox
 from bot.core.outbox import PUSHED, Outbox
 from bot.core.turn import Services
 from bot.faq.semantic import Progress, load_embedder
-from bot.features import booking, faq, handoff, language, learning, menu, onboarding, privacy, sessions, staff
+from bot.features import (
+    booking,
+    console_access,
+    faq,
+    handoff,
+    language,
+    learning,
+    menu,
+    onboarding,
+    privacy,
+    sessions,
+    staff,
+)
 from bot.features.faq import FAQ, FaqService
 from bot.features.faq_watch import FaqWatcher
 from bot.storage.db import make_engine, make_session_factory, unit_of_work
@@ -43,6 +55,7 @@ FEATURES: tuple[Feature, ...] = (
     sessions.FEATURE,
     learning.FEATURE,
     staff.FEATURE,
+    console_access.FEATURE,
 )
 
 

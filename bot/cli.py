@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
@@ -28,6 +29,9 @@ from bot.storage.db import make_engine, make_session_factory, unit_of_work
 from bot.storage.migrate import upgrade_database
 from bot.storage.models import ConversationState, Role, User
 from bot.texts import CHANNEL_NAMES
+
+if TYPE_CHECKING:
+    from bot.runner import WebServer
 
 
 def _settings_or_defaults(ctx: click.Context) -> Settings:
@@ -115,8 +119,9 @@ def main() -> None:
 @main.command()
 @click.option("--user", "user", default="demo", show_default=True, help="Identifiant du compte simulé.")
 @click.option("--name", "display_name", default=None, help="Nom de profil simulé (comme sur Telegram).")
+@click.option("--console", "with_console", is_flag=True, help="Servir aussi la console web (HOST:PORT).")
 @click.pass_context
-def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
+def chat(ctx: click.Context, user: str, display_name: str | None, with_console: bool) -> None:
     """Parler avec le bot dans le terminal (les journaux vont dans STATE_DIR/chat.log)."""
     settings = _settings(ctx)
     # Log lines never print into the chat: a warning in the middle of a conversation reads as the bot's.
@@ -133,6 +138,7 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
         return await asyncio.to_thread(app.conversation.handle, message)
 
     async def session() -> None:
+        server = await _open_console(app) if with_console else None
         # The chat opens with the welcome (or the menu, for someone the bot knows), not in silence; what
         # arrived while this person was away comes right after it. Someone in the middle of a step
         # (writing to a social worker) carries on where they were.
@@ -147,6 +153,8 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
         finally:
             stop.set()
             await pushes
+            if server is not None:
+                await server.stop()
 
     app.start()
     try:
@@ -155,6 +163,26 @@ def chat(ctx: click.Context, user: str, display_name: str | None) -> None:
         click.echo()
     finally:
         app.close()
+
+
+async def _open_console(app: App) -> WebServer | None:
+    """Serve the staff console beside the terminal chat; print its address and a link for an admin."""
+    from bot.features.console_access import console_address, create_login_link
+    from bot.runner import start_web_server, web_app
+    from bot.storage.staff import list_staff
+
+    settings = app.settings
+    server = await start_web_server(web_app(app), settings.host, settings.port)
+    if server is None:
+        click.echo(f"(Console non servie : le port {settings.port} est pris. Essayez PORT=8090.)")
+        return None
+    with unit_of_work(app.session_factory) as session:
+        admins = [member for member in list_staff(session) if member.role == Role.ADMIN.value]
+        link = create_login_link(session, admins[0], SystemClock().now(), settings) if admins else None
+    click.echo(f"Console du personnel : {console_address(settings)}")
+    if link is not None:
+        click.echo(f"Lien pour {admins[0].first_name} (une fois, 10 minutes) : {link}")
+    return server
 
 
 @main.command()
@@ -181,6 +209,48 @@ def run(ctx: click.Context) -> None:
     except CannotServe as error:
         click.echo(f"Le bot ne démarre pas : {error}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.option("--host", default=None, help="Adresse d'écoute (par défaut HOST, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (par défaut PORT, 8080).")
+@click.pass_context
+def console(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Servir la console web du personnel seule (sans les canaux), jusqu'à Ctrl+C."""
+    from bot.runner import serve_console
+
+    settings = _settings(ctx)
+    host, port = host or settings.host, port or settings.port
+    if not settings.public_url and not _is_loopback(host):
+        click.echo(
+            f"Sans PUBLIC_URL, la console n'écoute que sur cette machine (127.0.0.1), pas sur {host}.\n"
+            "Mettez PUBLIC_URL (l'adresse HTTPS du proxy) dans .env pour l'ouvrir au réseau.",
+            err=True,
+        )
+        sys.exit(1)
+    settings = settings.model_copy(update={"host": host, "port": port})
+    app = _build(settings)
+    try:
+        # The first line of output is the address: scripts and `make demo` read it.
+        if not asyncio.run(serve_console(app, lambda address: click.echo(f"Console : {address}"))):
+            click.echo(f"Le port {host}:{port} n'est pas libre : essayez --port 8090.", err=True)
+            sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+
+
+def _is_loopback(host: str) -> bool:
+    """Say whether host is this machine only."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @main.command()
@@ -500,6 +570,35 @@ def staff_list(ctx: click.Context) -> None:
         members = [(m.first_name, m.role, m.channel, m.external_id) for m in list_staff(session)]
     for name, role, channel, external_id in members:
         click.echo(f"{name}\t{role}\t{channel} {external_id}")
+
+
+@staff.command("login-link")
+@click.argument("name")
+@click.option(
+    "--account", default=None, help="Le compte, quand deux personnes ont ce prénom. " + _ACCOUNT_HELP
+)
+@click.pass_context
+def staff_login_link(ctx: click.Context, name: str, account: str | None) -> None:
+    """Écrire un lien de connexion à la console (une seule fois, 10 minutes) pour NAME."""
+    from bot.features.console_access import create_login_link, staff_named
+    from bot.storage.staff import list_staff
+
+    settings = _settings(ctx)
+    with _database(ctx) as session:
+        found = staff_named(session, name)
+        if account is not None:
+            channel, external_id = _account(account, None, None)
+            found = [user for user in found if (user.channel, user.external_id) == (channel, external_id)]
+        if len(found) != 1:
+            members = ", ".join(f"{m.first_name} ({m.channel}:{m.external_id})" for m in list_staff(session))
+            problem = "Personne" if not found else "Plusieurs personnes"
+            click.echo(f"{problem} du personnel avec le prénom « {name} ».", err=True)
+            click.echo(f"Le personnel : {members or 'personne'} (cisp-bot staff add pour ajouter).", err=True)
+            if found:
+                click.echo("Précisez le compte avec --account CANAL:ID.", err=True)
+            sys.exit(1)
+        # One line on stdout, the address alone: scripts rely on it.
+        click.echo(create_login_link(session, found[0], SystemClock().now(), settings))
 
 
 @main.command()

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         default=None,
         description="HTTPS address of this bot behind a reverse proxy: webhooks when set, else polling",
     )
+    console_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the staff console's cookies (default: made once in STATE_DIR)",
+    )
     telegram_webhook_secret: SecretStr | None = Field(
         default=None,
         description="Secret Telegram sends with each webhook call (default: derived from the token)",

@@ -9,11 +9,12 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from bot.app import App
@@ -24,8 +25,10 @@ from bot.config import Settings
 from bot.core.messages import Reply
 from bot.core.outbox import enqueue
 from bot.faq import FaqError
+from bot.features.console_access import console_address
 from bot.features.faq import FAQ
 from bot.storage.db import unit_of_work
+from bot.webconsole import console_routes
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ class CannotServe(Exception):
     """A channel is configured but cannot start (the message says why, in French, without secrets)."""
 
 
-class _Server(uvicorn.Server):
+class WebServer(uvicorn.Server):
     """uvicorn without its own signal handling: the runner stops it, after the channels."""
 
     task: asyncio.Task[None] | None = None
@@ -110,13 +113,12 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     pipeline = Pipeline(app.conversation, app.inbox, app.outbox)
     alert_staff_of_faq_error = _faq_error_alert(app, pipeline, faq.problem_notice, loop)
     faq.on_reload_failure.append(alert_staff_of_faq_error)
-    server: _Server | None = None
+    server: WebServer | None = None
     scheduler: AsyncIOScheduler | None = None
     app.start()
     try:
         routes = [route for channel in channels for route in channel.routes()]
-        if routes:
-            server = await _start_web_server(app, routes)
+        server = await _start_web_server(app, routes)
         try:
             await pipeline.start(channels)
         except ChannelRefused as error:
@@ -174,22 +176,60 @@ def _faq_error_alert(
     return alert_staff_of_faq_error
 
 
-async def _start_web_server(app: App, routes: list[BaseRoute]) -> _Server:
-    """Listen for the webhooks the channels declare; return once the server answers.
+def web_app(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """Return the web app: the health check, the staff console and the channels' webhooks."""
+    faq = app.conversation.services.get(FAQ)
+    console = console_routes(app.settings, app.session_factory, app.conversation.services.clock, faq)
+    return create_web_app(engine=app.engine, faq=faq, routes=[*console, *routes])
 
-    Listening first: Telegram is told the address only once something answers there. Until the
-    pipeline starts, a call stored nothing yet and is answered 503 (sent again).
-    """
-    settings = app.settings
-    web_app = create_web_app(engine=app.engine, faq=app.conversation.services.get(FAQ), routes=routes)
-    server = _Server(uvicorn.Config(web_app, host=settings.host, port=settings.port, log_level="warning"))
+
+async def start_web_server(web: Starlette, host: str, port: int) -> WebServer | None:
+    """Listen on host:port; return once the server answers, or None when the port is not free."""
+    # No access log: a login link's key is in its address.
+    config = uvicorn.Config(web, host=host, port=port, log_level="warning", access_log=False)
+    server = WebServer(config)
     server.task = asyncio.create_task(server.serve())
     while not server.started:
         if server.task.done():
-            raise CannotServe(f"le port {settings.host}:{settings.port} n'est pas disponible")
+            return None
         await asyncio.sleep(0.05)
-    log.info("webhook server listening on %s:%d", settings.host, settings.port)
     return server
+
+
+async def _start_web_server(app: App, routes: list[BaseRoute]) -> WebServer | None:
+    """Serve the console, the health check and the webhooks the channels declare, once it answers.
+
+    Listening first: Telegram is told the address only once something answers there. Until the
+    pipeline starts, a call stored nothing yet and is answered 503 (sent again). Without webhooks (Telegram
+    polling) a busy port costs the console, not the trainees' answers: the bot runs on, and says so.
+    """
+    settings = app.settings
+    server = await start_web_server(web_app(app, routes), settings.host, settings.port)
+    if server is None:
+        if routes:
+            raise CannotServe(f"le port {settings.host}:{settings.port} n'est pas disponible")
+        log.warning("console not served: port %s:%d is not free", settings.host, settings.port)
+        return None
+    log.info("web server (console, webhooks) listening on %s:%d", settings.host, settings.port)
+    return server
+
+
+async def serve_console(
+    app: App, on_listening: Callable[[str], None], stop: asyncio.Event | None = None
+) -> bool:
+    """Serve the console and the health check alone until stop (or SIGINT/SIGTERM); False: port busy."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(asyncio.get_running_loop(), stop)
+    settings = app.settings
+    server = await start_web_server(web_app(app), settings.host, settings.port)
+    if server is None:
+        return False
+    on_listening(console_address(settings))
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    return True
 
 
 def _start_scheduler(app: App, pipeline: Pipeline) -> AsyncIOScheduler:

@@ -468,13 +468,21 @@ WHATSAPP_TYPE_NUMBER = "Répondez avec le numéro de votre choix."
 # The staff's commands, listed by /staff and at the end of /aide for staff.
 STAFF_HELP = (
     "Commandes du personnel :\n"
-    "/tickets : les demandes « Parler à quelqu'un » ouvertes\n"
+    "/tickets : les demandes ouvertes\n"
     "/rdv : vos prochains rendez-vous\n"
     "/stats : les chiffres de la semaine\n"
     "/test <question> : ce que le bot répondrait\n"
     "/gaps : les questions sans bonne réponse\n"
     "/apprendre : les phrases à ajouter à la FAQ (admins)\n"
-    "/recharger : relire les fichiers FAQ"
+    "/recharger : relire les fichiers FAQ\n"
+    "/console : un lien vers la console web"
+)
+CONSOLE_LINK = (
+    "🔑 Votre lien vers la console : {address}\n"
+    "Il marche une seule fois, pendant {minutes} minutes. Ne le donnez à personne."
+)
+CONSOLE_LINK_NOT_IN_GROUP = (
+    "🔑 Ce lien est personnel : demandez /console au bot en message privé, pas dans le groupe."
 )
 
 # How each platform is named to the staff ("Demande n°1 : Samira, sur WhatsApp").

@@ -88,6 +88,8 @@ def settings(tmp_path: Path) -> Settings:
         throttle_messages_per_minute=10_000,
         # No appointments unless a test writes its own availability file (the shipped one is for the demo).
         availability_file=tmp_path / "disponibilites.yaml",
+        # The console's key and the embeddings' cache stay in the test's folder.
+        state_dir=tmp_path / "state",
     )
 
 

@@ -496,3 +496,47 @@ class NumberedChoice(Base):
     # [[button payload, title], ...] in the order of their numbers.
     buttons: Mapped[list[list[str]]] = mapped_column(JSON)
     shown_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConsoleLink(Base):
+    """A one-time link into the staff console: only its hash is kept, so the database never holds a key."""
+
+    __tablename__ = "console_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConsoleSession(Base):
+    """A staff member logged into the console: the cookie holds the key, this row its hash and expiry.
+
+    In the database so that logging out ends the session in every process, and a removed staff member's
+    sessions end with the account.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Every form of the session carries it: a page of another site cannot know it.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConsoleAttempt(Base):
+    """A refused login (an unknown, used or expired link), counted per source to slow down guessing.
+
+    The source is a keyed hash of the address, never the address itself; rows are purged after an hour.
+    """
+
+    __tablename__ = "console_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

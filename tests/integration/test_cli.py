@@ -220,6 +220,55 @@ def test_staff_on_any_channel_by_account(tmp_path: Path) -> None:
         assert refused.returncode == 2 and "CANAL:ID" in refused.stderr, refused.stderr
 
 
+def test_staff_login_link_prints_one_address_and_the_console_opens_it(tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PORT": str(port), "STATE_DIR": str(tmp_path / "state")}
+    for name, role in [("Claire", "social_worker"), ("Léa", "admin"), ("Lea", "social_worker")]:
+        account = f"console:{name.lower()}-{role}"
+        assert (
+            run(["staff", "add", "--account", account, "--name", name, "--role", role], tmp_path).returncode
+            == 0
+        )
+    printed = run(["staff", "login-link", "claire"], tmp_path, **env)
+    assert printed.returncode == 0, printed.stderr
+    [link] = printed.stdout.splitlines()
+    assert link.startswith(f"http://127.0.0.1:{port}/console/entrer?cle=")
+    unknown = run(["staff", "login-link", "Nadia"], tmp_path, **env)
+    assert unknown.returncode == 1 and unknown.stdout == ""
+    assert "Personne du personnel avec le prénom « Nadia »" in unknown.stderr and "Claire" in unknown.stderr
+    twice = run(["staff", "login-link", "lea"], tmp_path, **env)
+    assert twice.returncode == 1 and "--account" in twice.stderr
+    chosen = run(["staff", "login-link", "lea", "--account", "console:léa-admin"], tmp_path, **env)
+    assert chosen.returncode == 0 and chosen.stdout.count("cle=") == 1
+    refused = run(["console", "--host", "0.0.0.0"], tmp_path, **env)
+    assert refused.returncode == 1 and "PUBLIC_URL" in refused.stderr
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "FAQ_DIR": str(SHIPPED_FAQ),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**environment, "FAQ_EMBEDDER": "none", **env},
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline() == f"Console : http://127.0.0.1:{port}/console\n"
+        with urllib.request.urlopen(link, timeout=10) as page:
+            assert "Ce lien est pour Claire" in page.read().decode()
+    finally:
+        server.terminate()
+        assert server.wait(timeout=20) == 0
+
+
 @pytest.mark.parametrize("args", [["--help"], ["db", "upgrade"]])
 def test_basic_commands(args: list[str], tmp_path: Path) -> None:
     result = run(args, tmp_path)

@@ -20,6 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "core": {"common", "storage", "texts", "config"},
     "features": {"core", "faq", "files", "storage", "common", "texts", "config"},
     "channels": {"core", "storage", "common", "texts", "config"},
+    # The staff console: a front end over the features' queries and actions, like the CLI.
+    "webconsole": {"features", "core", "faq", "files", "storage", "common", "texts", "config"},
 }
 
 

@@ -42,13 +42,21 @@ from bot.storage.models import (
 log = logging.getLogger(__name__)
 
 
-def start(turn: Turn) -> list[Reply]:
-    """Open the appointments: the person's upcoming ones if any, else the reasons."""
+def _cannot_book(turn: Turn) -> list[Reply] | None:
+    """Say why appointments cannot open (no account, no social worker's hours), or None when they can."""
     if turn.user is None:
         return needs_account(turn)
     if not turn.services.get(AVAILABILITY).refresh().workers:
         contact = turn.services.settings.centre_contact
         return [Reply(texts.BOOK_NOT_CONFIGURED.format(contact=contact), (MENU_BUTTON,))]
+    return None
+
+
+def start(turn: Turn) -> list[Reply]:
+    """Open the appointments: the person's upcoming ones if any, else the reasons."""
+    refused = _cannot_book(turn)
+    if refused is not None or turn.user is None:
+        return refused or []
     turn.set_state(IDLE)
     if upcoming(turn.session, turn.user, turn.now):
         return show_mine(turn)
@@ -57,11 +65,9 @@ def start(turn: Turn) -> list[Reply]:
 
 def my_appointments(turn: Turn) -> list[Reply]:
     """Open "Mes rendez-vous" from the menu: the person's coming appointments, or a way to book one."""
-    if turn.user is None:
-        return needs_account(turn)
-    if not turn.services.get(AVAILABILITY).refresh().workers:
-        contact = turn.services.settings.centre_contact
-        return [Reply(texts.BOOK_NOT_CONFIGURED.format(contact=contact), (MENU_BUTTON,))]
+    refused = _cannot_book(turn)
+    if refused is not None:
+        return refused
     turn.set_state(IDLE)
     return show_mine(turn)
 

@@ -1,0 +1,42 @@
+"""The staff console: web pages for admins and social workers, mounted at /console.
+
+Served by `cisp-bot run` beside the webhooks, and by `cisp-bot console` alone. Pages are rendered on the
+server (Jinja2) and work without JavaScript.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.common.clock import Clock
+from bot.config import Settings
+from bot.features import console_access
+from bot.features.faq import FaqService
+from bot.webconsole.pages import ConsoleContext, Pages
+from bot.webconsole.security import Keys, console_secret
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def console_routes(
+    settings: Settings, session_factory: sessionmaker[Session], clock: Clock, faq: FaqService
+) -> list[BaseRoute]:
+    """Return the console's routes, under /console."""
+    max_age = console_access.SESSION_HOURS * 3600
+    context = ConsoleContext(settings, session_factory, clock, faq, Keys(console_secret(settings), max_age))
+    pages = Pages(context)
+    routes: list[BaseRoute] = [
+        Route("/", pages.home, methods=["GET"]),
+        Route("/entrer", pages.login_page, methods=["GET"]),
+        Route("/entrer", pages.login, methods=["POST"]),
+        Route("/sortir", pages.logout, methods=["POST"]),
+        Route("/faq", pages.faq_list, methods=["GET"]),
+        Route("/faq/tester", pages.faq_test, methods=["GET"]),
+        Route("/faq/entree/{entry_id}", pages.faq_entry, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    return [Mount(context.prefix, routes=routes)]
