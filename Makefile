@@ -42,6 +42,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/telegram_throughput.py
 	$(BIN)/python bench/crash_window.py
 	$(BIN)/python bench/reminder_fanout.py
+	$(BIN)/python bench/console_pages.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

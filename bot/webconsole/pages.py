@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from bot.common.clock import Clock
 from bot.common.text import fold
 from bot.config import Settings
-from bot.faq.loader import FaqEntry
+from bot.faq.loader import FaqBase, FaqEntry
 from bot.features import console_access
 from bot.features.faq import FaqService
 from bot.features.intents import Intent
@@ -95,6 +95,7 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._search_cache: tuple[FaqBase, list[str]] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -126,6 +127,9 @@ class Pages:
         # Pages hold staff data: never kept by a shared cache, never framed by another site.
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
+        # A login page's address holds its key: never sent to another site ("no-referrer" would make
+        # the browser send "Origin: null" with this site's own forms).
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
         return response
 
@@ -287,6 +291,14 @@ class Pages:
         response.delete_cookie(COOKIE, path=self.context.prefix)
         return response
 
+    def _searchable(self, base: FaqBase) -> list[str]:
+        """Return the entries' searchable texts, folded once per FAQ loaded (a reload makes a new base)."""
+        cached = self._search_cache
+        if cached is None or cached[0] is not base:
+            cached = (base, [_searchable_text(entry) for entry in base.entries])
+            self._search_cache = cached
+        return cached[1]
+
     # -- pages ------------------------------------------------------------------------------------
 
     async def home(self, request: Request) -> Response:
@@ -303,9 +315,16 @@ class Pages:
             return staff
         query = request.query_params.get("q", "")[:200]
         theme = request.query_params.get("theme", "")
-        entries = self.context.faq.base.entries
+        base = self.context.faq.base
+        entries = base.entries
         themes = sorted({entry.source for entry in entries})
-        shown = [entry for entry in entries if (not theme or entry.source == theme) and _found(entry, query)]
+        words = fold(query).split()
+        searched = self._searchable(base)
+        shown = [
+            entry
+            for entry, text in zip(entries, searched, strict=True)
+            if (not theme or entry.source == theme) and all(word in text for word in words)
+        ]
         groups = [
             (theme_label(name), [_listed(entry) for entry in shown if entry.source == name])
             for name in themes
@@ -392,15 +411,11 @@ def theme_label(source: str) -> str:
     return stem.replace("-", " ").replace("_", " ").capitalize()
 
 
-def _found(entry: FaqEntry, query: str) -> bool:
-    """Say whether every word of the search is in the entry's question, phrasings, keywords or answer."""
-    words = fold(query).split()
-    if not words:
-        return True
-    haystack = fold(
+def _searchable_text(entry: FaqEntry) -> str:
+    """Return what a search looks in: the entry's id, question, phrasings, keywords and answer, folded."""
+    return fold(
         " ".join((entry.id, entry.question, *entry.alternatives, *entry.keywords, *entry.steps, entry.answer))
     )
-    return all(word in haystack for word in words)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from tests.conftest import SHIPPED_FAQ
@@ -135,6 +136,9 @@ def test_webhook_mode_listens_then_registers_and_stops_on_sigterm(tmp_path: Path
             # Stored before the answer, then answered.
             welcome = asyncio.run(api.wait_for_messages(4242, 5, timeout=10))
             assert "Bonjour" in (welcome[0].rendered_text or "")
+            # The staff console is served beside the webhook.
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/console/entrer", timeout=10) as page:
+                assert "demandez un lien au bot" in page.read().decode()
         finally:
             output = stop_with_sigterm(process)
     assert process.returncode == 0, output

@@ -1,0 +1,124 @@
+"""The staff console in a real browser: Debian's Chromium, driven by Playwright, against a real server.
+
+Skipped when Chromium is not installed (`.ci/run` installs it: `apt-get install chromium`); Playwright's
+own browser download is never used. `UPDATE_SCREENSHOTS=1` writes the pages' pictures into docs/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+
+from bot.common.clock import FrozenClock
+from bot.config import Settings
+from bot.features import console_access
+from bot.features.faq import FaqService
+from bot.storage.db import unit_of_work
+from bot.storage.models import Role
+from bot.storage.staff import add_staff
+from bot.webconsole import console_routes
+from tests.conftest import ROOT, SHIPPED_FAQ
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
+)
+
+DOCS = ROOT / "docs"
+# A phone's screen: the console is made to be read there too.
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def server(
+    session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock
+) -> Iterator[tuple[str, Settings]]:
+    """Serve the console on a free port of this machine, in a thread; yield its address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = settings.model_copy(update={"port": port})
+    with unit_of_work(session_factory) as session:
+        add_staff(session, "telegram", "111", "Claire", Role.SOCIAL_WORKER, clock.now())
+    app = Starlette(routes=console_routes(settings, session_factory, clock, FaqService(SHIPPED_FAQ)))
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not web.started:
+        assert time.monotonic() < deadline, "the console did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", settings
+    web.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True)
+        context = browser.new_context(viewport=PHONE, locale="fr-BE")
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def picture(page: Page, name: str, tmp_path: Path) -> None:
+    """Keep a screenshot of the page: in the test's folder, and in docs/ when asked to update them."""
+    folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    page.screenshot(path=str(folder / f"console-{name}.png"), full_page=False)
+
+
+def test_a_social_worker_logs_in_with_a_link_reads_the_faq_tests_a_question_and_logs_out(
+    server: tuple[str, Settings],
+    page: Page,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    tmp_path: Path,
+) -> None:
+    address, settings = server
+    with unit_of_work(session_factory) as session:
+        [claire] = console_access.staff_named(session, "claire")
+        link = console_access.create_login_link(session, claire, clock.now(), settings)
+    page.goto(link)
+    expect(page.get_by_text("Ce lien est pour Claire")).to_be_visible()
+    picture(page, "entrer", tmp_path)
+    page.get_by_role("button", name="Entrer dans la console").click()
+    expect(page.get_by_text("Bonjour Claire. Que voulez-vous faire ?")).to_be_visible()
+    picture(page, "accueil", tmp_path)
+
+    page.get_by_role("link", name="La FAQ").click()
+    page.get_by_label("Chercher").fill("mot de passe")
+    page.get_by_label("Chercher").press("Enter")
+    results = page.get_by_role("status")
+    expect(results).to_contain_text("sur 62")
+    picture(page, "faq", tmp_path)
+    page.get_by_role("link", name="J'ai oublié le mot de passe de mon adresse e-mail").first.click()
+    expect(page.get_by_role("heading", name="Autres façons de demander")).to_be_visible()
+
+    page.get_by_role("link", name="Tester une question").first.click()
+    page.get_by_label("Un message, écrit comme").fill("mon ordi demare plu")
+    page.get_by_role("button", name="Tester").click()
+    expect(page.get_by_role("heading", name="Le bot répondrait")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("ordinateur.yaml")
+    picture(page, "tester", tmp_path)
+
+    # Keyboard only: the way out is reachable with Tab and Enter.
+    page.get_by_role("button", name="Sortir").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Vous êtes sorti·e")).to_be_visible()
+    page.goto(f"{address}/console/faq")
+    expect(page.get_by_text("demandez un lien au bot")).to_be_visible()
+    page.goto(link)
+    expect(page.get_by_text("Ce lien a déjà servi")).to_be_visible()
