@@ -21,6 +21,7 @@ from bot.features import (
     booking,
     console_access,
     faq,
+    faq_editing,
     handoff,
     language,
     learning,
@@ -56,6 +57,7 @@ FEATURES: tuple[Feature, ...] = (
     learning.FEATURE,
     staff.FEATURE,
     console_access.FEATURE,
+    faq_editing.FEATURE,
 )
 
 

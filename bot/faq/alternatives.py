@@ -58,7 +58,7 @@ class _Layout:
 
 
 # The shipped style first ("- id:" at the margin, "    - ..." under "  alternatives:"), then the usual others.
-_LAYOUTS = (
+LAYOUTS = (
     _Layout(2, 4, 2, 2),
     _Layout(2, 2, 0, 0),
     _Layout(2, 4, 2, 0),
@@ -82,7 +82,7 @@ def add_alternative(directory: Path, file_name: str, entry_id: str, question: st
     if Path(file_name).name != file_name or not file_name.endswith(".yaml"):
         raise AlternativeError(f"nom de fichier FAQ inattendu : {file_name}")
     path = directory / file_name
-    with _one_writer(directory):
+    with one_writer(directory):
         try:
             raw = path.read_bytes()
         except OSError as error:
@@ -99,7 +99,7 @@ def add_alternative(directory: Path, file_name: str, entry_id: str, question: st
             return AddResult.ALREADY_THERE
         if crlf:
             new_text = new_text.replace("\n", "\r\n")
-        _replace(path, ("\ufeff" if bom else "") + new_text)
+        replace_file(path, ("\ufeff" if bom else "") + new_text)
     return AddResult.ADDED
 
 
@@ -111,24 +111,24 @@ def _with_alternative(text: str, file_name: str, entry_id: str, question: str) -
         raise AlternativeError(f"{file_name} a une erreur de syntaxe (cisp-bot faq check)") from error
     try:
         # The indentation settings only matter for writing: one reading serves every layout.
-        document = _round_trip(_LAYOUTS[0]).load(text)
+        document = round_trip(LAYOUTS[0]).load(text)
     except RuamelError as error:
         raise AlternativeError(f"{file_name} a une erreur de syntaxe (cisp-bot faq check)") from error
-    position = _position_of(document, entry_id)
+    position = position_of(document, entry_id)
     if position is None:
         raise AlternativeError(f"l'entrée '{entry_id}' n'est plus dans {file_name}")
     entry = document[position]
     known = [entry.get("question"), *(entry.get("alternatives") or [])]
     if any(isinstance(item, str) and same_phrasing(item) == same_phrasing(question) for item in known):
         return None
-    found = _layout_of(document, text)
+    found = layout_of(document, text)
     if found is None:
-        raise _cannot_keep_layout(file_name)
+        raise cannot_keep_layout(file_name)
     layout, unchanged = found
     _append(entry, question)
-    new_text = _patch(text, unchanged, _dump(document, layout))
+    new_text = patch(text, unchanged, dump(document, layout))
     if new_text is None:
-        raise _cannot_keep_layout(file_name)
+        raise cannot_keep_layout(file_name)
     # The proof that nothing else moved: the new file reads as the old one plus the phrasing.
     expected = copy.deepcopy(before)
     expected[position]["alternatives"] = [*(expected[position].get("alternatives") or []), question]
@@ -141,14 +141,14 @@ def _with_alternative(text: str, file_name: str, entry_id: str, question: str) -
     return new_text
 
 
-def _cannot_keep_layout(file_name: str) -> AlternativeError:
+def cannot_keep_layout(file_name: str) -> AlternativeError:
     return AlternativeError(
         f"je ne sais pas réécrire {file_name} sans changer sa mise en page : "
         "ajoutez la phrase à la main dans ses 'alternatives'"
     )
 
 
-def _patch(text: str, unchanged: str, changed: str) -> str | None:
+def patch(text: str, unchanged: str, changed: str) -> str | None:
     """Apply to the admin's text only the lines that ruamel.yaml's rewrite changed.
 
     ruamel.yaml may move a comment by a space or two; the admin's lines are kept as typed, line for line,
@@ -170,7 +170,7 @@ def _patch(text: str, unchanged: str, changed: str) -> str | None:
     return "".join(lines)
 
 
-def _round_trip(layout: _Layout) -> YAML:
+def round_trip(layout: _Layout) -> YAML:
     parser = YAML(typ="rt")
     parser.preserve_quotes = True
     parser.width = 4096  # never fold the admins' long lines
@@ -178,9 +178,9 @@ def _round_trip(layout: _Layout) -> YAML:
     return parser
 
 
-def _dump(document: Any, layout: _Layout) -> str:
+def dump(document: Any, layout: _Layout) -> str:
     stream = StringIO()
-    _round_trip(layout).dump(document, stream, transform=_dedent(layout.dedent))
+    round_trip(layout).dump(document, stream, transform=_dedent(layout.dedent))
     return stream.getvalue()
 
 
@@ -195,7 +195,7 @@ def _dedent(spaces: int) -> Callable[[str], str] | None:
     return transform
 
 
-def _layout_of(document: Any, text: str) -> tuple[_Layout, str] | None:
+def layout_of(document: Any, text: str) -> tuple[_Layout, str] | None:
     """Return the layout whose rewrite indents the file's lines as they are (comments aside), and the rewrite.
 
     None when no layout rewrites the file line for line.
@@ -203,12 +203,12 @@ def _layout_of(document: Any, text: str) -> tuple[_Layout, str] | None:
     original = text.splitlines()
     counted = [index for index, line in enumerate(original) if not line.lstrip().startswith("#")]
     best: tuple[int, _Layout, str] | None = None
-    for layout in _LAYOUTS:
-        rewritten = _dump(document, layout)
+    for layout in LAYOUTS:
+        rewritten = dump(document, layout)
         lines = rewritten.splitlines()
         if len(lines) != len(original):
             continue
-        # Comments may move by a space in the rewrite; _patch keeps the admin's lines anyway.
+        # Comments may move by a space in the rewrite; patch keeps the admin's lines anyway.
         same = sum(_indent(original[index]) == _indent(lines[index]) for index in counted)
         if same == len(counted):
             return layout, rewritten
@@ -221,7 +221,7 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _position_of(document: Any, entry_id: str) -> int | None:
+def position_of(document: Any, entry_id: str) -> int | None:
     if not isinstance(document, CommentedSeq):
         return None
     for position, entry in enumerate(document):
@@ -261,7 +261,7 @@ def _append(entry: CommentedMap, question: str) -> None:
 
 
 @contextmanager
-def _one_writer(directory: Path) -> Iterator[None]:
+def one_writer(directory: Path) -> Iterator[None]:
     """Hold the FAQ folder's lock: the bot and `cisp-bot faq accept` never rewrite a file at once."""
     if fcntl is None:
         yield
@@ -274,7 +274,7 @@ def _one_writer(directory: Path) -> Iterator[None]:
         os.close(handle)  # releases the lock
 
 
-def _replace(path: Path, text: str) -> None:
+def replace_file(path: Path, text: str) -> None:
     """Write the file whole or not at all: a temporary file beside it, then one rename."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -112,6 +112,8 @@ class FaqProblem(EntryProblem):
 
     # A warning does not stop the FAQ from loading (a translation still to write).
     warning: bool = False
+    # The field the problem is in, when one is ("question", "steps"...): the console shows it there.
+    field: str | None = None
 
 
 class FaqError(ProblemsError[FaqProblem]):
@@ -359,7 +361,7 @@ def _check_entry(
     entry_problems = _unknown_fields(field_lines)
 
     def report(message: str, field_name: str) -> None:
-        entry_problems.append((message, field_lines.get(field_name, entry_line)))
+        entry_problems.append((message, field_lines.get(field_name, entry_line), field_name))
 
     label = _checked_id(value, fallback_label, report)
     if DRAFT_ID.fullmatch(label):
@@ -391,7 +393,9 @@ def _check_entry(
     translated = {code for code, _ in translations}
     translations += [(code, "\n".join(each)) for code, each in translated_steps if code not in translated]
     button = _checked_button(value, report)
-    problems.extend(FaqProblem(file_name, message, label, line) for message, line in entry_problems)
+    problems.extend(
+        FaqProblem(file_name, message, label, line, field=field) for message, line, field in entry_problems
+    )
     if entry_problems:
         return None
     entry = FaqEntry(
@@ -423,7 +427,7 @@ def _field_lines(node: yaml.MappingNode, duplicate: Callable[[str, int], None]) 
     return field_lines
 
 
-def _unknown_fields(field_lines: dict[str, int]) -> list[tuple[str, int]]:
+def _unknown_fields(field_lines: dict[str, int]) -> list[tuple[str, int, str]]:
     """Return the problems of fields spelt like a known one (extra fields are welcome)."""
     found = []
     for key, line in field_lines.items():
@@ -432,7 +436,7 @@ def _unknown_fields(field_lines: dict[str, int]) -> list[tuple[str, int]]:
         # A field spelled like a known field is a typo that would hide content.
         close = process.extractOne(key, KNOWN_FIELDS, scorer=fuzz.ratio, score_cutoff=75)
         if close is not None:
-            found.append((f"champ '{key}' inconnu : vouliez-vous dire '{close[0]}' ?", line))
+            found.append((f"champ '{key}' inconnu : vouliez-vous dire '{close[0]}' ?", line, key))
     return found
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -540,3 +541,21 @@ class ConsoleAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class FaqRevision(Base):
+    """One save of an FAQ entry from the console: who, when, and the file before and after (to restore)."""
+
+    __tablename__ = "faq_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(120))
+    entry_id: Mapped[str] = mapped_column(String(80), index=True)
+    # The staff member who saved it; the history stays when they leave.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(40))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    before_text: Mapped[str] = mapped_column(Text)
+    after_text: Mapped[str] = mapped_column(Text)
+    # A restore is a save too: the revision it brought back.
+    restored_from_id: Mapped[int | None] = mapped_column(ForeignKey("faq_revisions.id", ondelete="SET NULL"))

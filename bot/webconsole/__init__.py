@@ -16,6 +16,7 @@ from bot.common.clock import Clock
 from bot.config import Settings
 from bot.features import console_access
 from bot.features.faq import FaqService
+from bot.webconsole.faq_pages import FaqEditing, FaqPages
 from bot.webconsole.pages import ConsoleContext, Pages
 from bot.webconsole.security import Keys, console_secret
 
@@ -29,14 +30,20 @@ def console_routes(
     max_age = console_access.SESSION_HOURS * 3600
     context = ConsoleContext(settings, session_factory, clock, faq, Keys(console_secret(settings), max_age))
     pages = Pages(context)
+    faq_pages = FaqPages(pages)
+    editing = FaqEditing(pages)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
         Route("/entrer", pages.login, methods=["POST"]),
         Route("/sortir", pages.logout, methods=["POST"]),
-        Route("/faq", pages.faq_list, methods=["GET"]),
-        Route("/faq/tester", pages.faq_test, methods=["GET"]),
-        Route("/faq/entree/{entry_id}", pages.faq_entry, methods=["GET"]),
+        Route("/faq", faq_pages.faq_list, methods=["GET"]),
+        Route("/faq/tester", faq_pages.faq_test, methods=["GET"]),
+        Route("/faq/entree/{entry_id}", faq_pages.faq_entry, methods=["GET"]),
+        Route("/faq/entree/{entry_id}/modifier", editing.edit_form, methods=["GET"]),
+        Route("/faq/entree/{entry_id}/modifier", editing.edit, methods=["POST"]),
+        Route("/faq/historique", editing.history_page, methods=["GET"]),
+        Route("/faq/historique/{revision_id:int}/restaurer", editing.restore, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     return [Mount(context.prefix, routes=routes)]

@@ -1,4 +1,4 @@
-"""The console's pages: logging in and out, the home page, the FAQ read and tested.
+"""The console's plumbing and first pages: rendering, sessions, CSRF, logging in and out, the home page.
 
 Every page but the login asks for a live session; every form that changes something carries the
 session's CSRF token and comes from this site. Database work runs off the event loop (or on it for
@@ -20,13 +20,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.common.clock import Clock
-from bot.common.text import fold
 from bot.config import Settings
-from bot.faq.loader import FaqBase, FaqEntry
 from bot.features import console_access
 from bot.features.faq import FaqService
-from bot.features.intents import Intent
-from bot.features.understand import DecisionKind, understand
 from bot.storage.db import runs_inline, unit_of_work
 from bot.storage.models import Role, User
 from bot.webconsole.security import COOKIE, Keys, from_this_machine, same_origin, same_token
@@ -36,19 +32,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ROLE_LABELS = {Role.ADMIN.value: "admin", Role.SOCIAL_WORKER.value: "assistant·e social·e"}
-LANGUAGE_NAMES = {"nl": "néerlandais", "en": "anglais"}
-INTENT_LABELS = {
-    Intent.GREETING: "un bonjour",
-    Intent.THANKS: "un merci",
-    Intent.MENU: "une demande du menu",
-    Intent.HELP: "une demande d'aide (perdu·e)",
-    Intent.PERSON: "une demande de parler à quelqu'un",
-    Intent.BOOK: "une demande de rendez-vous",
-    Intent.SESSIONS: "une question sur ses séances",
-    Intent.APPOINTMENTS: "une question sur ses rendez-vous",
-}
-# A question typed in the test box is read as the bot reads a message: to its first 400 characters.
-MAX_TEST_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -95,18 +78,20 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._search_cache: tuple[FaqBase, list[str]] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    async def _db(self, work: Callable[[Session], T]) -> T:
-        """Run work in one unit of work, off the event loop unless the database is SQLite."""
+    async def db(self, work: Callable[[Session], T], *, slow: bool = False) -> T:
+        """Run work in one unit of work, off the event loop unless the database is SQLite.
+
+        slow: the work does more than queries (files written, the FAQ reloaded): always off the loop.
+        """
 
         def run() -> T:
             with unit_of_work(self.context.session_factory) as session:
                 return work(session)
 
-        if runs_inline(self.context.session_factory):
+        if runs_inline(self.context.session_factory) and not slow:
             return run()
         return await run_in_threadpool(run)
 
@@ -164,7 +149,7 @@ class Pages:
             console_session, user = found
             return Staff(user.id, user.first_name or "?", user.role, console_session.csrf_token)
 
-        return await self._db(read)
+        return await self.db(read)
 
     async def guarded(self, request: Request) -> Staff | Response:
         """Return the page's staff member, or the answer for a visitor who may not see it."""
@@ -218,7 +203,7 @@ class Pages:
             user = session.get(User, link.user_id)
             return user.first_name or "?" if user else "?"
 
-        checked = await self._db(check)
+        checked = await self.db(check)
         if isinstance(checked, Response):
             return checked
         return self.render("login.html", "Entrer dans la console", person=checked, key=key)
@@ -243,7 +228,7 @@ class Pages:
                 return self._dead_link()
             return opened
 
-        opened = await self._db(redeem)
+        opened = await self.db(redeem)
         if isinstance(opened, Response):
             return opened
         response = RedirectResponse(f"{self.context.prefix}/", status_code=303)
@@ -285,19 +270,11 @@ class Pages:
             return form
         token = self.context.keys.session_token(request)
         if token is not None:
-            await self._db(lambda session: console_access.end_session(session, token))
+            await self.db(lambda session: console_access.end_session(session, token))
         log.info("console session ended by staff member %d", staff.user_id)
         response = self.message("Vous êtes sorti·e", "À bientôt ! Pour revenir, demandez un lien au bot.")
         response.delete_cookie(COOKIE, path=self.context.prefix)
         return response
-
-    def _searchable(self, base: FaqBase) -> list[str]:
-        """Return the entries' searchable texts, folded once per FAQ loaded (a reload makes a new base)."""
-        cached = self._search_cache
-        if cached is None or cached[0] is not base:
-            cached = (base, [_searchable_text(entry) for entry in base.entries])
-            self._search_cache = cached
-        return cached[1]
 
     # -- pages ------------------------------------------------------------------------------------
 
@@ -307,129 +284,3 @@ class Pages:
         if isinstance(staff, Response):
             return staff
         return self.render("home.html", "Accueil", staff, entries=len(self.context.faq.base))
-
-    async def faq_list(self, request: Request) -> Response:
-        """List the FAQ by theme (its file), filtered by words and theme."""
-        staff = await self.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        query = request.query_params.get("q", "")[:200]
-        theme = request.query_params.get("theme", "")
-        base = self.context.faq.base
-        entries = base.entries
-        themes = sorted({entry.source for entry in entries})
-        words = fold(query).split()
-        searched = self._searchable(base)
-        shown = [
-            entry
-            for entry, text in zip(entries, searched, strict=True)
-            if (not theme or entry.source == theme) and all(word in text for word in words)
-        ]
-        groups = [
-            (theme_label(name), [_listed(entry) for entry in shown if entry.source == name])
-            for name in themes
-            if any(entry.source == name for entry in shown)
-        ]
-        return self.render(
-            "faq_list.html",
-            "La FAQ",
-            staff,
-            query=query,
-            theme=theme,
-            themes=[(name, theme_label(name)) for name in themes],
-            shown=shown,
-            total=len(entries),
-            groups=groups,
-        )
-
-    async def faq_entry(self, request: Request) -> Response:
-        """Show one entry whole: its phrasings and its answer in every language it has."""
-        staff = await self.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        entry = self.context.faq.base.get(request.path_params["entry_id"])
-        if entry is None:
-            return self.message(
-                "Question introuvable",
-                "Cette question n'est plus dans la FAQ (elle a pu être renommée ou retirée).",
-                staff=staff,
-                status=404,
-                error=True,
-                back=f"{self.context.prefix}/faq",
-            )
-        answers = [("", entry.steps_in(None))]
-        languages = [code for code, _ in entry.translations] + [code for code, _ in entry.translated_steps]
-        for code in dict.fromkeys(languages):
-            answers.append((LANGUAGE_NAMES.get(code, code), entry.steps_in(code)))
-        return self.render(
-            "faq_entry.html",
-            entry.question,
-            staff,
-            entry=entry,
-            theme=theme_label(entry.source),
-            answers=answers,
-        )
-
-    async def faq_test(self, request: Request) -> Response:
-        """Show what the bot would answer to a message, with the closest entries and their scores."""
-        staff = await self.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        query = request.query_params.get("q", "")[:MAX_TEST_CHARS]
-        result = await run_in_threadpool(_tested, self.context.faq, query) if query.strip() else None
-        return self.render("test.html", "Tester une question", staff, query=query, result=result)
-
-
-@dataclass(frozen=True)
-class Tested:
-    """What the test box shows for one message."""
-
-    verdict: str
-    score: float
-    entry: FaqEntry | None
-    suggestions: tuple[FaqEntry, ...]
-    candidates: list[tuple[FaqEntry, float]]
-
-
-def _tested(faq: FaqService, query: str) -> Tested:
-    decision = understand(query, faq)
-    if decision.kind is DecisionKind.ANSWER:
-        verdict = "répondrait"
-    elif decision.kind is DecisionKind.SUGGEST:
-        verdict = "n'est pas sûr : il proposerait des questions"
-    elif decision.kind is DecisionKind.INTENT and decision.intent is not None:
-        verdict = f"y reconnaît {INTENT_LABELS.get(decision.intent, decision.intent.value)}"
-    else:
-        verdict = "dirait qu'il n'a pas compris (et proposerait une personne)"
-    candidates = faq.candidates(query, limit=5)
-    return Tested(verdict, decision.score, decision.entry, decision.suggestions, candidates)
-
-
-def theme_label(source: str) -> str:
-    """Name a theme by its file ("ordinateur.yaml" -> "Ordinateur")."""
-    stem = source.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
-    return stem.replace("-", " ").replace("_", " ").capitalize()
-
-
-def _searchable_text(entry: FaqEntry) -> str:
-    """Return what a search looks in: the entry's id, question, phrasings, keywords and answer, folded."""
-    return fold(
-        " ".join((entry.id, entry.question, *entry.alternatives, *entry.keywords, *entry.steps, entry.answer))
-    )
-
-
-@dataclass(frozen=True)
-class _Listed:
-    """An entry as the list shows it."""
-
-    id: str
-    question: str
-    alternatives: tuple[str, ...]
-    steps: tuple[str, ...]
-    languages: str
-
-
-def _listed(entry: FaqEntry) -> _Listed:
-    codes = dict.fromkeys([code for code, _ in entry.translations] + [c for c, _ in entry.translated_steps])
-    languages = " et ".join(LANGUAGE_NAMES.get(code, code) for code in codes)
-    return _Listed(entry.id, entry.question, entry.alternatives, entry.steps, languages)

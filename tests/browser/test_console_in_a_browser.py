@@ -6,7 +6,10 @@ own browser download is never used. `UPDATE_SCREENSHOTS=1` writes the pages' pic
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
+import re
 import shutil
 import socket
 import threading
@@ -20,8 +23,12 @@ from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
+from bot.app import build_conversation, build_services
+from bot.channels.console import ConsoleChannel
 from bot.common.clock import FrozenClock
 from bot.config import Settings
+from bot.core.conversation import Conversation
+from bot.core.messages import IncomingMessage, Reply
 from bot.features import console_access
 from bot.features.faq import FaqService
 from bot.storage.db import unit_of_work
@@ -41,8 +48,15 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
+def faq(tmp_path: Path) -> FaqService:
+    """The shipped FAQ, in a folder of the test's own: the console writes to it."""
+    shutil.copytree(SHIPPED_FAQ, tmp_path / "faq")
+    return FaqService(tmp_path / "faq")
+
+
+@pytest.fixture
 def server(
-    session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock
+    session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock, faq: FaqService
 ) -> Iterator[tuple[str, Settings]]:
     """Serve the console on a free port of this machine, in a thread; yield its address."""
     with socket.socket() as probe:
@@ -51,7 +65,8 @@ def server(
     settings = settings.model_copy(update={"port": port})
     with unit_of_work(session_factory) as session:
         add_staff(session, "telegram", "111", "Claire", Role.SOCIAL_WORKER, clock.now())
-    app = Starlette(routes=console_routes(settings, session_factory, clock, FaqService(SHIPPED_FAQ)))
+        add_staff(session, "telegram", "222", "Karim", Role.ADMIN, clock.now())
+    app = Starlette(routes=console_routes(settings, session_factory, clock, faq))
     web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
@@ -122,3 +137,58 @@ def test_a_social_worker_logs_in_with_a_link_reads_the_faq_tests_a_question_and_
     expect(page.get_by_text("demandez un lien au bot")).to_be_visible()
     page.goto(link)
     expect(page.get_by_text("Ce lien a déjà servi")).to_be_visible()
+
+
+def in_the_terminal(conversation: Conversation, lines: list[str]) -> str:
+    """Type lines into the terminal chat (in a thread of its own) and return what it printed."""
+    out = io.StringIO()
+    channel = ConsoleChannel("samira", stdin=io.StringIO("".join(f"{line}\n" for line in lines)), stdout=out)
+
+    async def on_message(message: IncomingMessage) -> list[Reply]:
+        return conversation.handle(message)
+
+    thread = threading.Thread(target=lambda: asyncio.run(channel.start(on_message)))
+    thread.start()
+    thread.join(30)
+    return out.getvalue()
+
+
+def test_an_admin_adds_a_phrasing_and_the_terminal_chat_answers_it(
+    server: tuple[str, Settings],
+    page: Page,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    faq: FaqService,
+    tmp_path: Path,
+) -> None:
+    _, settings = server
+    conversation = build_conversation(session_factory, build_services(settings, faq, clock))
+    phrasing = "g pa dadresse electronique perso"
+    before = in_the_terminal(conversation, ["/start", "1", "Samira", "Horticulture", phrasing])
+    assert "Allez sur www.gmail.com" not in before
+    with unit_of_work(session_factory) as session:
+        [karim] = console_access.staff_named(session, "karim")
+        link = console_access.create_login_link(session, karim, clock.now(), settings)
+    page.goto(link)
+    page.get_by_role("button", name="Entrer dans la console").click()
+    page.get_by_role("link", name="La FAQ").click()
+    page.get_by_label("Chercher").fill("adresse e-mail")
+    page.get_by_role("button", name="Chercher").click()
+    page.get_by_role("link", name="Comment créer une adresse e-mail ?").click()
+    page.get_by_role("link", name="Modifier").click()
+    alternatives = page.get_by_label("Autres façons de demander")
+    alternatives.fill(alternatives.input_value() + "\n" + phrasing)
+    page.get_by_label("Question", exact=True).fill("")
+    page.get_by_role("button", name="Enregistrer").click()
+    # A mistake first: said beside its field, nothing saved, what was typed kept.
+    expect(page.locator("#question-error")).to_contain_text("Manquant ou vide")
+    expect(page.get_by_label("Autres façons de demander")).to_have_value(re.compile(phrasing))
+    picture(page, "modifier-erreur", tmp_path)
+    page.get_by_label("Question", exact=True).fill("Comment créer une adresse e-mail ?")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Le bot répond déjà avec cette version.")).to_be_visible()
+    after = in_the_terminal(conversation, [phrasing])
+    assert "Allez sur www.gmail.com ou sur www.outlook.com." in after, after
+    page.get_by_role("link", name="Historique").first.click()
+    expect(page.get_by_role("table")).to_contain_text("Karim")
+    picture(page, "historique", tmp_path)

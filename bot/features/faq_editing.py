@@ -1,0 +1,167 @@
+"""Editing the FAQ from the staff console: save an entry, keep every save, restore one.
+
+The check is `faq check`'s, on the FAQ folder with the new text in it; only this file's and this entry's
+errors stop the save (a colleague's broken file elsewhere is theirs to fix, and the bot keeps serving
+it as it last was valid). Every save is a revision: who, when, the file before and after.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.feature import Feature
+from bot.faq import FaqError
+from bot.faq.editing import EDITED_FIELDS, EditError, entry_values, problems_with, read_file_text, rewritten
+from bot.faq.editing import write_entry as write_file
+from bot.faq.loader import FaqProblem
+from bot.features.faq import FaqService
+from bot.storage.models import FaqRevision, User
+
+log = logging.getLogger(__name__)
+
+HISTORY_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did: the revision kept, the warnings left (not blocking), a reload's problem."""
+
+    revision: FaqRevision | None = None
+    errors: list[FaqProblem] = field(default_factory=list)
+    warnings: list[FaqProblem] = field(default_factory=list)
+    # The save could not be made at all (the file changed meanwhile, its layout cannot be kept...).
+    refusal: str | None = None
+    # Saved, but the bot could not load the FAQ again (another file's problem): said to the admin.
+    reload_problem: str | None = None
+
+
+def save_entry(
+    session: Session,
+    faq: FaqService,
+    author: User,
+    entry_id: str,
+    values: Mapping[str, Any],
+    *,
+    languages: list[str],
+    now: datetime,
+) -> Saved:
+    """Check and write the new fields of an entry, keep the revision, and reload the bot's FAQ."""
+    entry = faq.base.get(entry_id)
+    if entry is None:
+        return Saved(refusal=f"la question '{entry_id}' n'est plus dans la FAQ")
+    return _save(session, faq, author, entry.source, entry_id, values, languages, now, restored_from=None)
+
+
+def restore(
+    session: Session, faq: FaqService, author: User, revision_id: int, *, languages: list[str], now: datetime
+) -> Saved:
+    """Bring an entry back to what it was before a revision (a new revision, itself restorable)."""
+    revision = session.get(FaqRevision, revision_id)
+    if revision is None:
+        return Saved(refusal="cette version n'existe plus")
+    values = entry_values(revision.before_text, revision.entry_id)
+    if values is None:
+        return Saved(refusal=f"la question '{revision.entry_id}' n'était pas dans cette version")
+    return _save(
+        session,
+        faq,
+        author,
+        revision.file_name,
+        revision.entry_id,
+        {name: values.get(name) for name in EDITED_FIELDS},
+        languages,
+        now,
+        restored_from=revision.id,
+    )
+
+
+def _save(
+    session: Session,
+    faq: FaqService,
+    author: User,
+    file_name: str,
+    entry_id: str,
+    values: Mapping[str, Any],
+    languages: list[str],
+    now: datetime,
+    *,
+    restored_from: int | None,
+) -> Saved:
+    try:
+        before = read_file_text(faq.directory, file_name)
+        after = rewritten(before, file_name, entry_id, values)
+    except EditError as error:
+        return Saved(refusal=str(error))
+    # Only what this change brings stops it: a problem already there (a colleague's broken file, and
+    # what it breaks here, such as a follow-up into it) is theirs to fix.
+    already = {
+        _problem_key(problem) for problem in problems_with(faq.directory, file_name, before, languages)
+    }
+    problems = problems_with(faq.directory, file_name, after, languages)
+    mine = [
+        problem
+        for problem in problems
+        if (problem.file == file_name or problem.entry == entry_id) and _problem_key(problem) not in already
+    ]
+    errors = [problem for problem in mine if not problem.warning]
+    warnings = [problem for problem in mine if problem.warning and problem.entry == entry_id]
+    if errors:
+        return Saved(errors=errors, warnings=warnings)
+    if after == before:
+        return Saved(warnings=warnings)  # nothing changed: no revision, nothing written
+    try:
+        write_file(faq.directory, file_name, before, after)
+    except EditError as error:
+        return Saved(refusal=str(error))
+    revision = FaqRevision(
+        file_name=file_name,
+        entry_id=entry_id,
+        author_id=author.id,
+        author_name=(author.first_name or "?")[:40],
+        saved_at=now,
+        before_text=before,
+        after_text=after,
+        restored_from_id=restored_from,
+    )
+    session.add(revision)
+    session.flush()
+    log.info("FAQ entry saved from the console by staff member %d (revision %d)", author.id, revision.id)
+    try:
+        faq.reload()
+    except FaqError as error:
+        return Saved(revision, warnings=warnings, reload_problem=_first_problem(error))
+    if faq.partial_error is not None:
+        # Served, with another file kept as it last was valid: the admin hears of it here too.
+        return Saved(revision, warnings=warnings, reload_problem=_first_problem(faq.partial_error))
+    return Saved(revision, warnings=warnings)
+
+
+def _first_problem(error: FaqError) -> str:
+    return str(error.problems[0]) if error.problems else str(error).splitlines()[0]
+
+
+def _problem_key(problem: FaqProblem) -> tuple[object, ...]:
+    """Return what identifies a problem across two checks (its line may move with the edit)."""
+    return (problem.file, problem.entry, problem.field, problem.message, problem.warning)
+
+
+def history(session: Session, entry_id: str | None = None) -> list[FaqRevision]:
+    """Return the latest saves, newest first (of one entry, when given)."""
+    query = select(FaqRevision).order_by(FaqRevision.saved_at.desc(), FaqRevision.id.desc())
+    if entry_id is not None:
+        query = query.where(FaqRevision.entry_id == entry_id)
+    return list(session.scalars(query.limit(HISTORY_SHOWN)))
+
+
+FEATURE = Feature(
+    name="faq_editing",
+    # The FAQ's history: texts the staff wrote, and which staff member saved them; nothing of a trainee.
+    other_tables=frozenset({"faq_revisions"}),
+)

@@ -1,0 +1,216 @@
+"""Editing the FAQ from the console: the form, its checks, the file kept as written, history, restore."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.common.clock import FrozenClock
+from bot.config import Settings
+from bot.faq.matcher import Outcome
+from bot.features import console_access
+from bot.features.faq import FaqService
+from bot.storage.db import unit_of_work
+from bot.storage.models import FaqRevision, Role
+from bot.storage.staff import add_staff
+from bot.webconsole import console_routes
+from tests.conftest import SHIPPED_FAQ
+
+ADDRESS = "http://127.0.0.1:8080"
+ENTRY = "creer-adresse-email"
+FORM = f"/console/faq/entree/{ENTRY}/modifier"
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "faq"
+    shutil.copytree(SHIPPED_FAQ, folder)
+    return folder
+
+
+@pytest.fixture
+def faq(faq_dir: Path) -> FaqService:
+    return FaqService(faq_dir)
+
+
+@pytest.fixture
+def web(
+    session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock, faq: FaqService
+) -> Starlette:
+    with unit_of_work(session_factory) as session:
+        add_staff(session, "telegram", "111", "Claire", Role.SOCIAL_WORKER, clock.now())
+        add_staff(session, "telegram", "222", "Karim", Role.ADMIN, clock.now())
+    return Starlette(routes=console_routes(settings, session_factory, clock, faq))
+
+
+def browser_of(
+    web: Starlette, session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock, name: str
+) -> TestClient:
+    with unit_of_work(session_factory) as session:
+        [user] = console_access.staff_named(session, name)
+        link = console_access.create_login_link(session, user, clock.now(), settings)
+    browser = TestClient(web, base_url=ADDRESS, client=("127.0.0.1", 5000), follow_redirects=False)
+    assert browser.post("/console/entrer", data={"cle": link.split("cle=")[1]}).status_code == 303
+    return browser
+
+
+def form_of(page: str) -> dict[str, str]:
+    """Return the form's fields as the browser would send them."""
+    fields = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="\w+"[^>]* name="(\w+)" value="([^"]*)"', page)
+    }
+    fields |= {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<textarea id="\w+" name="(\w+)"[^>]*>(.*?)</textarea>', page, re.S)
+    }
+    return fields
+
+
+def revisions(session_factory: sessionmaker[Session]) -> list[FaqRevision]:
+    with session_factory() as session:
+        return list(session.scalars(select(FaqRevision).order_by(FaqRevision.id)))
+
+
+@pytest.fixture
+def karim(
+    web: Starlette, session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock
+) -> TestClient:
+    return browser_of(web, session_factory, settings, clock, "karim")
+
+
+def test_an_admin_adds_a_phrasing_and_the_bot_answers_it_at_once(
+    karim: TestClient, faq: FaqService, faq_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    new_phrasing = "g pa dadresse electronique perso"
+    assert faq.match(new_phrasing).outcome is not Outcome.ANSWER
+    before = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    form = form_of(karim.get(FORM).text)
+    assert form["question"] == "Comment créer une adresse e-mail ?"
+    assert form["keywords"] == "créer, adresse e-mail, gmail, outlook, boîte mail"
+    assert form["steps"].startswith("Allez sur www.gmail.com ou sur www.outlook.com.\n")
+    form["alternatives"] += "\n" + new_phrasing
+    saved = karim.post(FORM, data=form)
+    assert saved.status_code == 303, html.unescape(saved.text)
+    assert saved.headers["location"] == f"/console/faq/entree/{ENTRY}?enregistre=1"
+    after = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert added == [f'    - "{new_phrasing}"']
+    assert after.startswith("# FAQ - comptes, mots de passe, e-mail et identité numérique\n")
+    assert len(after.splitlines()) == len(before.splitlines()) + 1
+    decision = faq.match(new_phrasing)
+    assert decision.outcome is Outcome.ANSWER and decision.entry is not None and decision.entry.id == ENTRY
+    assert "Le bot répond déjà avec cette version" in karim.get(saved.headers["location"]).text
+    [revision] = revisions(session_factory)
+    assert (revision.entry_id, revision.author_name, revision.file_name) == (ENTRY, "Karim", "comptes.yaml")
+    assert revision.before_text == before and revision.after_text == after
+
+
+def test_a_mistake_is_shown_beside_its_field_and_nothing_is_written(
+    karim: TestClient, faq_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    before = (faq_dir / "comptes.yaml").read_bytes()
+    form = form_of(karim.get(FORM).text)
+    form["question"] = "   "
+    form["button"] = "Un texte de bouton bien trop long pour un écran"
+    refused = karim.post(FORM, data=form)
+    assert refused.status_code == 422
+    page = html.unescape(refused.text)
+    assert "Rien n'a été enregistré :" in page and "2 champs à corriger" in page
+    assert re.search(r'<p class="field-error" id="question-error">Manquant ou vide', page)
+    assert re.search(r'<p class="field-error" id="button-error">[^<]*24', page)
+    assert 'aria-describedby="question-hint question-error"' in page
+    # What the admin typed is still there, to correct.
+    assert "Un texte de bouton bien trop long pour un écran" in page
+    assert (faq_dir / "comptes.yaml").read_bytes() == before
+    assert revisions(session_factory) == []
+
+
+def test_a_long_step_is_saved_with_a_warning_to_review(karim: TestClient, faq_dir: Path) -> None:
+    form = form_of(karim.get(FORM).text)
+    form["steps"] += "\n" + "Une étape beaucoup trop longue " * 8
+    page = karim.post(FORM, data=form)
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "Enregistré." in text and "À revoir (ce n'est pas bloquant)" in text and "200 caractères" in text
+    assert "Une étape beaucoup trop longue" in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+
+
+def test_a_broken_file_of_a_colleague_does_not_stop_this_save(karim: TestClient, faq_dir: Path) -> None:
+    (faq_dir / "emploi.yaml").write_text("- id: cv\n  question: [pas fermé\n", encoding="utf-8")
+    form = form_of(karim.get(FORM).text)
+    form["keywords"] += ", mail"
+    saved = karim.post(FORM, data=form)
+    assert saved.status_code == 200, "saved, and the admin is told the FAQ is not reloaded whole"
+    page = html.unescape(saved.text)
+    assert "Enregistré." in page and "Un autre fichier de la FAQ a une erreur : emploi.yaml" in page
+    assert "boîte mail, mail]" in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+
+
+def test_social_workers_read_the_faq_but_do_not_change_it(
+    web: Starlette,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FrozenClock,
+    karim: TestClient,
+    faq_dir: Path,
+) -> None:
+    claire = browser_of(web, session_factory, settings, clock, "claire")
+    entry = claire.get(f"/console/faq/entree/{ENTRY}").text
+    assert "/modifier" not in entry
+    assert claire.get(FORM).status_code == 403
+    form = form_of(karim.get(FORM).text)
+    form["question"] = "Changé par Claire ?"
+    form["csrf"] = form_of(claire.get("/console/").text)["csrf"]
+    assert claire.post(FORM, data=form).status_code == 403
+    assert "Changé par Claire" not in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    assert claire.get("/console/faq/historique").status_code == 200
+
+
+def test_without_the_forms_token_or_over_a_newer_version_nothing_is_saved(
+    karim: TestClient, faq_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    before = (faq_dir / "comptes.yaml").read_bytes()
+    form = form_of(karim.get(FORM).text)
+    form["question"] = "Comment ouvrir une adresse e-mail ?"
+    assert karim.post(FORM, data={**form, "csrf": "forged"}).status_code == 403
+    # Meanwhile a colleague saved the same question.
+    other = dict(form, question="Comment avoir une adresse e-mail ?")
+    assert karim.post(FORM, data=other).status_code == 303
+    stale = karim.post(FORM, data=form)
+    assert stale.status_code == 409 and "modifié cette question entre-temps" in html.unescape(stale.text)
+    text = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    assert "Comment avoir une adresse e-mail ?" in text and "Comment ouvrir une adresse" not in text
+    assert len(revisions(session_factory)) == 1 and before != text.encode()
+
+
+def test_every_save_is_kept_and_one_click_restores_the_version_before(
+    karim: TestClient, faq: FaqService, faq_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    original = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    form = form_of(karim.get(FORM).text)
+    form["steps"] = "Demandez au formateur de vous aider."
+    assert karim.post(FORM, data=form).status_code == 303
+    assert faq.base.get(ENTRY).steps == ("Demandez au formateur de vous aider.",)  # type: ignore[union-attr]
+    history = html.unescape(karim.get("/console/faq/historique").text)
+    assert "Karim" in history and "Comment créer une adresse e-mail ?" in history
+    [revision] = revisions(session_factory)
+    token = form_of(karim.get("/console/").text)["csrf"]
+    assert karim.post(f"/console/faq/historique/{revision.id}/restaurer", data={}).status_code == 403
+    restored = karim.post(f"/console/faq/historique/{revision.id}/restaurer", data={"csrf": token})
+    assert restored.status_code == 303
+    assert (faq_dir / "comptes.yaml").read_text(encoding="utf-8") == original
+    assert len(faq.base.get(ENTRY).steps) == 6  # type: ignore[union-attr]
+    first, second = revisions(session_factory)
+    assert second.restored_from_id == first.id
+    assert "(a remis une version)" in html.unescape(karim.get(f"/console/faq/historique?entree={ENTRY}").text)
+    missing = karim.post("/console/faq/historique/999/restaurer", data={"csrf": token})
+    assert missing.status_code == 409
