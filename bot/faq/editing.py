@@ -126,6 +126,73 @@ def rewritten(text: str, file_name: str, entry_id: str, values: Mapping[str, Any
     return new_text
 
 
+def appended(text: str, file_name: str, values: Mapping[str, Any]) -> str:
+    """Return the file's text with a new entry at its end (its id first, then the fields in form order)."""
+    try:
+        before = yaml.safe_load(text)
+        document = round_trip(LAYOUTS[0]).load(text)
+    except (yaml.YAMLError, RuamelError) as error:
+        raise EditError(f"{file_name} a une erreur de syntaxe : corrigez-la d'abord (faq check)") from error
+    if before is None:
+        before, document = [], CommentedSeq()
+    if not isinstance(document, CommentedSeq) or not isinstance(before, list):
+        raise EditError(f"{file_name} n'est pas une liste d'entrées")
+    found = layout_of(document, text) if text.strip() else (LAYOUTS[0], "")
+    if found is None:
+        raise cannot_keep_layout(file_name)
+    layout, unchanged = found
+    model = next((entry.get("question") for entry in document if isinstance(entry, CommentedMap)), None)
+    entry = CommentedMap()
+    entry["id"] = str(values["id"])
+    plain: dict[str, Any] = {"id": str(values["id"])}
+    for name in EDITED_FIELDS:
+        value = values.get(name)
+        if value is None or value == "" or value == [] or value == ():
+            continue
+        plain[name] = list(value) if isinstance(value, list | tuple) else value
+        entry["question"] = entry.get("question", _quoted("", model))  # keeps "question" second
+        _set(entry, name, plain[name])
+    document.append(entry)
+    new_text = patch(text, unchanged, dump(document, layout)) if text.strip() else dump(document, layout)
+    if new_text is None:
+        raise cannot_keep_layout(file_name)
+    try:
+        same = yaml.safe_load(new_text) == [*before, plain]
+    except yaml.YAMLError:
+        same = False
+    if not same:
+        raise EditError(f"l'ajout dans {file_name} changerait autre chose : rien n'est écrit")
+    return new_text
+
+
+def without_entry(text: str, file_name: str, entry_id: str) -> str:
+    """Return the file's text without entry_id (undoing its creation), everything else as it was."""
+    try:
+        before = yaml.safe_load(text)
+        document = round_trip(LAYOUTS[0]).load(text)
+    except (yaml.YAMLError, RuamelError) as error:
+        raise EditError(f"{file_name} a une erreur de syntaxe : corrigez-la d'abord (faq check)") from error
+    position = position_of(document, entry_id)
+    if position is None:
+        raise EditError(f"l'entrée '{entry_id}' n'est plus dans {file_name}")
+    found = layout_of(document, text)
+    if found is None:
+        raise cannot_keep_layout(file_name)
+    layout, unchanged = found
+    del document[position]
+    new_text = patch(text, unchanged, dump(document, layout))
+    expected = [entry for index, entry in enumerate(before) if index != position]
+    try:
+        same = new_text is not None and (yaml.safe_load(new_text) or []) == expected
+    except yaml.YAMLError:
+        same = False
+    if new_text is None or not same:
+        raise EditError(
+            f"le retrait de '{entry_id}' changerait autre chose dans {file_name} : rien n'est écrit"
+        )
+    return new_text
+
+
 def problems_with(
     directory: Path, file_name: str, new_text: str, languages: Iterable[str] = ()
 ) -> list[FaqProblem]:
@@ -162,7 +229,9 @@ def _set(entry: CommentedMap, name: str, value: Any) -> None:
     model = entry.get("question")
     if isinstance(value, list):
         old = entry.get(name)
-        items = [_quoted(str(item), old[0] if isinstance(old, list) and old else model) for item in value]
+        # New keywords follow the shipped style, [wifi, internet]: quoted only where YAML needs it.
+        item_model = old[0] if isinstance(old, list) and old else (None if name == "keywords" else model)
+        items = [_quoted(str(item), item_model) for item in value]
         sequence = CommentedSeq(items)
         if isinstance(old, CommentedSeq) and old.fa.flow_style():
             sequence.fa.set_flow_style()

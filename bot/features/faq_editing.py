@@ -18,7 +18,17 @@ from sqlalchemy.orm import Session
 
 from bot.core.feature import Feature
 from bot.faq import FaqError
-from bot.faq.editing import EDITED_FIELDS, EditError, entry_values, problems_with, read_file_text, rewritten
+from bot.faq.alternatives import same_phrasing
+from bot.faq.editing import (
+    EDITED_FIELDS,
+    EditError,
+    appended,
+    entry_values,
+    problems_with,
+    read_file_text,
+    rewritten,
+    without_entry,
+)
 from bot.faq.editing import write_entry as write_file
 from bot.faq.loader import FaqProblem
 from bot.features.faq import FaqService
@@ -68,7 +78,7 @@ def restore(
         return Saved(refusal="cette version n'existe plus")
     values = entry_values(revision.before_text, revision.entry_id)
     if values is None:
-        return Saved(refusal=f"la question '{revision.entry_id}' n'était pas dans cette version")
+        return _undo_creation(session, faq, author, revision, languages, now)
     return _save(
         session,
         faq,
@@ -76,6 +86,34 @@ def restore(
         revision.file_name,
         revision.entry_id,
         {name: values.get(name) for name in EDITED_FIELDS},
+        languages,
+        now,
+        restored_from=revision.id,
+    )
+
+
+def _undo_creation(
+    session: Session,
+    faq: FaqService,
+    author: User,
+    revision: FaqRevision,
+    languages: list[str],
+    now: datetime,
+) -> Saved:
+    """Take out an entry the revision created (it was not in the file before)."""
+    try:
+        before = read_file_text(faq.directory, revision.file_name)
+        after = without_entry(before, revision.file_name, revision.entry_id)
+    except EditError as error:
+        return Saved(refusal=str(error))
+    return _checked_and_written(
+        session,
+        faq,
+        author,
+        revision.file_name,
+        revision.entry_id,
+        before,
+        after,
         languages,
         now,
         restored_from=revision.id,
@@ -99,6 +137,25 @@ def _save(
         after = rewritten(before, file_name, entry_id, values)
     except EditError as error:
         return Saved(refusal=str(error))
+    return _checked_and_written(
+        session, faq, author, file_name, entry_id, before, after, languages, now, restored_from=restored_from
+    )
+
+
+def _checked_and_written(
+    session: Session,
+    faq: FaqService,
+    author: User,
+    file_name: str,
+    entry_id: str,
+    before: str,
+    after: str,
+    languages: list[str],
+    now: datetime,
+    *,
+    restored_from: int | None,
+) -> Saved:
+    """Check the file's new text with the whole FAQ, write it, keep the revision and reload."""
     # Only what this change brings stops it: a problem already there (a colleague's broken file, and
     # what it breaks here, such as a follow-up into it) is theirs to fix.
     already = {
@@ -145,6 +202,55 @@ def _save(
 
 def _first_problem(error: FaqError) -> str:
     return str(error.problems[0]) if error.problems else str(error).splitlines()[0]
+
+
+def create_entry(
+    session: Session,
+    faq: FaqService,
+    author: User,
+    file_name: str,
+    values: Mapping[str, Any],
+    *,
+    languages: list[str],
+    now: datetime,
+) -> Saved:
+    """Check and add a new entry at the end of an FAQ file, keep the revision, reload the bot's FAQ."""
+    try:
+        before = read_file_text(faq.directory, file_name)
+        after = appended(before, file_name, values)
+    except (EditError, KeyError) as error:
+        return Saved(refusal=str(error))
+    return _checked_and_written(
+        session, faq, author, file_name, str(values["id"]), before, after, languages, now, restored_from=None
+    )
+
+
+def add_phrasing(
+    session: Session,
+    faq: FaqService,
+    author: User,
+    entry_id: str,
+    question: str,
+    *,
+    languages: list[str],
+    now: datetime,
+) -> Saved:
+    """Add a trainee's question to an entry's other phrasings (a gap handled); nothing when it is there."""
+    entry = faq.base.get(entry_id)
+    if entry is None:
+        return Saved(refusal=f"la question '{entry_id}' n'est plus dans la FAQ")
+    try:
+        values = entry_values(read_file_text(faq.directory, entry.source), entry_id)
+    except EditError as error:
+        return Saved(refusal=str(error))
+    if values is None:
+        return Saved(refusal=f"la question '{entry_id}' n'est plus dans {entry.source}")
+    known = [values.get("question"), *(values.get("alternatives") or [])]
+    if any(isinstance(text, str) and same_phrasing(text) == same_phrasing(question) for text in known):
+        return Saved()  # already one of its phrasings
+    changed = {name: values.get(name) for name in EDITED_FIELDS}
+    changed["alternatives"] = [*(values.get("alternatives") or []), " ".join(question.split())]
+    return save_entry(session, faq, author, entry_id, changed, languages=languages, now=now)
 
 
 def _problem_key(problem: FaqProblem) -> tuple[object, ...]:

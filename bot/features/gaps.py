@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.faq import tokens
@@ -29,10 +29,13 @@ class Gap:
     fallbacks: int = 0
     suggested: Counter[str] = field(default_factory=Counter)
     last_asked: datetime | None = None
+    # The stored questions of the gap: handling the gap (in the console) removes them from the list.
+    miss_ids: list[int] = field(default_factory=list)
 
     def add(self, miss: FaqMiss) -> None:
         """Count one more question in this gap."""
         self.count += 1
+        self.miss_ids.append(miss.id)
         self.fallbacks += miss.outcome == "fallback"
         self.suggested.update(miss.suggested.split())
         if miss.question not in self.examples and len(self.examples) < MAX_EXAMPLES:
@@ -96,6 +99,14 @@ def group_gaps(misses: list[FaqMiss]) -> list[Gap]:
     return sorted(
         gaps, key=lambda gap: (gap.count, gap.last_asked.timestamp() if gap.last_asked else 0.0), reverse=True
     )
+
+
+def forget_misses(session: Session, miss_ids: list[int]) -> int:
+    """Take handled questions off the list (answered by a new phrasing or entry, or not for the FAQ)."""
+    if not miss_ids:
+        return 0
+    result = session.execute(delete(FaqMiss).where(FaqMiss.id.in_(miss_ids)))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def find_gaps(session: Session, now: datetime, days: int) -> list[Gap]:

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.features import console_access
 from bot.features.faq import FaqService
 from bot.webconsole.faq_pages import FaqEditing, FaqPages
+from bot.webconsole.learning_pages import LearningPages
 from bot.webconsole.pages import ConsoleContext, Pages
 from bot.webconsole.security import Keys, console_secret
 
@@ -32,6 +33,7 @@ def console_routes(
     pages = Pages(context)
     faq_pages = FaqPages(pages)
     editing = FaqEditing(pages)
+    learning = LearningPages(pages, editing)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
@@ -43,6 +45,12 @@ def console_routes(
         Route("/faq/entree/{entry_id}/modifier", editing.edit_form, methods=["GET"]),
         Route("/faq/entree/{entry_id}/modifier", editing.edit, methods=["POST"]),
         Route("/faq/historique", editing.history_page, methods=["GET"]),
+        Route("/faq/nouvelle", learning.new_entry_form, methods=["GET"]),
+        Route("/faq/nouvelle", learning.create, methods=["POST"]),
+        Route("/questions", learning.overview, methods=["GET"]),
+        Route("/questions/phrase/{number:int}/{verdict:str}", learning.decide_phrasing, methods=["POST"]),
+        Route("/questions/ajouter", learning.add_to_entry, methods=["POST"]),
+        Route("/questions/ecarter", learning.set_aside, methods=["POST"]),
         Route("/faq/historique/{revision_id:int}/restaurer", editing.restore, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

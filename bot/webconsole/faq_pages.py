@@ -269,7 +269,7 @@ class FaqEditing:
             return None
         return (entry, values) if values is not None else None
 
-    def _admins_only(self, staff: Staff) -> Response:
+    def admins_only(self, staff: Staff) -> Response:
         return self.pages.message(
             "Réservé aux admins",
             "Modifier la FAQ est réservé aux admins : demandez à un·e admin de le faire.",
@@ -289,20 +289,23 @@ class FaqEditing:
             back=f"{self.context.prefix}/faq",
         )
 
-    def _form(
+    def form(
         self,
         staff: Staff,
-        entry: FaqEntry,
+        entry: FaqEntry | None,
         shown: Mapping[str, str],
         version: str,
         *,
         saved: Saved | None = None,
         status: int = 200,
+        new: Mapping[str, Any] | None = None,
     ) -> Response:
+        """Render an entry's form (new: a new entry, with its id and file), with a save's outcome."""
         errors: dict[str, list[str]] = {}
         general: list[str] = []
+        fields = set(KINDS) | ({"id"} if new is not None else set())
         for problem in saved.errors if saved else []:
-            if problem.field in KINDS:
+            if problem.field in fields:
                 errors.setdefault(problem.field, []).append(beside_field(problem.message, problem.field))
             else:
                 general.append(str(problem))
@@ -310,10 +313,11 @@ class FaqEditing:
             general.append(saved.refusal)
         return self.pages.render(
             "faq_edit.html",
-            f"Modifier : {entry.question}",
+            f"Modifier : {entry.question}" if entry else "Nouvelle question",
             staff,
             status=status,
             entry=entry,
+            new=new,
             fields=FORM_FIELDS,
             shown=shown,
             version=version,
@@ -330,12 +334,12 @@ class FaqEditing:
         if isinstance(staff, Response):
             return staff
         if not staff.is_admin:
-            return self._admins_only(staff)
+            return self.admins_only(staff)
         current = self._current(request.path_params["entry_id"])
         if current is None:
             return self._missing(staff)
         entry, values = current
-        return self._form(staff, entry, form_text(values), version_of(values))
+        return self.form(staff, entry, form_text(values), version_of(values))
 
     async def edit(self, request: Request) -> Response:
         """Check and save the form: errors beside their fields, or saved and the bot answering with it."""
@@ -343,7 +347,7 @@ class FaqEditing:
         if isinstance(staff, Response):
             return staff
         if not staff.is_admin:
-            return self._admins_only(staff)
+            return self.admins_only(staff)
         form = await self.pages.checked_form(request, staff)
         if isinstance(form, Response):
             return form
@@ -357,18 +361,18 @@ class FaqEditing:
                 refusal="Quelqu'un a modifié cette question entre-temps : rouvrez-la, puis refaites "
                 "la modification."
             )
-            return self._form(staff, entry, shown, version_of(values), saved=stale, status=409)
+            return self.form(staff, entry, shown, version_of(values), saved=stale, status=409)
         saved = await self.pages.db(
             lambda session: self._save(session, staff, entry.id, form_values(form)), slow=True
         )
         if saved.errors or saved.refusal:
-            return self._form(staff, entry, shown, version_of(values), saved=saved, status=422)
+            return self.form(staff, entry, shown, version_of(values), saved=saved, status=422)
         address = f"{self.context.prefix}/faq/entree/{entry.id}?enregistre=1"
         if saved.warnings or saved.reload_problem:
             # Saved, with things to look at: the form again, with the saved text and what to review.
             fresh = self._current(entry.id)
             fields = form_text(fresh[1]) if fresh else shown
-            return self._form(
+            return self.form(
                 staff,
                 fresh[0] if fresh else entry,
                 fields,
@@ -426,7 +430,7 @@ class FaqEditing:
         if isinstance(staff, Response):
             return staff
         if not staff.is_admin:
-            return self._admins_only(staff)
+            return self.admins_only(staff)
         form = await self.pages.checked_form(request, staff)
         if isinstance(form, Response):
             return form
