@@ -113,7 +113,7 @@ def test_a_social_worker_logs_in_with_a_link_reads_the_faq_tests_a_question_and_
     expect(page.get_by_text("Bonjour Claire. Que voulez-vous faire ?")).to_be_visible()
     picture(page, "accueil", tmp_path)
 
-    page.get_by_role("link", name="La FAQ").click()
+    page.get_by_role("link", name="La FAQ", exact=True).click()
     page.get_by_label("Chercher").fill("mot de passe")
     page.get_by_label("Chercher").press("Enter")
     results = page.get_by_role("status")
@@ -171,7 +171,7 @@ def test_an_admin_adds_a_phrasing_and_the_terminal_chat_answers_it(
         link = console_access.create_login_link(session, karim, clock.now(), settings)
     page.goto(link)
     page.get_by_role("button", name="Entrer dans la console").click()
-    page.get_by_role("link", name="La FAQ").click()
+    page.get_by_role("link", name="La FAQ", exact=True).click()
     page.get_by_label("Chercher").fill("adresse e-mail")
     page.get_by_role("button", name="Chercher").click()
     page.get_by_role("link", name="Comment créer une adresse e-mail ?").click()
