@@ -65,6 +65,8 @@ class ImportReport:
     unchanged: int = 0
     told: int = 0
     lines: list[str] = field(default_factory=list)
+    # What the import does to each line of the file: new, moved, cancelled, updated or unchanged.
+    changes: list[tuple[SessionRow, str]] = field(default_factory=list)
 
 
 def _filieres_text(row: SessionRow, every: Sequence[str]) -> str:
@@ -104,6 +106,7 @@ def import_sessions(
                 )
             )
             report.created += 1
+            report.changes.append((row, "new"))
             continue
         moved = as_utc(existing.starts_at) != row.starts_at or existing.place != row.place
         newly_cancelled = row.cancelled and not existing.cancelled
@@ -118,6 +121,7 @@ def import_sessions(
         )
         if same:
             report.unchanged += 1
+            report.changes.append((row, "unchanged"))
             continue
         before = (as_utc(existing.starts_at), existing.place)
         existing.module, existing.ends_at, existing.trainer = row.module, row.ends_at, row.trainer
@@ -126,13 +130,27 @@ def import_sessions(
         if newly_cancelled:
             report.cancelled += 1
             report.told += _tell_change(session, existing, now, cancelled=True, before=before)
+            report.changes.append((row, "cancelled"))
         elif moved and not row.cancelled:
             report.moved += 1
             report.told += _tell_change(session, existing, now, cancelled=False, before=before)
+            report.changes.append((row, "moved"))
         else:
             report.updated += 1
+            report.changes.append((row, "updated"))
     session.flush()
     return report
+
+
+def preview_import(
+    session: Session, rows: Iterable[SessionRow], settings: Settings, now: datetime
+) -> ImportReport:
+    """Return what importing the rows would change, changing nothing (the import runs in a savepoint)."""
+    savepoint = session.begin_nested()
+    try:
+        return import_sessions(session, rows, settings, now)
+    finally:
+        savepoint.rollback()
 
 
 def _tell_change(

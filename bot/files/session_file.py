@@ -119,6 +119,10 @@ MAX_CHARS = {"module": 120, "place": 300, "trainer": 80, "id": 160}
 
 _SafeLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML_SUFFIXES = (".yaml", ".yml")
+_SAVE_AS_XLSX = (
+    "c'est un classeur de tableur que je ne sais pas lire (xls, ods, ou abîmé) : dans le tableur, "
+    "choisissez « Enregistrer sous » puis le type « Classeur Excel (.xlsx) » ou « CSV »"
+)
 _COLUMN_DELIMITERS = (";", ",", "\t")
 _SEP_LINE = re.compile(r"sep=([,;\t])[ \t]*(?:\r\n|\r|\n|$)", re.IGNORECASE)
 
@@ -348,14 +352,55 @@ def _read_text(path: Path, found: _Found) -> str | None:
     if len(data) > MAX_FILE_BYTES:
         found.add(f"fichier trop gros (plus de {MAX_FILE_BYTES // 1_000_000} Mo) pour un fichier de séances")
         return None
-    # Workbooks are zip (xlsx, ods) or OLE (xls) files: say how to get a CSV out of them.
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        found.add(
-            "c'est un classeur de tableur (xlsx, xls ou ods), pas un fichier CSV : dans le tableur, "
-            "choisissez « Enregistrer sous » puis le type « CSV »"
-        )
+    # A zip file is a workbook (xlsx, whatever its name says; ods fails there and is told how to save).
+    if data.startswith(b"PK\x03\x04"):
+        return _workbook_text(data, found)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # the old Excel format (xls)
+        found.add(_SAVE_AS_XLSX)
         return None
     return _decode(data, found)
+
+
+def _workbook_text(data: bytes, found: _Found) -> str | None:
+    """Return the first sheet of an Excel workbook as CSV text, one spreadsheet row per line.
+
+    The problems then name the spreadsheet's own row numbers. Dates and times are written as the CSV
+    format reads them (2026-12-01 09:00); a cell's line breaks become spaces.
+    """
+    from openpyxl import load_workbook  # only for workbooks: not imported by the running bot
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
+        found.add(_SAVE_AS_XLSX)
+        return None
+    try:
+        sheet = workbook.worksheets[0]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_cell_text(value) for value in row])
+    finally:
+        workbook.close()
+    return out.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return (
+            value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else f"{value:%Y-%m-%d}"
+        )
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, time):
+        return f"{value.hour}h{value.minute:02d}"  # a duration typed as 1:30
+    if isinstance(value, timedelta):
+        return str(int(value.total_seconds() // 60))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
 
 
 def _decode(data: bytes, found: _Found) -> str | None:

@@ -20,6 +20,7 @@ from bot.webconsole.faq_pages import FaqEditing, FaqPages
 from bot.webconsole.learning_pages import LearningPages
 from bot.webconsole.pages import ConsoleContext, Pages
 from bot.webconsole.security import Keys, console_secret
+from bot.webconsole.session_pages import SessionPages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -34,6 +35,7 @@ def console_routes(
     faq_pages = FaqPages(pages)
     editing = FaqEditing(pages)
     learning = LearningPages(pages, editing)
+    sessions = SessionPages(pages)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
@@ -51,6 +53,9 @@ def console_routes(
         Route("/questions/phrase/{number:int}/{verdict:str}", learning.decide_phrasing, methods=["POST"]),
         Route("/questions/ajouter", learning.add_to_entry, methods=["POST"]),
         Route("/questions/ecarter", learning.set_aside, methods=["POST"]),
+        Route("/seances", sessions.overview, methods=["GET"]),
+        Route("/seances/apercu", sessions.preview, methods=["POST"]),
+        Route("/seances/importer", sessions.do_import, methods=["POST"]),
         Route("/faq/historique/{revision_id:int}/restaurer", editing.restore, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -165,17 +165,22 @@ class Pages:
         """Return a form sent by this site with the session's CSRF token, or the refusal."""
         form = await request.form()
         values = {key: value for key, value in form.items() if isinstance(value, str)}
-        if not same_origin(request) or not same_token(values.get("csrf"), staff.csrf):
-            log.warning("console form refused: missing or wrong CSRF token")
-            return self.message(
-                "Formulaire refusé",
-                "Ce formulaire est trop ancien ou ne vient pas de la console. Rien n'a été changé.",
-                staff=staff,
-                status=403,
-                error=True,
-                back=f"{self.context.prefix}/",
-            )
-        return values
+        refusal = self.csrf_refusal(request, staff, values.get("csrf"))
+        return values if refusal is None else refusal
+
+    def csrf_refusal(self, request: Request, staff: Staff, token: str | None) -> Response | None:
+        """Refuse a form that does not come from this site or lacks the session's CSRF token."""
+        if same_origin(request) and same_token(token, staff.csrf):
+            return None
+        log.warning("console form refused: missing or wrong CSRF token")
+        return self.message(
+            "Formulaire refusé",
+            "Ce formulaire est trop ancien ou ne vient pas de la console. Rien n'a été changé.",
+            staff=staff,
+            status=403,
+            error=True,
+            back=f"{self.context.prefix}/",
+        )
 
     # -- logging in and out -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import tempfile
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -101,6 +102,64 @@ def test_the_documented_csv_example_loads(tmp_path: Path) -> None:
     )
     assert [row.line for row in rows] == [2, 3, 4, 5]
     assert not any(row.cancelled for row in rows[:3])
+
+
+def excel_workbook(path: Path, rows: list[list[Any]]) -> Path:
+    """Save rows as the first sheet of an .xlsx workbook, typed cells as Excel keeps them."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_an_excel_workbook_reads_as_its_csv_would_with_its_own_row_numbers(tmp_path: Path) -> None:
+    from datetime import time
+
+    header = ["module", "début", "durée", "lieu", "filières", "formateur"]
+    path = excel_workbook(
+        tmp_path / "séances.xlsx",
+        [
+            header,
+            [
+                "Utiliser l'ordinateur",
+                datetime(2026, 12, 1, 9, 0),
+                180,
+                "Salle\ninformatique",
+                "Bâtiment",
+                "Nadia",
+            ],
+            [
+                "Créer son e-mail",
+                "02/12/2026 13:30",
+                time(1, 30),
+                "https://visio.example.org/e",
+                "toutes",
+                None,
+            ],
+        ],
+    )
+    first, second = read_sessions(path, KNOWN)
+    assert (first.module, first.starts_at, first.ends_at - first.starts_at) == (
+        "Utiliser l'ordinateur",
+        utc(2026, 12, 1, 8),
+        timedelta(minutes=180),
+    )
+    assert first.place == "Salle informatique" and first.filieres == ("Bâtiment",)
+    assert second.ends_at - second.starts_at == timedelta(minutes=90) and second.is_video
+    assert [first.line, second.line] == [2, 3]
+    broken = excel_workbook(
+        tmp_path / "erreurs.xlsx", [header, ["CV", "demain", 60, "Salle 1", "Bâtiment", ""]]
+    )
+    [problem] = check_sessions(broken, KNOWN)
+    assert str(problem).startswith("erreurs.xlsx, ligne 2 : colonne « début » : « demain »")
+    (tmp_path / "abime.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    [damaged] = check_sessions(tmp_path / "abime.xlsx", KNOWN)
+    assert "Classeur Excel (.xlsx)" in damaged.message
 
 
 def test_the_documented_yaml_example_loads(tmp_path: Path) -> None:
@@ -664,7 +723,11 @@ def test_no_filiere_configured(tmp_path: Path) -> None:
     [
         ("", "sessions.csv", "le fichier est vide : la première ligne doit donner les noms des colonnes"),
         ("\n ;;;\n\n", "sessions.csv", "le fichier est vide"),
-        (b"PK\x03\x04rest of a workbook", "sessions.csv", "c'est un classeur de tableur (xlsx, xls ou ods)"),
+        (
+            b"PK\x03\x04rest of a workbook",
+            "sessions.csv",
+            "c'est un classeur de tableur que je ne sais pas lire",
+        ),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "sessions.xls", "c'est un classeur de tableur"),
         (b"module\x00,x", "sessions.csv", "ce n'est pas un fichier texte"),
         ("", "sessions.yaml", "le fichier est vide"),
