@@ -13,25 +13,20 @@ from bot import texts
 from bot.config import Settings
 from bot.core.messages import Reply
 from bot.core.outbox import Attachment, enqueue
-from bot.core.turn import Turn, display_name
+from bot.core.turn import display_name
 from bot.features.handoff.common import (
     CONTEXT_QUESTIONS,
     CONTEXT_WINDOW,
-    IN_TICKET,
-    MAX_RELAYED_CHARS,
     button,
     filiere_of,
     spoken_when,
 )
-from bot.features.handoff.queries import staff_members, state_of
-from bot.features.onboarding import ASK_FILIERE, ASK_NAME
-from bot.features.privacy import CONFIRM_FORGET
+from bot.features.handoff.queries import staff_members
 from bot.storage.models import (
     ConversationState,
     FaqMiss,
     Role,
     Ticket,
-    TicketMessage,
     TicketStatus,
     User,
 )
@@ -128,49 +123,6 @@ def alert_reply(
         lines += [f"« {question} »" for question in reversed(recent)]
     lines.append(texts.TICKET_ALERT_HOW_GROUP if in_group else texts.TICKET_ALERT_HOW)
     return Reply("\n".join(lines), (button(f"claim.{ticket.id}", texts.BUTTON_CLAIM),))
-
-
-def relay_to_trainee(turn: Turn, ticket: Ticket) -> list[Reply]:
-    """Pass a worker's message (or file) on to the trainee of the request they follow."""
-    assert turn.user is not None
-    worker, message, now = turn.user, turn.message, turn.now
-    text = turn.text[:MAX_RELAYED_CHARS] or None
-    attachment = (
-        Attachment(message.attachment, message.attachment_ref, message.channel)
-        if message.attachment and message.attachment_ref
-        else None
-    )
-    if text is None and attachment is None:
-        return [Reply(texts.EMPTY_MESSAGE)]
-    turn.session.add(
-        TicketMessage(
-            ticket_id=ticket.id,
-            author="staff",
-            staff_id=worker.id,
-            text=text,
-            attachment=message.attachment,
-            attachment_ref=message.attachment_ref,
-            sent_at=now,
-        )
-    )
-    trainee = ticket.trainee
-    if attachment is not None:
-        body = texts.HANDOFF_FROM_WORKER_FILE.format(worker=display_name(worker))
-        if text:
-            body += f"\n{text}"
-    else:
-        body = texts.HANDOFF_FROM_WORKER.format(worker=display_name(worker), text=text)
-    buttons = (button("back", texts.BUTTON_BACK_TO_BOT),)
-    push_to(turn.session, now, trainee, [Reply(body, buttons)], about=ticket, attachment=attachment)
-    # The trainee's next message answers the worker, wherever they were in the bot.
-    if state_of(trainee) not in (ASK_NAME, ASK_FILIERE, CONFIRM_FORGET):
-        set_state_of(trainee, IN_TICKET, now)
-    return [
-        Reply(
-            texts.TICKET_SENT.format(name=display_name(trainee)),
-            (button(f"close.{ticket.id}", texts.BUTTON_CLOSE),),
-        )
-    ]
 
 
 def close_ticket(session: Session, ticket: Ticket, now: datetime, *, closed_by: str) -> None:

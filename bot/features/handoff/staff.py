@@ -11,27 +11,21 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot import texts
 from bot.common.clock import BRUSSELS
-from bot.core.feature import MENU_BUTTON
 from bot.core.messages import Button, Reply
 from bot.core.outbox import enqueue
 from bot.core.turn import IDLE, Turn
 from bot.features import learning
 from bot.features.faq import mask_personal_details
+from bot.features.handoff import desk
 from bot.features.handoff.actions import (
-    alert_reply,
-    alert_staff,
-    close_ticket,
-    push_to,
-    relay_to_trainee,
     set_state_of,
 )
 from bot.features.handoff.common import (
     DRAFTS_DIR_NAME,
-    IN_TICKET,
     MAX_SUBJECT_CHARS,
     STAFF_TICKET,
     button,
@@ -40,9 +34,8 @@ from bot.features.handoff.common import (
     filiere_of,
     list_line,
 )
-from bot.features.handoff.queries import followed_ticket, open_tickets, state_of
+from bot.features.handoff.queries import followed_ticket, open_tickets
 from bot.storage.models import (
-    Role,
     Ticket,
     TicketStatus,
 )
@@ -51,43 +44,19 @@ log = logging.getLogger(__name__)
 
 
 def claim(turn: Turn, ticket_id: int) -> list[Reply]:
-    """Take a ticket: one conditional UPDATE, so that of two workers pressing at once exactly one wins."""
+    """Take a ticket (of two workers pressing at once exactly one wins); say so where it was pressed."""
     assert turn.user is not None
-    worker, session, now = turn.user, turn.session, turn.now
-    taken = session.execute(
-        update(Ticket)
-        .where(
-            Ticket.id == ticket_id,
-            Ticket.status == TicketStatus.OPEN.value,
-            Ticket.claimed_by_id.is_(None),
-        )
-        .values(claimed_by_id=worker.id, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    ticket = session.get(Ticket, ticket_id)
+    worker, session, now, settings = turn.user, turn.session, turn.now, turn.services.settings
+    taken = desk.take(session, settings, now, worker, ticket_id)
+    ticket = taken.ticket
     if ticket is None:
         return [Reply(texts.TICKET_UNKNOWN)]
-    session.refresh(ticket)
-    if not getattr(taken, "rowcount", 0):
-        if ticket.status != TicketStatus.OPEN.value:
-            return [Reply(texts.TICKET_NOT_OPEN.format(id=ticket.id))]
-        if ticket.claimed_by_id == worker.id:
-            return _follow_replies(turn, ticket)
+    if taken.outcome is desk.Taking.NOT_OPEN:
+        return [Reply(texts.TICKET_NOT_OPEN.format(id=ticket.id))]
+    if taken.outcome is desk.Taking.ALREADY_YOURS:
+        return _follow_replies(turn, ticket)
+    if taken.outcome is desk.Taking.TAKEN_BY_OTHER:
         return [Reply(texts.TICKET_ALREADY_TAKEN.format(id=ticket.id, worker=display_name(ticket.worker)))]
-    trainee = ticket.trainee
-    log.info("ticket %d claimed", ticket.id)
-    push_to(
-        session, now, trainee, [Reply(texts.HANDOFF_TAKEN.format(worker=display_name(worker)))], about=ticket
-    )
-    claimed = texts.TICKET_CLAIMED.format(
-        worker=display_name(worker), id=ticket.id, name=display_name(trainee)
-    )
-    group = turn.services.settings.staff_group
-    if ticket.alert_ref is not None and group is not None:
-        # The alert shows who took it, and its button goes: nobody presses it again.
-        alert = alert_reply(session, ticket, trainee, ticket.opened_at, in_group=True)
-        marked = Reply(f"{alert.text}\n{texts.TICKET_CLAIMED_MARK.format(worker=display_name(worker))}")
-        enqueue(session, now, *group, [marked], user_id=trainee.id, edit=ticket.alert_ref)
     if turn.message.chat_id is not None:
         # Pressed in the staff group: everyone sees who took it there; the worker gets the details
         # in private, where the conversation with the trainee happens.
@@ -98,10 +67,13 @@ def claim(turn: Turn, ticket_id: int) -> list[Reply]:
             worker.channel,
             worker.external_id,
             _follow_replies(turn, ticket, set_state=False),
-            user_id=trainee.id,
+            user_id=ticket.trainee_id,
+        )
+        claimed = texts.TICKET_CLAIMED.format(
+            worker=display_name(worker), id=ticket.id, name=display_name(ticket.trainee)
         )
         return [Reply(claimed)]
-    alert_staff(session, turn.services.settings, now, [Reply(claimed)], about=ticket, skip=worker)
+    desk.tell_others_taken(session, settings, now, worker, ticket)
     return _follow_replies(turn, ticket)
 
 
@@ -139,7 +111,7 @@ def staff_message(turn: Turn) -> list[Reply]:
     if ticket is None:
         turn.set_state(IDLE)
         return [Reply(texts.TICKET_NONE_FOLLOWED, (button_tickets(),))]
-    return relay_to_trainee(turn, ticket)
+    return desk.relay_to_trainee(turn, ticket)
 
 
 def reply_in_group(turn: Turn, alert_ref: str) -> list[Reply]:
@@ -157,7 +129,7 @@ def reply_in_group(turn: Turn, alert_ref: str) -> list[Reply]:
             return claimed
     elif ticket.claimed_by_id != turn.user.id:
         return [Reply(texts.TICKET_ALREADY_TAKEN.format(id=ticket.id, worker=display_name(ticket.worker)))]
-    return relay_to_trainee(turn, ticket)
+    return desk.relay_to_trainee(turn, ticket)
 
 
 def close_by_staff(turn: Turn, ticket_id: int) -> list[Reply]:
@@ -169,35 +141,11 @@ def close_by_staff(turn: Turn, ticket_id: int) -> list[Reply]:
         return [Reply(texts.TICKET_UNKNOWN)]
     if ticket.status != TicketStatus.OPEN.value:
         return [Reply(texts.TICKET_NOT_OPEN.format(id=ticket.id))]
-    if ticket.claimed_by_id not in (None, worker.id) and worker.role != Role.ADMIN.value:
+    if not desk.may_close(ticket, worker):
         return [Reply(texts.TICKET_ALREADY_TAKEN.format(id=ticket.id, worker=display_name(ticket.worker)))]
-    close_ticket(session, ticket, now, closed_by="staff")
-    log.info("ticket %d closed by staff", ticket.id)
-    trainee = ticket.trainee
-    feedback = (
-        button(f"fb.{ticket.id}.up", texts.BUTTON_HELPED_YES),
-        button(f"fb.{ticket.id}.down", texts.BUTTON_HELPED_NO),
-        MENU_BUTTON,
-    )
-    push_to(
-        session,
-        now,
-        trainee,
-        [
-            Reply(texts.HANDOFF_CLOSED_BY_WORKER.format(worker=display_name(worker))),
-            Reply(texts.HANDOFF_FEEDBACK_QUESTION, feedback),
-        ],
-        about=ticket,
-    )
-    if state_of(trainee) == IN_TICKET:
-        set_state_of(trainee, IDLE, now)
+    desk.close(session, turn.services.settings, now, ticket, worker)
     if turn.state == STAFF_TICKET:
         turn.set_state(IDLE)
-    if turn.services.settings.staff_group is not None:
-        done = texts.TICKET_CLOSED_GROUP.format(
-            id=ticket.id, name=display_name(trainee), worker=display_name(worker)
-        )
-        alert_staff(session, turn.services.settings, now, [Reply(done)], about=ticket)
     buttons = [button_tickets()]
     if any(message.author == "staff" and message.text for message in ticket.messages):
         buttons.insert(0, button(f"draft.{ticket.id}", texts.BUTTON_DRAFT))
