@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import texts
@@ -95,7 +95,15 @@ def redeem_link(session: Session, token: str, now: datetime) -> OpenedSession | 
     link = usable_link(session, token, now)
     if link is None:
         return None
-    link.used_at = now
+    # One conditional UPDATE: of two requests with the same link at once (two processes), one wins.
+    won = session.execute(
+        update(ConsoleLink)
+        .where(ConsoleLink.id == link.id, ConsoleLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(won, "rowcount", 0):
+        return None
     session_token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=SESSION_HOURS)
     session.add(

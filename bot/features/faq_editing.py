@@ -50,6 +50,8 @@ class Saved:
     refusal: str | None = None
     # Saved, but the bot could not load the FAQ again (another file's problem): said to the admin.
     reload_problem: str | None = None
+    # False when that problem kept the whole previous FAQ in service (this save is not in use yet).
+    in_use: bool = True
 
 
 def save_entry(
@@ -76,6 +78,15 @@ def restore(
     revision = session.get(FaqRevision, revision_id)
     if revision is None:
         return Saved(refusal="cette version n'existe plus")
+    try:
+        current = entry_values(read_file_text(faq.directory, revision.file_name), revision.entry_id)
+    except EditError as error:
+        return Saved(refusal=str(error))
+    if current != entry_values(revision.after_text, revision.entry_id):
+        # Later saves would be lost without a word: the newest one is undone first.
+        return Saved(
+            refusal="cette question a changé depuis cet enregistrement : remettez d'abord les plus récents"
+        )
     values = entry_values(revision.before_text, revision.entry_id)
     if values is None:
         return _undo_creation(session, faq, author, revision, languages, now)
@@ -173,10 +184,6 @@ def _checked_and_written(
         return Saved(errors=errors, warnings=warnings)
     if after == before:
         return Saved(warnings=warnings)  # nothing changed: no revision, nothing written
-    try:
-        write_file(faq.directory, file_name, before, after)
-    except EditError as error:
-        return Saved(refusal=str(error))
     revision = FaqRevision(
         file_name=file_name,
         entry_id=entry_id,
@@ -188,12 +195,20 @@ def _checked_and_written(
         restored_from_id=restored_from,
     )
     session.add(revision)
+    # The revision is in the transaction before the file changes: a database that refuses it stops the
+    # save with the file untouched. (A commit failing after the write is the one case left.)
     session.flush()
+    try:
+        write_file(faq.directory, file_name, before, after)
+    except EditError as error:
+        session.delete(revision)  # the file is as it was: no revision of a save that did not happen
+        session.flush()
+        return Saved(refusal=str(error))
     log.info("FAQ entry saved from the console by staff member %d (revision %d)", author.id, revision.id)
     try:
         faq.reload()
     except FaqError as error:
-        return Saved(revision, warnings=warnings, reload_problem=_first_problem(error))
+        return Saved(revision, warnings=warnings, reload_problem=_first_problem(error), in_use=False)
     if faq.partial_error is not None:
         # Served, with another file kept as it last was valid: the admin hears of it here too.
         return Saved(revision, warnings=warnings, reload_problem=_first_problem(faq.partial_error))

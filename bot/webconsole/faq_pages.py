@@ -326,6 +326,7 @@ class FaqEditing:
             warnings=[problem.message for problem in saved.warnings] if saved else [],
             saved=saved is not None and saved.revision is not None,
             reload_problem=saved.reload_problem if saved else None,
+            in_use=saved.in_use if saved else True,
         )
 
     async def edit_form(self, request: Request) -> Response:
@@ -361,7 +362,8 @@ class FaqEditing:
                 refusal="Quelqu'un a modifié cette question entre-temps : rouvrez-la, puis refaites "
                 "la modification."
             )
-            return self.form(staff, entry, shown, version_of(values), saved=stale, status=409)
+            # The form keeps its old stamp: saving it again is refused again, until the entry is reopened.
+            return self.form(staff, entry, shown, form.get("version", ""), saved=stale, status=409)
         saved = await self.pages.db(
             lambda session: self._save(session, staff, entry.id, form_values(form)), slow=True
         )

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.common.text import fold
-from bot.faq import FaqError
 from bot.features.faq_editing import Saved, add_phrasing, create_entry
 from bot.features.gaps import find_gaps, forget_misses
 from bot.features.learning import decide, entry_label, pending_groups
@@ -109,33 +108,58 @@ class LearningPages:
         return RedirectResponse(f"{self.context.prefix}/questions?fait={done}", status_code=303)
 
     async def decide_phrasing(self, request: Request) -> Response:
-        """Accept a phrasing into its entry (the file written, the bot reloaded) or refuse it."""
+        """Accept a phrasing into its entry (checked, kept in the history, the bot reloaded) or refuse it."""
+        verdict = request.path_params["verdict"]
+        if verdict not in ("accepter", "refuser"):
+            return Response(status_code=404)
         checked = await self._admin_form(request)
         if isinstance(checked, Response):
             return checked
         staff, _form = checked
-        accept = request.path_params["verdict"] == "accepter"
         number = request.path_params["number"]
+
+        def work(session: Session) -> str | None:
+            return self._decide(session, staff, number, accept=verdict == "accepter")
+
+        problem = await self.pages.db(work, slow=True)
+        if problem is not None:
+            return self._refused(staff, problem)
+        log.info("console: phrasing %d %s by staff member %d", number, verdict, staff.user_id)
+        return self._back("ajoutee" if verdict == "accepter" else "refusee")
+
+    def _decide(self, session: Session, staff: Staff, number: int, *, accept: bool) -> str | None:
+        """Decide on one phrasing; return what stopped it, or None."""
         faq, now = self.context.faq, self.context.clock.now()
         retention = self.context.settings.faq_miss_retention_days
-
-        def work(session: Session) -> Any:
-            return decide(
-                session, faq.base, faq.directory, number, accept=accept, now=now, retention_days=retention
+        if accept:
+            phrasing = next(
+                (
+                    phrasing
+                    for group in pending_groups(session, now, retention)
+                    for phrasing in group.phrasings
+                    if any(row.id == number for row in phrasing.rows)
+                ),
+                None,
             )
-
-        decision = await self.pages.db(work, slow=True)
-        if decision.problem:
-            return self._refused(staff, decision.problem)
-        if decision.accepted:
-            try:
-                faq.reload()
-            except FaqError as error:
-                return self._refused(
-                    staff, f"la phrase est écrite, mais la FAQ n'a pas pu être relue : {error}"
-                )
-        log.info("console: phrasing %d %s by staff member %d", number, decision.verdict, staff.user_id)
-        return self._back("ajoutee" if decision.accepted else "refusee")
+            if phrasing is None:
+                return "cette phrase n'est plus dans la liste"
+            # Written like any save (checked with the whole FAQ, in the history, the bot reloaded) ...
+            saved = add_phrasing(
+                session,
+                faq,
+                self._author(session, staff),
+                phrasing.entry_id,
+                phrasing.question,
+                languages=self.context.settings.faq_language_codes,
+                now=now,
+            )
+            if saved.refusal or saved.errors:
+                return saved.refusal or "; ".join(problem.message for problem in saved.errors)
+        # ... then taken off the list (the file has it now: nothing more is written).
+        decision = decide(
+            session, faq.base, faq.directory, number, accept=accept, now=now, retention_days=retention
+        )
+        return decision.problem or None
 
     async def add_to_entry(self, request: Request) -> Response:
         """Add a gap's question to an entry's phrasings; the gap leaves the list."""

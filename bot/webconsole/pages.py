@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -25,7 +25,14 @@ from bot.features import console_access
 from bot.features.faq import FaqService
 from bot.storage.db import runs_inline, unit_of_work
 from bot.storage.models import Role, User
-from bot.webconsole.security import COOKIE, Keys, from_this_machine, same_origin, same_token
+from bot.webconsole.security import (
+    COOKIE,
+    Keys,
+    addressed_locally,
+    from_this_machine,
+    same_origin,
+    same_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +132,12 @@ class Pages:
         return self.render("message.html", title, status=status, message=message, error=error, **values)
 
     def refused_here(self, request: Request) -> Response | None:
-        """Refuse a visitor from another machine when the console is not published (no PUBLIC_URL)."""
-        if self.context.settings.public_url or from_this_machine(request):
+        """Refuse a visitor from another machine when the console is not published (no PUBLIC_URL).
+
+        The address must be this machine's too (Host): a local proxy or tunnel forwarding others, or a
+        web page playing DNS tricks, does not make the console public.
+        """
+        if self.context.settings.public_url or (from_this_machine(request) and addressed_locally(request)):
             return None
         return self.message(
             "Console fermée",
@@ -170,7 +181,7 @@ class Pages:
 
     def csrf_refusal(self, request: Request, staff: Staff, token: str | None) -> Response | None:
         """Refuse a form that does not come from this site or lacks the session's CSRF token."""
-        if same_origin(request) and same_token(token, staff.csrf):
+        if same_origin(request, self.context.settings.public_url) and same_token(token, staff.csrf):
             return None
         log.warning("console form refused: missing or wrong CSRF token")
         return self.message(
@@ -199,12 +210,11 @@ class Pages:
         now, source = self.context.clock.now(), self.context.keys.source(request)
 
         def check(session: Session) -> str | Response:
-            if console_access.too_many_attempts(session, source, now):
-                return self._too_many()
+            # A valid link always opens (its key cannot be guessed); only refused ones are slowed down,
+            # so that one guesser behind the centre's shared address locks out nobody with a link.
             link = console_access.usable_link(session, key, now)
             if link is None:
-                console_access.note_refused_attempt(session, source, now)
-                return self._dead_link()
+                return self._refused_link(session, source, now)
             user = session.get(User, link.user_id)
             return user.first_name or "?" if user else "?"
 
@@ -220,18 +230,13 @@ class Pages:
             return refused
         form = await request.form()
         key = form.get("cle")
-        if not isinstance(key, str) or not same_origin(request):
+        if not isinstance(key, str) or not same_origin(request, self.context.settings.public_url):
             return self._dead_link()
         now, source = self.context.clock.now(), self.context.keys.source(request)
 
         def redeem(session: Session) -> console_access.OpenedSession | Response:
-            if console_access.too_many_attempts(session, source, now):
-                return self._too_many()
             opened = console_access.redeem_link(session, key, now)
-            if opened is None:
-                console_access.note_refused_attempt(session, source, now)
-                return self._dead_link()
-            return opened
+            return opened if opened is not None else self._refused_link(session, source, now)
 
         opened = await self.db(redeem)
         if isinstance(opened, Response):
@@ -247,6 +252,13 @@ class Pages:
             secure=(self.context.settings.public_url or "").startswith("https://"),
         )
         return response
+
+    def _refused_link(self, session: Session, source: str, now: datetime) -> HTMLResponse:
+        """Count a refused link; past the limit, say to wait instead of how to get a new link."""
+        if console_access.too_many_attempts(session, source, now):
+            return self._too_many()
+        console_access.note_refused_attempt(session, source, now)
+        return self._dead_link()
 
     def _dead_link(self) -> HTMLResponse:
         return self.message(

@@ -73,12 +73,30 @@ def same_token(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def same_origin(request: Request) -> bool:
-    """Say whether a form was sent by a page of this site (the Origin header, when the browser sends it)."""
+def same_origin(request: Request, public_url: str | None) -> bool:
+    """Say whether a form was sent by a page of this site (the Origin header, when the browser sends it).
+
+    Behind a reverse proxy the site is PUBLIC_URL (the proxy may rewrite Host); otherwise the Host asked.
+    """
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None
+    if public_url:
+        site = urlsplit(public_url)
+        given = urlsplit(origin)
+        return (given.scheme, given.netloc) == (site.scheme, site.netloc)
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
+
+
+def addressed_locally(request: Request) -> bool:
+    """Say whether the request names this machine as its host (localhost, 127.0.0.1, [::1])."""
+    host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def from_this_machine(request: Request) -> bool:

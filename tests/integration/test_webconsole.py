@@ -8,12 +8,14 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import timedelta
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -183,23 +185,61 @@ def test_logging_out_needs_the_forms_token_and_ends_the_session(
     assert browser.get("/console/").status_code == 303
 
 
-def test_guessing_links_is_slowed_down_without_keeping_the_address(
+def test_guessing_links_is_slowed_down_without_locking_out_a_real_link(
     web: Starlette, session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock
 ) -> None:
     guesser = client(web)
     for attempt in range(console_access.MAX_ATTEMPTS):
         assert guesser.post("/console/entrer", data={"cle": f"guess-{attempt}"}).status_code == 400
-    good = link_for(session_factory, settings, clock, "claire")
-    blocked = guesser.post("/console/entrer", data={"cle": key_of(good)})
+    blocked = guesser.post("/console/entrer", data={"cle": "one-more-guess"})
     assert blocked.status_code == 429 and "Réessayez dans 10 minutes" in blocked.text
-    # Someone else, elsewhere, is not blocked by it.
-    assert client(web, ("127.0.0.2", 1)).get(good.removeprefix(ADDRESS)).status_code == 200
+    # Behind the centre's one address, a colleague with a real link still gets in.
+    good = link_for(session_factory, settings, clock, "claire")
+    assert guesser.get(good.removeprefix(ADDRESS)).status_code == 200
+    assert guesser.post("/console/entrer", data={"cle": key_of(good)}).status_code == 303
     clock.advance(console_access.ATTEMPT_WINDOW)
-    fresh = link_for(session_factory, settings, clock, "claire")
-    assert guesser.post("/console/entrer", data={"cle": key_of(fresh)}).status_code == 303
+    assert guesser.post("/console/entrer", data={"cle": "later-guess"}).status_code == 400
     with session_factory() as session:
         stored = session.scalars(select(console_access.ConsoleAttempt.source_hash)).all()
     assert stored and all("127.0.0.1" not in source for source in stored)
+
+
+def test_one_link_opens_one_session_even_when_used_twice_at_once(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes its write lock at BEGIN: two redeems cannot even overlap")
+    with unit_of_work(session_factory) as session:
+        add_staff(session, "telegram", "111", "Claire", Role.SOCIAL_WORKER, clock.now())
+    key = key_of(link_for(session_factory, settings, clock, "claire"))
+    both_read = threading.Barrier(2, timeout=10)
+    read = console_access.usable_link
+
+    def read_then_wait(session: Session, token: str, now: datetime) -> object:
+        found = read(session, token, now)
+        both_read.wait()  # both requests have seen the link unused
+        return found
+
+    monkeypatch.setattr(console_access, "usable_link", read_then_wait)
+
+    def redeem() -> bool:
+        with unit_of_work(session_factory) as session:
+            return console_access.redeem_link(session, key, clock.now()) is not None
+
+    with ThreadPoolExecutor(2) as pool:
+        opened = list(pool.map(lambda _: redeem(), range(2)))
+    assert sorted(opened) == [False, True]
+    assert sessions(session_factory) == 1
+
+
+def test_a_request_to_another_host_is_refused_without_public_url(web: Starlette) -> None:
+    # A tunnel or a page of another site (DNS rebinding) reaching the console by another name.
+    response = client(web).get("/console/entrer", headers={"host": "evil.example:8080"})
+    assert response.status_code == 403
 
 
 def test_without_public_url_only_this_machine_gets_in(
@@ -211,7 +251,10 @@ def test_without_public_url_only_this_machine_gets_in(
     assert refused.status_code == 403 and "PUBLIC_URL" in refused.text
     published = settings.model_copy(update={"public_url": "https://bot.example.be"})
     app = Starlette(routes=console_routes(published, session_factory, clock, FaqService(SHIPPED_FAQ)))
-    response = client(app, ("192.168.1.20", 40000)).post("/console/entrer", data={"cle": key_of(link)})
+    # Behind the proxy: its Host may be rewritten, the Origin is the public site's.
+    behind = client(app, ("192.168.1.20", 40000))
+    headers = {"origin": "https://bot.example.be", "host": "127.0.0.1:8080"}
+    response = behind.post("/console/entrer", data={"cle": key_of(link)}, headers=headers)
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
     assert link_for(session_factory, published, clock, "karim").startswith("https://bot.example.be/console/")

@@ -187,6 +187,9 @@ def test_without_the_forms_token_or_over_a_newer_version_nothing_is_saved(
     assert karim.post(FORM, data=other).status_code == 303
     stale = karim.post(FORM, data=form)
     assert stale.status_code == 409 and "modifié cette question entre-temps" in html.unescape(stale.text)
+    # Pressing Enregistrer again on the refused page does not overwrite the colleague's save either.
+    again = karim.post(FORM, data=form_of(stale.text))
+    assert again.status_code == 409
     text = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
     assert "Comment avoir une adresse e-mail ?" in text and "Comment ouvrir une adresse" not in text
     assert len(revisions(session_factory)) == 1 and before != text.encode()
@@ -214,3 +217,28 @@ def test_every_save_is_kept_and_one_click_restores_the_version_before(
     assert "(a remis une version)" in html.unescape(karim.get(f"/console/faq/historique?entree={ENTRY}").text)
     missing = karim.post("/console/faq/historique/999/restaurer", data={"csrf": token})
     assert missing.status_code == 409
+
+
+def test_an_older_save_is_not_undone_over_a_newer_one(
+    karim: TestClient, faq_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    form = form_of(karim.get(FORM).text)
+    assert (
+        karim.post(FORM, data={**form, "question": "Comment avoir une adresse e-mail ?"}).status_code == 303
+    )
+    form = form_of(karim.get(FORM).text)
+    assert karim.post(FORM, data={**form, "button": "Mon adresse e-mail"}).status_code == 303
+    first, second = revisions(session_factory)
+    token = form_of(karim.get("/console/").text)["csrf"]
+    refused = karim.post(f"/console/faq/historique/{first.id}/restaurer", data={"csrf": token})
+    assert refused.status_code == 409 and "remettez d'abord les plus récents" in html.unescape(refused.text)
+    assert "Mon adresse e-mail" in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    assert (
+        karim.post(f"/console/faq/historique/{second.id}/restaurer", data={"csrf": token}).status_code == 303
+    )
+    assert (
+        karim.post(f"/console/faq/historique/{first.id}/restaurer", data={"csrf": token}).status_code == 303
+    )
+    assert 'question: "Comment créer une adresse e-mail ?"' in (faq_dir / "comptes.yaml").read_text(
+        encoding="utf-8"
+    )

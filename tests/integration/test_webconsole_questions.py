@@ -173,6 +173,9 @@ def test_a_tapped_suggestion_is_accepted_or_refused_from_the_page(
     # Served at once; "mon ecran" is close to two entries about the screen, so it stays a suggestion.
     decision = understand("mon ecran", faq)
     assert (decision.entry or decision.suggestions[0]).id == "ecran-probleme"
+    [accepted] = revisions(session_factory)  # accepted like any save: in the history, undoable
+    assert accepted.entry_id == "ecran-probleme" and accepted.author_name == "Karim"
+    assert karim.post(f"/console/questions/phrase/{second}/oui", data={"csrf": token}).status_code == 404
     assert karim.post(f"/console/questions/phrase/{second}/refuser", data={"csrf": token}).status_code == 303
     assert "mon ecran tout noir" not in (faq_dir / "ordinateur.yaml").read_text(encoding="utf-8")
     assert "Aucune phrase à apprendre" in html.unescape(karim.get("/console/questions").text)
