@@ -19,6 +19,7 @@ from bot.features.faq import FaqService
 from bot.webconsole.faq_pages import FaqEditing, FaqPages
 from bot.webconsole.learning_pages import LearningPages
 from bot.webconsole.pages import ConsoleContext, Pages
+from bot.webconsole.request_pages import RequestPages
 from bot.webconsole.security import Keys, console_secret
 from bot.webconsole.session_pages import SessionPages
 
@@ -36,6 +37,7 @@ def console_routes(
     editing = FaqEditing(pages)
     learning = LearningPages(pages, editing)
     sessions = SessionPages(pages)
+    requests = RequestPages(pages)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
@@ -53,6 +55,11 @@ def console_routes(
         Route("/questions/phrase/{number:int}/{verdict:str}", learning.decide_phrasing, methods=["POST"]),
         Route("/questions/ajouter", learning.add_to_entry, methods=["POST"]),
         Route("/questions/ecarter", learning.set_aside, methods=["POST"]),
+        Route("/demandes", requests.overview, methods=["GET"]),
+        Route("/demandes/{ticket_id:int}", requests.detail, methods=["GET"]),
+        Route("/demandes/{ticket_id:int}/prendre", requests.take, methods=["POST"]),
+        Route("/demandes/{ticket_id:int}/repondre", requests.answer, methods=["POST"]),
+        Route("/demandes/{ticket_id:int}/terminer", requests.close, methods=["POST"]),
         Route("/seances", sessions.overview, methods=["GET"]),
         Route("/seances/apercu", sessions.preview, methods=["POST"]),
         Route("/seances/importer", sessions.do_import, methods=["POST"]),
