@@ -179,7 +179,8 @@ def _faq_error_alert(
 def web_app(app: App, routes: Sequence[BaseRoute] = ()) -> Starlette:
     """Return the web app: the health check, the staff console and the channels' webhooks."""
     faq = app.conversation.services.get(FAQ)
-    console = console_routes(app.settings, app.session_factory, app.conversation.services.clock, faq)
+    services = app.conversation.services
+    console = console_routes(app.settings, app.session_factory, services.clock, faq, services)
     return create_web_app(engine=app.engine, faq=faq, routes=[*console, *routes])
 
 

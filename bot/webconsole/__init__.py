@@ -14,8 +14,10 @@ from starlette.staticfiles import StaticFiles
 
 from bot.common.clock import Clock
 from bot.config import Settings
+from bot.core.turn import Services
 from bot.features import console_access
-from bot.features.faq import FaqService
+from bot.features.faq import FAQ, FaqService
+from bot.webconsole.agenda_pages import AgendaPages
 from bot.webconsole.faq_pages import FaqEditing, FaqPages
 from bot.webconsole.learning_pages import LearningPages
 from bot.webconsole.pages import ConsoleContext, Pages
@@ -27,9 +29,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def console_routes(
-    settings: Settings, session_factory: sessionmaker[Session], clock: Clock, faq: FaqService
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    faq: FaqService,
+    services: Services | None = None,
 ) -> list[BaseRoute]:
-    """Return the console's routes, under /console."""
+    """Return the console's routes, under /console (services: the running bot's, shared)."""
+    services = services or Services(settings, clock, {FAQ: faq})
     max_age = console_access.SESSION_HOURS * 3600
     context = ConsoleContext(settings, session_factory, clock, faq, Keys(console_secret(settings), max_age))
     pages = Pages(context)
@@ -38,6 +45,7 @@ def console_routes(
     learning = LearningPages(pages, editing)
     sessions = SessionPages(pages)
     requests = RequestPages(pages)
+    agenda = AgendaPages(pages, services)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
@@ -60,6 +68,8 @@ def console_routes(
         Route("/demandes/{ticket_id:int}/prendre", requests.take, methods=["POST"]),
         Route("/demandes/{ticket_id:int}/repondre", requests.answer, methods=["POST"]),
         Route("/demandes/{ticket_id:int}/terminer", requests.close, methods=["POST"]),
+        Route("/agenda", agenda.overview, methods=["GET"]),
+        Route("/agenda/{appointment_id:int}/{verb:str}", agenda.act, methods=["POST"]),
         Route("/seances", sessions.overview, methods=["GET"]),
         Route("/seances/apercu", sessions.preview, methods=["POST"]),
         Route("/seances/importer", sessions.do_import, methods=["POST"]),

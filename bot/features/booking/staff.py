@@ -6,6 +6,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from bot import texts
 from bot.common.clock import BRUSSELS, as_utc
 from bot.core.feature import (
@@ -37,10 +39,10 @@ def staff_action(turn: Turn, verb: str, appointment_id: int) -> list[Reply]:
         local = as_utc(appointment.starts_at).astimezone(BRUSSELS)
         return [Reply(texts.STAFF_NOT_STARTED.format(name=name, time=f"{local.hour} h {local.minute:02d}"))]
     if verb == "done":
-        appointment.status = AppointmentStatus.DONE.value
+        record_attendance(appointment, came=True, now=turn.now)
         return [Reply(texts.STAFF_MARKED_DONE.format(name=name))]
     if verb == "absent":
-        appointment.status = AppointmentStatus.NO_SHOW.value
+        record_attendance(appointment, came=False, now=turn.now)
         return [Reply(texts.STAFF_MARKED_ABSENT.format(name=name))]
     if appointment.status != AppointmentStatus.BOOKED.value:
         return [Reply(texts.BOOK_NOT_FOUND)]
@@ -56,28 +58,41 @@ def staff_cancel_message(turn: Turn) -> list[Reply]:
     appointment = staff_appointment(turn, appointment_id) if isinstance(appointment_id, int) else None
     if appointment is None or appointment.status != AppointmentStatus.BOOKED.value:
         return [Reply(texts.BOOK_NOT_FOUND)]
-    cancel(turn.session, appointment, turn.now, by="staff")
-    trainee = appointment.trainee
     availability = turn.services.get(AVAILABILITY).refresh()
     worker_name = worker_display_name(availability, appointment.worker_id)
+    cancel_by_staff(turn.session, turn.now, appointment, worker_name, turn.text)
+    return [Reply(texts.STAFF_CANCELLED.format(name=display_name(appointment.trainee)))]
+
+
+def record_attendance(appointment: Appointment, *, came: bool, now: datetime) -> bool:
+    """Mark whether the trainee came; False (nothing marked) before the appointment has started."""
+    if as_utc(appointment.starts_at) > now:
+        return False
+    appointment.status = AppointmentStatus.DONE.value if came else AppointmentStatus.NO_SHOW.value
+    return True
+
+
+def cancel_by_staff(
+    session: Session, now: datetime, appointment: Appointment, worker_name: str, message: str | None
+) -> None:
+    """Cancel an appointment for the staff; the trainee is told, with the worker's message if any."""
+    cancel(session, appointment, now, by="staff")
+    trainee = appointment.trainee
     lines = [
-        texts.BOOK_CANCELLED_BY_STAFF.format(
-            worker=worker_name, when=spoken_when(appointment.starts_at, turn.now)
-        )
+        texts.BOOK_CANCELLED_BY_STAFF.format(worker=worker_name, when=spoken_when(appointment.starts_at, now))
     ]
-    if turn.text:
-        lines.append(texts.BOOK_STAFF_MESSAGE.format(text=turn.text[:1000]))
+    if message and message.strip():
+        lines.append(texts.BOOK_STAFF_MESSAGE.format(text=message.strip()[:1000]))
     buttons = (button("new", texts.BUTTON_NEW_APPOINTMENT), MENU_BUTTON)
     enqueue(
-        turn.session,
-        turn.now,
+        session,
+        now,
         trainee.channel,
         trainee.external_id,
         [Reply("\n".join(lines), buttons)],
         user_id=trainee.id,
     )
     log.info("appointment %d cancelled by staff", appointment.id)
-    return [Reply(texts.STAFF_CANCELLED.format(name=display_name(trainee)))]
 
 
 def agenda_lines(appointments: Sequence[Appointment], now: datetime) -> tuple[list[str], list[Button]]:
