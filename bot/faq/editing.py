@@ -21,10 +21,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
-from bot.faq.alternatives import (
+from bot.faq.alternatives import AlternativeError, cannot_keep_layout
+from bot.faq.loader import FaqProblem, check_faq
+from bot.files.yaml_rewrite import (
     LAYOUTS,
-    AlternativeError,
-    cannot_keep_layout,
     dump,
     layout_of,
     one_writer,
@@ -33,7 +33,6 @@ from bot.faq.alternatives import (
     replace_file,
     round_trip,
 )
-from bot.faq.loader import FaqProblem, check_faq
 
 # The fields the console's form edits, in the order a new field is placed in the entry.
 EDITED_FIELDS = (
