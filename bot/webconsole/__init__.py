@@ -19,6 +19,7 @@ from bot.features import console_access
 from bot.features.faq import FAQ, FaqService
 from bot.webconsole.agenda_pages import AgendaPages
 from bot.webconsole.faq_pages import FaqEditing, FaqPages
+from bot.webconsole.hours_pages import HoursPages
 from bot.webconsole.learning_pages import LearningPages
 from bot.webconsole.pages import ConsoleContext, Pages
 from bot.webconsole.request_pages import RequestPages
@@ -46,6 +47,7 @@ def console_routes(
     sessions = SessionPages(pages)
     requests = RequestPages(pages)
     agenda = AgendaPages(pages, services)
+    hours = HoursPages(pages, services)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
@@ -70,6 +72,9 @@ def console_routes(
         Route("/demandes/{ticket_id:int}/terminer", requests.close, methods=["POST"]),
         Route("/agenda", agenda.overview, methods=["GET"]),
         Route("/agenda/{appointment_id:int}/{verb:str}", agenda.act, methods=["POST"]),
+        Route("/horaires", hours.overview, methods=["GET"]),
+        Route("/horaires/{worker_id:str}", hours.form, methods=["GET"]),
+        Route("/horaires/{worker_id:str}", hours.save, methods=["POST"]),
         Route("/seances", sessions.overview, methods=["GET"]),
         Route("/seances/apercu", sessions.preview, methods=["POST"]),
         Route("/seances/importer", sessions.do_import, methods=["POST"]),
