@@ -22,6 +22,7 @@ from bot.features import (
     console_access,
     faq,
     faq_editing,
+    figures,
     handoff,
     language,
     learning,
@@ -58,6 +59,7 @@ FEATURES: tuple[Feature, ...] = (
     staff.FEATURE,
     console_access.FEATURE,
     faq_editing.FEATURE,
+    figures.FEATURE,
 )
 
 

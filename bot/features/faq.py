@@ -25,6 +25,7 @@ from bot.faq import FaqBase, FaqEntry, FaqError, FaqMatcher, MatchResult, load_f
 from bot.faq.loader import MAX_ID_CHARS, fingerprint
 from bot.faq.normalize import LEXICON_DIR_NAME, Lexicon, detect_language, load_lexicon, tokens
 from bot.faq.semantic import Embedder, MissingVectors, Progress, SemanticIndex, VectorCache, index_entries
+from bot.features import figures
 from bot.features.intents import INTENTS_DIR_NAME, Intent, IntentMatcher, read_intent_examples
 from bot.features.menu import ASKING, main_menu
 from bot.features.understand import Decision, DecisionKind, understand
@@ -416,6 +417,8 @@ def _state_data(turn: Turn, **data: object) -> dict[str, object]:
 
 def entry_replies(turn: Turn, entry: FaqEntry) -> list[Reply]:
     """Return the answer of an entry: its first step, or the whole answer with its follow-ups."""
+    if not turn.is_staff:
+        figures.count(turn.session, turn.now, figures.ENTRY_COUNT, entry.id)
     if len(entry.steps_in(answer_language(turn))) > 1:
         return step_replies(turn, entry, 1)
     buttons = [*_follow_up_buttons(turn, entry), PERSON_BUTTON, MENU_BUTTON]
@@ -460,6 +463,8 @@ def on_step(turn: Turn, argument: str) -> list[Reply]:
 
 def decision_replies(turn: Turn, decision: Decision) -> list[Reply]:
     """Return what to say for an FAQ decision: the answer, suggestions, or an honest fallback."""
+    if not turn.is_staff and decision.kind.value in figures.QUESTION_KINDS:
+        figures.count(turn.session, turn.now, decision.kind.value)
     if decision.kind is DecisionKind.ANSWER and decision.entry is not None:
         turn.set_state(IDLE, **_state_data(turn))
         return entry_replies(turn, decision.entry)

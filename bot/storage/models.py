@@ -559,3 +559,15 @@ class FaqRevision(Base):
     after_text: Mapped[str] = mapped_column(Text)
     # A restore is a save too: the revision it brought back.
     restored_from_id: Mapped[int | None] = mapped_column(ForeignKey("faq_revisions.id", ondelete="SET NULL"))
+
+
+class DailyCount(Base):
+    """How many of one thing happened on one Brussels day (questions answered, an entry shown): no person."""
+
+    __tablename__ = "daily_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # What is counted within the name: an FAQ entry's id, or "" when the name says it all.
+    key: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

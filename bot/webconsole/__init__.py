@@ -25,6 +25,7 @@ from bot.webconsole.pages import ConsoleContext, Pages
 from bot.webconsole.request_pages import RequestPages
 from bot.webconsole.security import Keys, console_secret
 from bot.webconsole.session_pages import SessionPages
+from bot.webconsole.stats_pages import StatsPages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -48,6 +49,7 @@ def console_routes(
     requests = RequestPages(pages)
     agenda = AgendaPages(pages, services)
     hours = HoursPages(pages, services)
+    stats = StatsPages(pages)
     routes: list[BaseRoute] = [
         Route("/", pages.home, methods=["GET"]),
         Route("/entrer", pages.login_page, methods=["GET"]),
@@ -75,6 +77,7 @@ def console_routes(
         Route("/horaires", hours.overview, methods=["GET"]),
         Route("/horaires/{worker_id:str}", hours.form, methods=["GET"]),
         Route("/horaires/{worker_id:str}", hours.save, methods=["POST"]),
+        Route("/chiffres", stats.overview, methods=["GET"]),
         Route("/seances", sessions.overview, methods=["GET"]),
         Route("/seances/apercu", sessions.preview, methods=["POST"]),
         Route("/seances/importer", sessions.do_import, methods=["POST"]),
