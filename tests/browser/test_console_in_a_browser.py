@@ -192,3 +192,69 @@ def test_an_admin_adds_a_phrasing_and_the_terminal_chat_answers_it(
     page.get_by_role("link", name="Historique").first.click()
     expect(page.get_by_role("table")).to_contain_text("Karim")
     picture(page, "historique", tmp_path)
+
+
+def test_an_admin_previews_and_imports_the_sessions_and_a_worker_answers_a_request(
+    server: tuple[str, Settings],
+    page: Page,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    faq: FaqService,
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    from tests.integration.test_onboarding import onboarded
+
+    _, settings = server
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["module", "début", "durée", "lieu", "filières", "formateur"])
+    sheet.append(["Écrire son CV", datetime(2026, 11, 26, 9, 0), 120, "Salle 3", "Horticulture", "Nadia"])
+    sheet.append(["Fête de fin d'année", datetime(2026, 12, 25, 14, 0), 60, "Cafétéria", "toutes", None])
+    spreadsheet = tmp_path / "séances décembre.xlsx"
+    book.save(spreadsheet)
+    with unit_of_work(session_factory) as session:
+        [karim] = console_access.staff_named(session, "karim")
+        link = console_access.create_login_link(session, karim, clock.now(), settings)
+    page.goto(link)
+    page.get_by_role("button", name="Entrer dans la console").click()
+    page.get_by_role("link", name="Séances", exact=True).click()
+    page.get_by_label("Le tableau des séances").set_input_files(str(spreadsheet))
+    page.get_by_role("button", name="Voir ce qui changera").click()
+    expect(page.get_by_role("status")).to_contain_text("Si c'est bien ça : 2 nouvelle(s)")
+    expect(page.get_by_role("alert")).to_contain_text("un jour où le centre est fermé")
+    picture(page, "seances-apercu", tmp_path)
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_role("status")).to_contain_text("Importé.")
+    expect(page.get_by_role("table")).to_contain_text("Écrire son CV")
+
+    conversation = build_conversation(session_factory, build_services(settings, faq, clock))
+    samira = onboarded(conversation, "samira")
+    samira.script("""
+        > Parler à quelqu'un
+        > mon contrat
+        > je dois signer lundi
+    """)
+    samira.received()
+    page.get_by_role("button", name="Sortir").click()
+    with unit_of_work(session_factory) as session:
+        [claire] = console_access.staff_named(session, "claire")
+        link = console_access.create_login_link(session, claire, clock.now(), settings)
+    page.goto(link)
+    page.get_by_role("button", name="Entrer dans la console").click()
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Demandes").click()
+    page.get_by_role("link", name="n°1 · Samira").click()
+    page.get_by_role("button", name="Prendre la demande").click()
+    page.get_by_label("Votre réponse").fill("Venez avec le contrat lundi à 9 h.")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_role("status")).to_contain_text("signé de votre prénom")
+    picture(page, "demande", tmp_path)
+    relayed = " ".join(reply.text for reply in samira.received())
+    assert "💬 Claire : Venez avec le contrat lundi à 9 h." in relayed, relayed
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Chiffres").click()
+    expect(page.get_by_role("heading", name="Questions au bot")).to_be_visible()
+    picture(page, "chiffres", tmp_path)
