@@ -266,9 +266,13 @@ def _read_directory(
         first_seen[entry_id] = (file_name, raw.line)
         entries.append(raw.entry)
 
+    # A follow-up into an entry that has a problem of its own, or into a file that cannot be read at all,
+    # is not this entry's mistake: one broken file shows its errors, not errors in files nobody touched.
+    existing = set(first_seen) | {problem.entry for problem in problems if problem.entry}
+    unreadable = {problem.file for problem in problems if problem.entry is None}
     for file_name, raw in raw_entries:
         for follow_up in raw.entry.follow_ups:
-            if follow_up not in first_seen:
+            if follow_up not in existing and not (unreadable - {file_name}):
                 problems.append(
                     FaqProblem(
                         file_name,
@@ -305,7 +309,7 @@ def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
         root = loader.get_single_node()
         document = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as error:
-        problems.append(_syntax_problem(name, error))
+        problems.append(_syntax_problem(name, error, text))
         return
     finally:
         loader.dispose()
@@ -329,9 +333,9 @@ def _read_file(path: Path, problems: list[FaqProblem]) -> Iterator[_RawEntry]:
             yield raw
 
 
-def _syntax_problem(file_name: str, error: yaml.YAMLError) -> FaqProblem:
+def _syntax_problem(file_name: str, error: yaml.YAMLError, source: str) -> FaqProblem:
     """Describe a YAML syntax error in French, at the line where the admin should look."""
-    message, line = describe_syntax_error(error)
+    message, line = describe_syntax_error(error, source)
     return FaqProblem(file_name, message, line=line)
 
 
@@ -356,7 +360,10 @@ def _check_entry(
         return None
     label = str(value.get("id", fallback_label))
     field_lines = _field_lines(
-        node, lambda message, line: problems.append(FaqProblem(file_name, message, label, line))
+        node,
+        lambda message, line, entry=None: problems.append(
+            FaqProblem(file_name, message, entry or label, line)
+        ),
     )
     entry_problems = _unknown_fields(field_lines)
 
@@ -415,15 +422,34 @@ def _check_entry(
     return _RawEntry(entry, entry_line, dict.fromkeys(entry.follow_ups, follow_up_line))
 
 
-def _field_lines(node: yaml.MappingNode, duplicate: Callable[[str, int], None]) -> dict[str, int]:
-    """Return the line of each field of an entry; report a field written twice."""
+def _field_lines(node: yaml.MappingNode, duplicate: Callable[..., None]) -> dict[str, int]:
+    """Return the line of each field of an entry; report a field written twice (or a forgotten dash)."""
     field_lines: dict[str, int] = {}
-    for key_node, _value_node in node.value:
+    glued = False  # a second "id:" in one entry: the next entry's dash is missing
+    first_id: str | None = None
+    for key_node, value_node in node.value:
+        if (
+            getattr(key_node, "value", None) == "id"
+            and first_id is None
+            and isinstance(value_node, yaml.ScalarNode)
+        ):
+            first_id = str(value_node.value)
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if isinstance(key, str):
-            if key in field_lines:
-                duplicate(f"champ '{key}' en double dans la même entrée", key_node.start_mark.line + 1)
-            field_lines.setdefault(key, key_node.start_mark.line + 1)
+            line = key_node.start_mark.line + 1
+            if key == "id" and key in field_lines and not glued:
+                glued = True
+                # Its fields then all look doubled: one problem, the real slip, instead of one per field.
+                # Named after the first entry: what points to it (a follow-up) is not wrong.
+                duplicate(
+                    "deux entrées collées : il manque sans doute le tiret « - » au début de cette ligne "
+                    "(chaque entrée commence par « - id: »)",
+                    line,
+                    first_id,
+                )
+            elif key in field_lines and not glued:
+                duplicate(f"champ '{key}' en double dans la même entrée", line)
+            field_lines.setdefault(key, line)
     return field_lines
 
 

@@ -347,9 +347,9 @@ def test_misspelled_field_names_are_reported(tmp_path: Path) -> None:
         (
             '- id: a\n  question: "Pas fermé\n  answer: R.\n- id: b\n',
             2,
-            "guillemet ouvert ici et jamais fermé",
+            'un guillemet « " » ouvert et jamais refermé sur cette ligne',
         ),
-        ("- id: a\n\tquestion: Q\n", 2, "tabulation interdite"),
+        ("- id: a\n\tquestion: Q\n", 2, "une tabulation en début de ligne : remplacez-la par des espaces"),
     ],
 )
 def test_yaml_errors_are_explained_in_french(tmp_path: Path, text: str, line: int, hint: str) -> None:
@@ -449,3 +449,40 @@ def test_missing_translations_come_after_the_errors_and_do_not_hide_them(tmp_pat
     write(tmp_path, "a.yaml", PARTLY_TRANSLATED + "- id: vide\n  question: Q ?\n")
     problems = check_faq(tmp_path, ["fr", "nl", "en"])
     assert [(problem.entry, problem.warning) for problem in problems] == [("vide", False), ("cv-creer", True)]
+
+
+ENTRY_A = '- id: a\n  question: "Wifi ?"\n  steps:\n    - "Un."\n    - "Deux."\n  follow_ups: [b]\n'
+ENTRY_B = '- id: b\n  question: "Imprimer ?"\n  answer: "Oui."\n'
+
+
+@pytest.mark.parametrize(
+    ("broken", "line", "said"),
+    [
+        # A forgotten dash: two entries glued, every field "doubled"; one problem, the real one.
+        (
+            ENTRY_B + ENTRY_B.replace("- id: b", "  id: c"),
+            4,
+            "deux entrées collées : il manque sans doute le tiret",
+        ),
+        (
+            ENTRY_B.replace('  answer: "Oui."', '  answer: "Oui.'),
+            3,
+            'un guillemet « " » ouvert et jamais refermé',
+        ),
+        (ENTRY_B.replace("  answer:", "\tanswer:"), 3, "une tabulation en début de ligne"),
+        (
+            ENTRY_B + '  alternatives:\n      - "un"\n    - "deux"\n',
+            5,
+            "les tirets « - » de cette liste ne sont pas l'un sous l'autre (lignes 5 et 6)",
+        ),
+    ],
+)
+def test_the_common_slips_are_named_at_their_line_and_nowhere_else(
+    tmp_path: Path, broken: str, line: int, said: str
+) -> None:
+    write(tmp_path, "a.yaml", ENTRY_A)  # nobody touched it; its follow-up points into the broken file
+    write(tmp_path, "b.yaml", broken)
+    problems = [problem for problem in check_faq(tmp_path) if not problem.warning]
+    assert [problem.file for problem in problems] == ["b.yaml"], [str(problem) for problem in problems]
+    [problem] = problems
+    assert problem.line == line and said in problem.message, str(problem)
