@@ -85,6 +85,11 @@ class SessionPages:
         if isinstance(staff, Response):
             return staff
         now, settings = self.context.clock.now(), self.context.settings
+        chosen = request.query_params.get("formation", "")
+
+        def shown(training: Any) -> bool:
+            names = training.filieres.split(";")
+            return not chosen or training.filieres == EVERY_FILIERE or chosen in names
 
         def read(session: Session) -> list[dict[str, Any]]:
             return [
@@ -100,6 +105,7 @@ class SessionPages:
                     "closed": closed_reason(brussels_date(training.starts_at), settings),
                 }
                 for training in listed_sessions(session, now)
+                if shown(training)
             ]
 
         sessions = await self.pages.db(read)
@@ -109,6 +115,8 @@ class SessionPages:
             staff,
             sessions=sessions,
             done=request.query_params.get("importe"),
+            filieres=settings.filiere_names,
+            chosen=chosen,
         )
 
     async def _admin_form(self, request: Request) -> tuple[Staff, Any] | Response:

@@ -88,6 +88,11 @@ def test_a_spreadsheet_is_previewed_line_by_line_then_imported(
     assert [key for key, _, _ in trainings(session_factory)] == ["cv-1", "noel"]
     listed = html.unescape(karim.get(imported.headers["location"]).text)
     assert "Importé." in listed and "Écrire son CV" in listed and "⚠️ jour férié" in listed
+    building = html.unescape(karim.get("/console/seances", params={"formation": "Bâtiment"}).text)
+    assert "Écrire son CV" not in building and "Fête de fin d'année" in building  # "toutes": everyone's
+    assert "Écrire son CV" in html.unescape(
+        karim.get("/console/seances", params={"formation": "Horticulture"}).text
+    )
 
 
 def test_a_moved_session_is_told_to_its_trainees_only_when_imported(
