@@ -218,10 +218,11 @@ def run(ctx: click.Context) -> None:
 def console(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Servir la console web du personnel seule (sans les canaux), jusqu'à Ctrl+C."""
     from bot.runner import serve_console
+    from bot.webconsole.security import is_loopback_host
 
     settings = _settings(ctx)
     host, port = host or settings.host, port or settings.port
-    if not settings.public_url and not _is_loopback(host):
+    if not settings.public_url and not is_loopback_host(host):
         click.echo(
             f"Sans PUBLIC_URL, la console n'écoute que sur cette machine (127.0.0.1), pas sur {host}.\n"
             "Mettez PUBLIC_URL (l'adresse HTTPS du proxy) dans .env pour l'ouvrir au réseau.",
@@ -239,18 +240,6 @@ def console(ctx: click.Context, host: str | None, port: int | None) -> None:
         pass
     finally:
         app.close()
-
-
-def _is_loopback(host: str) -> bool:
-    """Say whether host is this machine only."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @main.command()

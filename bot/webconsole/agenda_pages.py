@@ -126,12 +126,10 @@ class AgendaPages:
 
     async def act(self, request: Request) -> Response:
         """Mark came / did not come (once started), or cancel with a word to the trainee."""
-        staff = await self.pages.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        form = await self.pages.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
+        checked = await self.pages.acting(request)
+        if isinstance(checked, Response):
+            return checked
+        staff, form = checked
         verb = request.path_params["verb"]
         if verb not in ("venu", "absent", "annuler"):
             return Response(status_code=404)

@@ -270,14 +270,8 @@ class FaqEditing:
         return (entry, values) if values is not None else None
 
     def admins_only(self, staff: Staff) -> Response:
-        return self.pages.message(
-            "Réservé aux admins",
-            "Modifier la FAQ est réservé aux admins : demandez à un·e admin de le faire.",
-            staff=staff,
-            status=403,
-            error=True,
-            back=f"{self.context.prefix}/faq",
-        )
+        """Say that changing the FAQ is for admins."""
+        return self.pages.admins_only(staff, "Modifier la FAQ")
 
     def _missing(self, staff: Staff) -> Response:
         return self.pages.message(
@@ -344,14 +338,10 @@ class FaqEditing:
 
     async def edit(self, request: Request) -> Response:
         """Check and save the form: errors beside their fields, or saved and the bot answering with it."""
-        staff = await self.pages.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        if not staff.is_admin:
-            return self.admins_only(staff)
-        form = await self.pages.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
+        checked = await self.pages.acting(request, admins_only="Modifier la FAQ")
+        if isinstance(checked, Response):
+            return checked
+        staff, form = checked
         current = self._current(request.path_params["entry_id"])
         if current is None:
             return self._missing(staff)
@@ -428,14 +418,10 @@ class FaqEditing:
 
     async def restore(self, request: Request) -> Response:
         """Bring a question back to what it was before a save (admins; the restore is itself a save)."""
-        staff = await self.pages.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        if not staff.is_admin:
-            return self.admins_only(staff)
-        form = await self.pages.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
+        checked = await self.pages.acting(request, admins_only="Modifier la FAQ")
+        if isinstance(checked, Response):
+            return checked
+        staff, _form = checked
         revision_id = request.path_params["revision_id"]
 
         def work(session: Session) -> tuple[Saved, str | None]:

@@ -33,6 +33,7 @@ from bot.webconsole.pages import Pages, Staff
 log = logging.getLogger(__name__)
 
 SLOTS_SHOWN = 5
+HOURS = "Changer les horaires"
 _DATE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
 # "24/12/2026", "28/12/2026 au 31/12/2026 congés d'hiver", "2026-12-28 - 2026-12-31 (formation)"
 _DAY_OFF_LINE = re.compile(
@@ -139,14 +140,7 @@ class HoursPages:
         return self.services.get(AVAILABILITY).refresh().worker(worker_id)
 
     def _admins_only(self, staff: Staff) -> Response:
-        return self.pages.message(
-            "Réservé aux admins",
-            "Changer les horaires est réservé aux admins : demandez à un·e admin de le faire.",
-            staff=staff,
-            status=403,
-            error=True,
-            back=f"{self.context.prefix}/horaires",
-        )
+        return self.pages.admins_only(staff, HOURS)
 
     async def form(self, request: Request) -> Response:
         """Show a worker's form, filled with what the file says."""
@@ -211,14 +205,10 @@ class HoursPages:
 
     async def save(self, request: Request) -> Response:
         """Check and write the worker's new hours; the bot offers them at once."""
-        staff = await self.pages.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        if not staff.is_admin:
-            return self._admins_only(staff)
-        form = await self.pages.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
+        checked = await self.pages.acting(request, admins_only=HOURS)
+        if isinstance(checked, Response):
+            return checked
+        staff, form = checked
         worker = self._worker(request.path_params["worker_id"])
         if worker is None:
             return self.pages.message(

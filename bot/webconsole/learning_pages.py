@@ -94,15 +94,7 @@ class LearningPages:
         )
 
     async def _admin_form(self, request: Request) -> tuple[Staff, dict[str, str]] | Response:
-        staff = await self.pages.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        if not staff.is_admin:
-            return self.editing.admins_only(staff)
-        form = await self.pages.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
-        return staff, form
+        return await self.pages.acting(request, admins_only="Modifier la FAQ")
 
     def _back(self, done: str) -> Response:
         return RedirectResponse(f"{self.context.prefix}/questions?fait={done}", status_code=303)

@@ -172,6 +172,32 @@ class Pages:
             return RedirectResponse(f"{self.context.prefix}/entrer", status_code=303)
         return staff
 
+    async def acting(
+        self, request: Request, *, admins_only: str | None = None
+    ) -> tuple[Staff, dict[str, str]] | Response:
+        """Return who sends a form and its fields, or the refusal: no session, not an admin, no CSRF token.
+
+        admins_only: what only admins may do, said to anyone else ("Modifier la FAQ").
+        """
+        staff = await self.guarded(request)
+        if isinstance(staff, Response):
+            return staff
+        if admins_only is not None and not staff.is_admin:
+            return self.admins_only(staff, admins_only)
+        form = await self.checked_form(request, staff)
+        return form if isinstance(form, Response) else (staff, form)
+
+    def admins_only(self, staff: Staff, what: str) -> Response:
+        """Say that what the staff member asked is for admins."""
+        return self.message(
+            "Réservé aux admins",
+            f"{what} est réservé aux admins : demandez à un·e admin de le faire.",
+            staff=staff,
+            status=403,
+            error=True,
+            back=f"{self.context.prefix}/",
+        )
+
     async def checked_form(self, request: Request, staff: Staff) -> dict[str, str] | Response:
         """Return a form sent by this site with the session's CSRF token, or the refusal."""
         form = await request.form()
@@ -279,12 +305,10 @@ class Pages:
 
     async def logout(self, request: Request) -> Response:
         """End the session everywhere and forget the cookie."""
-        staff = await self.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        form = await self.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
+        checked = await self.acting(request)
+        if isinstance(checked, Response):
+            return checked
+        staff, _form = checked
         token = self.context.keys.session_token(request)
         if token is not None:
             await self.db(lambda session: console_access.end_session(session, token))

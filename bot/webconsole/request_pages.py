@@ -107,13 +107,7 @@ class RequestPages:
         )
 
     async def _acting(self, request: Request) -> tuple[Staff, dict[str, str]] | Response:
-        staff = await self.pages.guarded(request)
-        if isinstance(staff, Response):
-            return staff
-        form = await self.pages.checked_form(request, staff)
-        if isinstance(form, Response):
-            return form
-        return staff, form
+        return await self.pages.acting(request)
 
     def _back(self, ticket_id: int, done: str) -> Response:
         return RedirectResponse(f"{self.context.prefix}/demandes/{ticket_id}?fait={done}", status_code=303)

@@ -90,7 +90,11 @@ def same_origin(request: Request, public_url: str | None) -> bool:
 
 def addressed_locally(request: Request) -> bool:
     """Say whether the request names this machine as its host (localhost, 127.0.0.1, [::1])."""
-    host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
+    return is_loopback_host(urlsplit(f"//{request.headers.get('host', '')}").hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Say whether a host name or address is this machine only."""
     if host == "localhost":
         return True
     try:

@@ -124,13 +124,7 @@ class SessionPages:
         if isinstance(staff, Response):
             return staff
         if not staff.is_admin:
-            return self.pages.message(
-                "Réservé aux admins",
-                "Importer les séances est réservé aux admins : demandez à un·e admin de le faire.",
-                staff=staff,
-                status=403,
-                error=True,
-            )
+            return self.pages.admins_only(staff, "Importer les séances")
         if int(request.headers.get("content-length", "0") or 0) > 2 * MAX_FILE_BYTES:
             return self.pages.message(
                 "Fichier trop gros",
