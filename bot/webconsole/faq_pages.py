@@ -22,7 +22,7 @@ from bot.features.faq_editing import Saved, history, restore, save_entry
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.models import FaqRevision, User
-from bot.webconsole.pages import Pages, Staff
+from bot.webconsole.pages import STALE_TOKEN, Pages, Staff
 
 LANGUAGE_NAMES = {"nl": "néerlandais", "en": "anglais"}
 INTENT_LABELS = {
@@ -338,7 +338,7 @@ class FaqEditing:
 
     async def edit(self, request: Request) -> Response:
         """Check and save the form: errors beside their fields, or saved and the bot answering with it."""
-        checked = await self.pages.acting(request, admins_only="Modifier la FAQ")
+        checked = await self.pages.acting(request, admins_only="Modifier la FAQ", keep_typed=True)
         if isinstance(checked, Response):
             return checked
         staff, form = checked
@@ -347,6 +347,13 @@ class FaqEditing:
             return self._missing(staff)
         entry, values = current
         shown = {name: form.get(name, "") for name in KINDS}
+        if form.get(STALE_TOKEN):
+            # From this site, with a live session, but an older page (another login since): the text typed
+            # comes back with this session's token, nothing saved.
+            stale = Saved(
+                refusal="Cette page venait d'une connexion plus ancienne : vérifiez, puis enregistrez."
+            )
+            return self.form(staff, entry, shown, form.get("version", ""), saved=stale, status=403)
         if form.get("version") != version_of(values):
             stale = Saved(
                 refusal="Quelqu'un a modifié cette question entre-temps : rouvrez-la, puis refaites "

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# Marks a form of this site sent with an older token (see Pages.acting): shown again, never acted on.
+STALE_TOKEN = "_stale_token"
+
 ROLE_LABELS = {Role.ADMIN.value: "admin", Role.SOCIAL_WORKER.value: "assistant·e social·e"}
 
 
@@ -173,19 +176,31 @@ class Pages:
         return staff
 
     async def acting(
-        self, request: Request, *, admins_only: str | None = None
+        self, request: Request, *, admins_only: str | None = None, keep_typed: bool = False
     ) -> tuple[Staff, dict[str, str]] | Response:
         """Return who sends a form and its fields, or the refusal: no session, not an admin, no CSRF token.
 
         admins_only: what only admins may do, said to anyone else ("Modifier la FAQ").
+        keep_typed: a form of this site whose token is only older than the session (another login since)
+        is given back marked STALE_TOKEN, for the page to show the text typed again and save nothing.
         """
         staff = await self.guarded(request)
         if isinstance(staff, Response):
             return staff
         if admins_only is not None and not staff.is_admin:
             return self.admins_only(staff, admins_only)
-        form = await self.checked_form(request, staff)
-        return form if isinstance(form, Response) else (staff, form)
+        if not keep_typed:
+            form = await self.checked_form(request, staff)
+            return form if isinstance(form, Response) else (staff, form)
+        sent = await request.form()
+        values = {key: value for key, value in sent.items() if isinstance(value, str)}
+        if same_origin(request, self.context.settings.public_url) and not same_token(
+            values.get("csrf"), staff.csrf
+        ):
+            log.warning("console form with an older token: given back, nothing saved")
+            return staff, {**values, STALE_TOKEN: "1"}
+        refusal = self.csrf_refusal(request, staff, values.get("csrf"))
+        return (staff, values) if refusal is None else refusal
 
     def admins_only(self, staff: Staff, what: str) -> Response:
         """Say that what the staff member asked is for admins."""

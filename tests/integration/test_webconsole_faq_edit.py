@@ -242,3 +242,28 @@ def test_an_older_save_is_not_undone_over_a_newer_one(
     assert 'question: "Comment créer une adresse e-mail ?"' in (faq_dir / "comptes.yaml").read_text(
         encoding="utf-8"
     )
+
+
+def test_a_form_from_an_older_login_comes_back_with_what_was_typed(
+    web: Starlette,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FrozenClock,
+    karim: TestClient,
+    faq_dir: Path,
+) -> None:
+    before = (faq_dir / "comptes.yaml").read_bytes()
+    form = form_of(karim.get(FORM).text)
+    form["alternatives"] += "\nune phrase tapée longuement sur le téléphone"
+    # Meanwhile Karim opened a new link in the same browser: a new session, a new token.
+    with unit_of_work(session_factory) as session:
+        [user] = console_access.staff_named(session, "karim")
+        link = console_access.create_login_link(session, user, clock.now(), settings)
+    assert karim.post("/console/entrer", data={"cle": link.split("cle=")[1]}).status_code == 303
+    back = karim.post(FORM, data=form)
+    assert back.status_code == 403
+    page = html.unescape(back.text)
+    assert "connexion plus ancienne" in page and "une phrase tapée longuement sur le téléphone" in page
+    assert (faq_dir / "comptes.yaml").read_bytes() == before
+    assert karim.post(FORM, data=form_of(back.text)).status_code == 303
+    assert "une phrase tapée longuement" in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
