@@ -573,7 +573,8 @@ FAQ_MISSES = PersonalTable(
         ),
         "suggested": ("Propositions", lambda shown: shown or "aucune"),
     },
-    internal=frozenset({"id", "user_id"}),
+    # handled_by_id: which console save took it off the gaps list (the staff's bookkeeping).
+    internal=frozenset({"id", "user_id", "handled_by_id"}),
 )
 
 

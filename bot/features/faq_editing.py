@@ -8,7 +8,7 @@ it as it last was valid). Every save is a revision: who, when, the file before a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from bot.faq.editing import (
 from bot.faq.editing import write_entry as write_file
 from bot.faq.loader import FaqProblem
 from bot.features.faq import FaqService
+from bot.features.gaps import unhandle
 from bot.storage.models import FaqRevision, User
 
 log = logging.getLogger(__name__)
@@ -89,18 +90,23 @@ def restore(
         )
     values = entry_values(revision.before_text, revision.entry_id)
     if values is None:
-        return _undo_creation(session, faq, author, revision, languages, now)
-    return _save(
-        session,
-        faq,
-        author,
-        revision.file_name,
-        revision.entry_id,
-        {name: values.get(name) for name in EDITED_FIELDS},
-        languages,
-        now,
-        restored_from=revision.id,
-    )
+        saved = _undo_creation(session, faq, author, revision, languages, now)
+    else:
+        fields = {name: values.get(name) for name in EDITED_FIELDS}
+        saved = _save(
+            session,
+            faq,
+            author,
+            revision.file_name,
+            revision.entry_id,
+            fields,
+            languages,
+            now,
+            restored_from=revision.id,
+        )
+    if saved.revision is not None:
+        unhandle(session, revision.id)  # the trainees' questions it answered are open again
+    return saved
 
 
 def _undo_creation(
@@ -245,12 +251,12 @@ def add_phrasing(
     faq: FaqService,
     author: User,
     entry_id: str,
-    question: str,
+    questions: Sequence[str],
     *,
     languages: list[str],
     now: datetime,
 ) -> Saved:
-    """Add a trainee's question to an entry's other phrasings (a gap handled); nothing when it is there."""
+    """Add trainees' questions to an entry's other phrasings (a gap handled), those it has not already."""
     entry = faq.base.get(entry_id)
     if entry is None:
         return Saved(refusal=f"la question '{entry_id}' n'est plus dans la FAQ")
@@ -260,11 +266,21 @@ def add_phrasing(
         return Saved(refusal=str(error))
     if values is None:
         return Saved(refusal=f"la question '{entry_id}' n'est plus dans {entry.source}")
-    known = [values.get("question"), *(values.get("alternatives") or [])]
-    if any(isinstance(text, str) and same_phrasing(text) == same_phrasing(question) for text in known):
-        return Saved()  # already one of its phrasings
+    known = {
+        same_phrasing(text)
+        for text in [values.get("question"), *(values.get("alternatives") or [])]
+        if isinstance(text, str)
+    }
+    new = []
+    for question in questions:
+        tidy = " ".join(question.split())
+        if tidy and same_phrasing(tidy) not in known:
+            known.add(same_phrasing(tidy))
+            new.append(tidy)
+    if not new:
+        return Saved()  # all of them are already its phrasings
     changed = {name: values.get(name) for name in EDITED_FIELDS}
-    changed["alternatives"] = [*(values.get("alternatives") or []), " ".join(question.split())]
+    changed["alternatives"] = [*(values.get("alternatives") or []), *new]
     return save_entry(session, faq, author, entry_id, changed, languages=languages, now=now)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.faq import tokens
@@ -60,7 +60,13 @@ def unanswered(session: Session, since: datetime) -> list[FaqMiss]:
 
     (A question whose suggestion was chosen is deleted at once: it is not a gap.)
     """
-    return list(session.scalars(select(FaqMiss).where(FaqMiss.asked_at >= since).order_by(FaqMiss.asked_at)))
+    return list(
+        session.scalars(
+            select(FaqMiss)
+            .where(FaqMiss.asked_at >= since, FaqMiss.handled_by_id.is_(None))
+            .order_by(FaqMiss.asked_at)
+        )
+    )
 
 
 def _similarity(words: frozenset[str], other: frozenset[str]) -> float:
@@ -107,6 +113,17 @@ def forget_misses(session: Session, miss_ids: list[int]) -> int:
         return 0
     result = session.execute(delete(FaqMiss).where(FaqMiss.id.in_(miss_ids)))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def mark_handled(session: Session, miss_ids: list[int], revision_id: int) -> None:
+    """Take questions off the gaps list as handled by a save (undoing the save puts them back)."""
+    if miss_ids:
+        session.execute(update(FaqMiss).where(FaqMiss.id.in_(miss_ids)).values(handled_by_id=revision_id))
+
+
+def unhandle(session: Session, revision_id: int) -> None:
+    """Put back on the gaps list the questions a save had handled (the save was undone)."""
+    session.execute(update(FaqMiss).where(FaqMiss.handled_by_id == revision_id).values(handled_by_id=None))
 
 
 def find_gaps(session: Session, now: datetime, days: int) -> list[Gap]:

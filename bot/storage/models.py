@@ -155,6 +155,11 @@ class FaqMiss(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # "fallback" or "suggest"
     # Entry ids offered, space-separated; the row is deleted when the trainee picks one of them.
     suggested: Mapped[str] = mapped_column(String(200), default="")
+    # Handled from the staff console by this save (a phrasing added, an entry created): off the gaps
+    # list, and back on it if the save is undone.
+    handled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faq_revisions.id", ondelete="SET NULL"), index=True
+    )
 
     user: Mapped[User] = relationship(back_populates="faq_misses")
 

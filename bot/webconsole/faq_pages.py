@@ -67,7 +67,8 @@ class FaqPages:
         base = self.context.faq.base
         entries = base.entries
         themes = sorted({entry.source for entry in entries})
-        words = fold(query).split()
+        # "Wi-Fi" and "wifi" are one word to whoever searches.
+        words = fold(query.replace("-", "")).split()
         searched = self._searchable(base)
         shown = [
             entry
@@ -164,7 +165,9 @@ def theme_label(source: str) -> str:
 def _searchable_text(entry: FaqEntry) -> str:
     """Return what a search looks in: the entry's id, question, phrasings, keywords and answer, folded."""
     return fold(
-        " ".join((entry.id, entry.question, *entry.alternatives, *entry.keywords, *entry.steps, entry.answer))
+        " ".join(
+            (entry.id, entry.question, *entry.alternatives, *entry.keywords, *entry.steps, entry.answer)
+        ).replace("-", "")
     )
 
 

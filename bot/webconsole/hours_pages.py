@@ -9,30 +9,35 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.core.turn import Services
+from bot.core.turn import Services, display_name
 from bot.features.booking.common import AVAILABILITY
-from bot.features.booking.queries import open_slots
+from bot.features.booking.queries import listed_appointments, open_slots
 from bot.files.availability import Worker
 from bot.files.availability_edit import DayOff, HoursChange, HoursEditError, days_off_in, save_worker
 from bot.files.office_hours import (
     FRENCH_WEEKDAYS,
     ScheduleTextError,
+    brussels_date,
     french_day_and_time,
     parse_date,
     parse_time_ranges,
 )
+from bot.storage.models import AppointmentStatus
 from bot.webconsole.agenda_pages import day_title
 from bot.webconsole.pages import Pages, Staff
 
 log = logging.getLogger(__name__)
 
 SLOTS_SHOWN = 5
+# Days off are looked at this far ahead for appointments booked before they were set.
+MAX_CLASH_DAYS = 120
 HOURS = "Changer les horaires"
 _DATE = r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
 # "24/12/2026", "28/12/2026 au 31/12/2026 congés d'hiver", "2026-12-28 - 2026-12-31 (formation)"
@@ -114,6 +119,7 @@ class HoursPages:
                         if override.hours
                     ],
                     "slots": self._next_slots(session, worker),
+                    "clashes": self._clashes(session, worker, days_off_in(text, worker.id)),
                 }
                 for worker in availability.workers
             ]
@@ -129,6 +135,26 @@ class HoursPages:
             done=request.query_params.get("fait") == "1",
             file=self.context.settings.availability_file.name,
         )
+
+    def _clashes(self, session: Session, worker: Worker, days_off: list[DayOff]) -> list[dict[str, str]]:
+        """Return the appointments still booked on the worker's coming days off (to cancel with a word)."""
+        now = self.context.clock.now()
+        today = brussels_date(now)
+        found = []
+        for day_off in days_off:
+            day = max(day_off.first, today)
+            while day <= day_off.last and (day - today).days <= MAX_CLASH_DAYS:
+                for appointment in listed_appointments(session, now, day=day, worker_id=worker.id):
+                    if appointment.status == AppointmentStatus.BOOKED.value:
+                        found.append(
+                            {
+                                "when": french_day_and_time(appointment.starts_at, now),
+                                "name": display_name(appointment.trainee),
+                                "day": day.isoformat(),
+                            }
+                        )
+                day += timedelta(days=1)
+        return found
 
     def _file_text(self) -> str:
         try:
@@ -186,11 +212,11 @@ class HoursPages:
         weekly = []
         for day in range(7):
             try:
-                weekly.append(tuple(sorted(parse_time_ranges(form.get(f"jour{day}", "")))))
+                typed = re.sub(r"\bet\b", " ", form.get(f"jour{day}", ""))  # "9h-12h et 13h-15h"
+                weekly.append(tuple(sorted(parse_time_ranges(typed))))
             except ScheduleTextError as error:
-                errors[f"jour{day}"] = (
-                    f"« {error.part} » : {error.problem} (écrivez par exemple 09:00-12:00 13:30-16:00)"
-                )
+                # The problem says what to write already ("écrivez par exemple 09:00-12:00").
+                errors[f"jour{day}"] = f"« {error.part} » : {error.problem}"
                 weekly.append(())
         days_off, problems = parsed_days_off(form.get("conges", ""))
         if problems:

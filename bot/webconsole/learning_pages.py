@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.common.text import fold
 from bot.features.faq_editing import Saved, add_phrasing, create_entry
-from bot.features.gaps import find_gaps, forget_misses
+from bot.features.gaps import find_gaps, forget_misses, mark_handled
 from bot.features.learning import decide, entry_label, pending_groups
 from bot.storage.models import User
 from bot.webconsole.faq_pages import KINDS, FaqEditing, form_values, theme_label
@@ -91,6 +91,7 @@ class LearningPages:
             days=GAP_DAYS,
             entries=sorted(base.entries, key=lambda entry: fold(entry.question)),
             done=request.query_params.get("fait", ""),
+            added_to=base.get(request.query_params.get("entree", "")),
         )
 
     async def _admin_form(self, request: Request) -> tuple[Staff, dict[str, str]] | Response:
@@ -141,7 +142,7 @@ class LearningPages:
                 faq,
                 self._author(session, staff),
                 phrasing.entry_id,
-                phrasing.question,
+                [phrasing.question],
                 languages=self.context.settings.faq_language_codes,
                 now=now,
             )
@@ -159,9 +160,11 @@ class LearningPages:
         if isinstance(checked, Response):
             return checked
         staff, form = checked
-        entry_id, question = form.get("entree", ""), form.get("question", "").strip()
-        if not question or self.context.faq.base.get(entry_id) is None:
-            return self._refused(staff, "choisissez une question de la FAQ dans la liste")
+        entry_id = form.get("entree", "")
+        questions = [text for text in form.get("questions", "").split("\n") if text.strip()]
+        entry = self.context.faq.base.get(entry_id)
+        if not questions or entry is None:
+            return self._refused(staff, "choisissez d'abord, dans la liste, la question de la FAQ qui répond")
         misses = miss_ids(form.get("misses", ""))
 
         def work(session: Session) -> Saved:
@@ -170,19 +173,24 @@ class LearningPages:
                 self.context.faq,
                 self._author(session, staff),
                 entry_id,
-                question,
+                questions,
                 languages=self.context.settings.faq_language_codes,
                 now=self.context.clock.now(),
             )
-            if not (saved.refusal or saved.errors):
-                forget_misses(session, misses)
+            if saved.revision is not None:
+                mark_handled(session, misses, saved.revision.id)  # undoing the save brings them back
+            elif not (saved.refusal or saved.errors):
+                forget_misses(session, misses)  # the entry had them all already
             return saved
 
         saved = await self.pages.db(work, slow=True)
         if saved.refusal or saved.errors:
             reason = saved.refusal or "; ".join(problem.message for problem in saved.errors)
             return self._refused(staff, reason)
-        return self._back("ajoutee")
+        return RedirectResponse(
+            f"{self.context.prefix}/questions?{urlencode({'fait': 'ajoutee', 'entree': entry.id})}",
+            status_code=303,
+        )
 
     async def set_aside(self, request: Request) -> Response:
         """Take a gap off the list without changing the FAQ (not a question for it)."""
@@ -274,7 +282,7 @@ class LearningPages:
                 now=self.context.clock.now(),
             )
             if saved.revision is not None:
-                forget_misses(session, misses)
+                mark_handled(session, misses, saved.revision.id)
             return saved
 
         saved = await self.pages.db(work, slow=True)

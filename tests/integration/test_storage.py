@@ -20,7 +20,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
-    assert current_revision(engine) == "0015"
+    assert current_revision(engine) == "0016"
 
 
 def a_trainee(moment: datetime, external_id: str = "t", channel: str = "console", **more: object) -> User:

@@ -119,3 +119,42 @@ def test_days_off_are_read_as_admins_write_them() -> None:
     assert problems == [
         "ligne 4 « 31/12/2026 - 01/12/2026 » : écrivez 24/12/2026, ou 28/12/2026 au 31/12/2026"
     ]
+
+
+def test_a_day_off_over_a_booked_appointment_is_flagged_with_the_way_to_cancel_it(
+    karim: TestClient, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.storage.db import unit_of_work
+    from bot.storage.models import Appointment, User
+
+    with unit_of_work(session_factory) as session:
+        samira = User(
+            channel="console",
+            external_id="samira",
+            first_name="Samira",
+            created_at=clock.now(),
+            consented_at=clock.now(),
+            last_seen_at=clock.now(),
+            notifications_paused=False,
+        )
+        session.add(samira)
+        session.flush()
+        session.add(
+            Appointment(
+                trainee_id=samira.id,
+                worker_id="claire",
+                starts_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+                ends_at=datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
+                reason="Papiers administratifs",
+                status="booked",
+                booked_at=clock.now(),
+            )
+        )
+    form = form_of(karim.get("/console/horaires/claire").text)
+    form["conges"] += "\n27/11/2026 malade"
+    saved = karim.post("/console/horaires/claire", data=form)
+    page = html.unescape(karim.get(saved.headers["location"]).text)
+    assert "⚠️ Encore prévu un jour de congé de Claire" in page
+    assert "Samira, vendredi 27 novembre à 10 h" in page and "/console/agenda?jour=2026-11-27" in page

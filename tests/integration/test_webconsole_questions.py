@@ -65,18 +65,27 @@ def test_a_gap_becomes_a_phrasing_of_an_entry_and_leaves_the_list(
     assert f"2 fois : « {COFFEE} »" in page
     assert "Samira" not in page and "Karima" not in page  # never who asked
     form = gap_form(page)
-    assert form["question"] == COFFEE and len(miss_ids(form["misses"])) == 2
+    assert form["questions"] == COFFEE and len(miss_ids(form["misses"])) == 2
+    unchosen = karim.post("/console/questions/ajouter", data={**form, "entree": ""})
+    assert unchosen.status_code == 409 and "choisissez d'abord" in html.unescape(unchosen.text)
     added = karim.post("/console/questions/ajouter", data={**form, "entree": "cybercafe"})
-    assert added.status_code == 303 and added.headers["location"] == "/console/questions?fait=ajoutee"
+    assert (
+        added.status_code == 303
+        and added.headers["location"] == "/console/questions?fait=ajoutee&entree=cybercafe"
+    )
     assert COFFEE in (faq_dir / "formation.yaml").read_text(encoding="utf-8") + "".join(
         path.read_text(encoding="utf-8") for path in faq_dir.glob("*.yaml")
     )
     assert understand(COFFEE, faq).kind is DecisionKind.ANSWER
-    assert stored_misses(session_factory) == 0
-    after = html.unescape(karim.get("/console/questions?fait=ajoutee").text)
-    assert "le bot reconnaît maintenant cette phrase" in after and COFFEE not in after
+    after = html.unescape(karim.get(added.headers["location"]).text)
+    assert "d'autres façons de demander" in after and "cybercafé" in after.lower() and COFFEE not in after
     [revision] = revisions(session_factory)
     assert revision.entry_id == "cybercafe" and revision.author_name == "Karim"
+    # Added to the wrong question? Undone from the history: the trainees' questions are back on the list.
+    undone = karim.post(f"/console/faq/historique/{revision.id}/restaurer", data={"csrf": form["csrf"]})
+    assert undone.status_code == 303
+    assert f"2 fois : « {COFFEE} »" in html.unescape(karim.get("/console/questions").text)
+    assert understand(COFFEE, faq).kind is not DecisionKind.ANSWER
 
 
 def test_a_gap_becomes_a_new_entry_that_one_click_takes_back(
@@ -117,13 +126,14 @@ def test_a_gap_becomes_a_new_entry_that_one_click_takes_back(
     )
     decision = understand("machine a cafe", faq)
     assert decision.entry is not None and decision.entry.id == "ou-est-la-machine-a-cafe"
-    assert stored_misses(session_factory) == 0
+    assert COFFEE not in html.unescape(karim.get("/console/questions").text)
     [revision] = revisions(session_factory)
     token = form_of(karim.get("/console/").text)["csrf"]
     undone = karim.post(f"/console/faq/historique/{revision.id}/restaurer", data={"csrf": token})
     assert undone.status_code == 303
     assert "ou-est-la-machine-a-cafe" not in (faq_dir / "formation.yaml").read_text(encoding="utf-8")
     assert faq.base.get("ou-est-la-machine-a-cafe") is None
+    assert f"1 fois : « {COFFEE} »" in html.unescape(karim.get("/console/questions").text)
 
 
 def test_a_gap_set_aside_changes_nothing_in_the_faq(
