@@ -195,6 +195,11 @@ class SessionPages:
                 "place": row.place,
                 "change": CHANGE_LABELS[change],
                 "closed": closed_reason(brussels_date(row.starts_at), settings),
+                "past": row.starts_at < now,
+                "minutes": int((row.ends_at - row.starts_at).total_seconds() // 60),
+                "filieres": "toutes"
+                if set(row.filieres) >= set(settings.filiere_names)
+                else ", ".join(row.filieres),
             }
             for row, change in report.changes
         ]

@@ -79,6 +79,7 @@ def test_a_spreadsheet_is_previewed_line_by_line_then_imported(
     assert "Rien n'est encore changé. Si c'est bien ça : 2 nouvelle(s)" in page
     assert re.search(r"<td>2</td>\s*<td>Écrire son CV", page) and "jeudi 26 novembre à 10 h" not in page
     assert "⚠️ jour férié" in page and "1 séance(s) un jour où le centre est fermé" in page
+    assert "Salle 3 · 120 min · Horticulture" in page and "déjà passée" not in page
     assert trainings(session_factory) == []
     fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
     imported = karim.post("/console/seances/importer", data=fields)
@@ -150,6 +151,9 @@ def test_a_mistake_names_its_row_and_nothing_is_imported(
         "s.csv",
     )
     assert status == 200 and "1 nouvelle(s)" in csv_page
+    past = "module,starts_at,duration_minutes,place,filieres\nCV,2025-11-30 09:00,60,Salle 1,toutes\n"
+    status, past_page = preview(karim, past.encode(), "s.csv")
+    assert status == 200 and "1 séance(s) déjà passée(s) : vérifiez la date (l'année ?)" in past_page
 
 
 def test_only_admins_import_and_every_form_needs_its_token(
