@@ -261,7 +261,8 @@ class FaqEditing:
         self.pages = pages
         self.context = pages.context
 
-    def _current(self, entry_id: str) -> tuple[FaqEntry, dict[str, Any]] | None:
+    def current(self, entry_id: str) -> tuple[FaqEntry, dict[str, Any]] | None:
+        """Return an entry in use and its fields as its file has them, or None."""
         faq = self.context.faq
         entry = faq.base.get(entry_id)
         if entry is None:
@@ -333,7 +334,7 @@ class FaqEditing:
             return staff
         if not staff.is_admin:
             return self.admins_only(staff)
-        current = self._current(request.path_params["entry_id"])
+        current = self.current(request.path_params["entry_id"])
         if current is None:
             return self._missing(staff)
         entry, values = current
@@ -345,7 +346,7 @@ class FaqEditing:
         if isinstance(checked, Response):
             return checked
         staff, form = checked
-        current = self._current(request.path_params["entry_id"])
+        current = self.current(request.path_params["entry_id"])
         if current is None:
             return self._missing(staff)
         entry, values = current
@@ -372,7 +373,7 @@ class FaqEditing:
         address = f"{self.context.prefix}/faq/entree/{entry.id}?enregistre=1"
         if saved.warnings or saved.reload_problem:
             # Saved, with things to look at: the form again, with the saved text and what to review.
-            fresh = self._current(entry.id)
+            fresh = self.current(entry.id)
             fields = form_text(fresh[1]) if fresh else shown
             return self.form(
                 staff,

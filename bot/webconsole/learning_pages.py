@@ -20,7 +20,7 @@ from bot.features.faq_editing import Saved, add_phrasing, create_entry
 from bot.features.gaps import find_gaps, forget_misses, mark_handled
 from bot.features.learning import decide, entry_label, pending_groups
 from bot.storage.models import User
-from bot.webconsole.faq_pages import KINDS, FaqEditing, form_values, theme_label
+from bot.webconsole.faq_pages import KINDS, FaqEditing, form_text, form_values, theme_label, version_of
 from bot.webconsole.pages import Pages, Staff
 
 log = logging.getLogger(__name__)
@@ -288,5 +288,10 @@ class LearningPages:
         saved = await self.pages.db(work, slow=True)
         if saved.revision is None:
             return self._new_form(staff, shown, entry_id, file_name, form.get("misses", ""), saved)
+        created = self.editing.current(entry_id)
+        if created is not None and (saved.warnings or saved.reload_problem):
+            # Saved, with things to look at (a language missing, a long step): its form, with them listed.
+            entry, values = created
+            return self.editing.form(staff, entry, form_text(values), version_of(values), saved=saved)
         query = urlencode({"enregistre": "1"})
         return RedirectResponse(f"{self.context.prefix}/faq/entree/{entry_id}?{query}", status_code=303)
