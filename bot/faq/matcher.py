@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from bot.common.text import fold
 from bot.faq.loader import FaqBase, FaqEntry
 from bot.faq.normalize import (
     LEXICON_DIR_NAME,
@@ -262,6 +263,7 @@ class FaqMatcher:
         self._build_indexes()
         self._build_corrections()
         self._resolve_cache: dict[str, tuple[str, float]] = {}
+        self._exact = _exact_phrasings(self._entries)
 
     def _weigh_vocabulary(self) -> list[list[tuple[list[str], bool]]]:
         """Tokenise every phrasing and answer; weigh each word by how rare it is in the FAQ (IDF)."""
@@ -370,6 +372,11 @@ class FaqMatcher:
 
     def match(self, text: str) -> MatchResult:
         """Return the decision for a message: answer, suggest up to three entries, or fall back."""
+        # A message written exactly as one entry's question or phrasing (accents, case, spaces and
+        # punctuation aside) is that entry: an admin taught it so. Whatever the scores of its neighbours.
+        taught = self._exact.get(_phrasing_key(text)) if isinstance(text, str) else None
+        if taught is not None:
+            return MatchResult(Outcome.ANSWER, taught, (), 1.0)
         scored = self._score(text)
         if self._semantic is not None and isinstance(text, str) and text.strip():
             try:
@@ -745,3 +752,25 @@ def _combine(coverage: float, recall: float, similarity: float) -> float:
     """Return a confidence in 0..1 from the three measures (each in 0..1)."""
     value = COVERAGE_WEIGHT * coverage + RECALL_WEIGHT * recall + SIMILARITY_WEIGHT * similarity
     return max(0.0, min(1.0, value))
+
+
+# A phrasing shorter than this, once folded ("cv", "wifi"), names a topic, not a question.
+MIN_EXACT_KEY = 6
+
+
+def _phrasing_key(text: str) -> str:
+    """Return the form two phrasings are compared in: lowercase, no accents, punctuation or spaces."""
+    return fold(text).replace(" ", "")
+
+
+def _exact_phrasings(entries: Iterable[FaqEntry]) -> dict[str, FaqEntry]:
+    """Index the entries by their questions and phrasings; a phrasing two entries share belongs to none."""
+    owners: dict[str, set[str]] = {}
+    by_id: dict[str, FaqEntry] = {}
+    for entry in entries:
+        by_id[entry.id] = entry
+        for text in (entry.question, *entry.alternatives):
+            key = _phrasing_key(text)
+            if len(key) >= MIN_EXACT_KEY:
+                owners.setdefault(key, set()).add(entry.id)
+    return {key: by_id[next(iter(ids))] for key, ids in owners.items() if len(ids) == 1}

@@ -817,3 +817,28 @@ def test_decisions_do_not_depend_on_the_process_hash_seed() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1
+
+
+def test_a_phrasing_an_admin_taught_is_answered_whatever_its_neighbours(tmp_path: Path) -> None:
+    base = FaqBase(
+        (
+            FaqEntry("ecran-noir", "Mon écran reste noir, que faire ?", "A.", alternatives=("mon ecran",)),
+            FaqEntry(
+                "ecran-casse", "Mon écran est cassé, que faire ?", "B.", alternatives=("écran fissuré",)
+            ),
+            FaqEntry("cv", "Comment faire mon CV ?", "C.", alternatives=("cv",)),
+            FaqEntry("cv-anglais", "Un CV en anglais ?", "D.", alternatives=("Mon CV en anglais",)),
+            FaqEntry(
+                "cv-langues", "Mon CV dans une autre langue ?", "E.", alternatives=("mon cv en anglais !",)
+            ),
+        ),
+        tmp_path,
+    )
+    matcher = FaqMatcher(base)
+    taught = matcher.match("Mon Écran")  # case, accents and spaces aside
+    assert (taught.outcome, taught.entry.id if taught.entry else None) == (Outcome.ANSWER, "ecran-noir")
+    assert matcher.match("ECRAN FISSURE").entry is not None
+    # Too short to be a question ("cv"), or taught to two entries: not taught, decided as any message.
+    taught_keys = matcher_module._exact_phrasings(base.entries)
+    assert "cv" not in taught_keys and "moncvenanglais" not in taught_keys
+    assert taught_keys["ecranfissure"].id == "ecran-casse"
