@@ -25,6 +25,7 @@ from bot.faq.alternatives import AlternativeError, cannot_keep_layout
 from bot.faq.loader import FaqProblem, check_faq
 from bot.files.yaml_rewrite import (
     LAYOUTS,
+    Layout,
     dump,
     layout_of,
     one_writer,
@@ -83,15 +84,17 @@ def entry_values(text: str, entry_id: str) -> dict[str, Any] | None:
     return None
 
 
-def rewritten(text: str, file_name: str, entry_id: str, values: Mapping[str, Any]) -> str:
-    """Return the file's text with entry_id's edited fields set to values (None or empty: removed)."""
+def _parsed(text: str, file_name: str) -> tuple[Any, Any]:
+    """Read a file's text twice: as plain data (to check the result) and as ruamel.yaml's tree (to edit)."""
     try:
-        before = yaml.safe_load(text)
-        document = round_trip(LAYOUTS[0]).load(text)
+        return yaml.safe_load(text), round_trip(LAYOUTS[0]).load(text)
     except (yaml.YAMLError, RuamelError) as error:
-        raise EditError(
-            f"{file_name} a une erreur de syntaxe : corrigez-la d'abord (cisp-bot faq check)"
-        ) from error
+        raise EditError(f"{file_name} a une erreur de syntaxe : corrigez-la d'abord (faq check)") from error
+
+
+def _opened(text: str, file_name: str, entry_id: str) -> tuple[Any, Any, int, Layout, str]:
+    """Return the data, the tree, the entry's position, the file's layout and its unchanged rewrite."""
+    before, document = _parsed(text, file_name)
     position = position_of(document, entry_id)
     if position is None:
         raise EditError(f"l'entrée '{entry_id}' n'est plus dans {file_name}")
@@ -99,6 +102,12 @@ def rewritten(text: str, file_name: str, entry_id: str, values: Mapping[str, Any
     if found is None:
         raise cannot_keep_layout(file_name)
     layout, unchanged = found
+    return before, document, position, layout, unchanged
+
+
+def rewritten(text: str, file_name: str, entry_id: str, values: Mapping[str, Any]) -> str:
+    """Return the file's text with entry_id's edited fields set to values (None or empty: removed)."""
+    before, document, position, layout, unchanged = _opened(text, file_name, entry_id)
     entry = document[position]
     expected = copy.deepcopy(before)
     for name in EDITED_FIELDS:
@@ -127,11 +136,7 @@ def rewritten(text: str, file_name: str, entry_id: str, values: Mapping[str, Any
 
 def appended(text: str, file_name: str, values: Mapping[str, Any]) -> str:
     """Return the file's text with a new entry at its end (its id first, then the fields in form order)."""
-    try:
-        before = yaml.safe_load(text)
-        document = round_trip(LAYOUTS[0]).load(text)
-    except (yaml.YAMLError, RuamelError) as error:
-        raise EditError(f"{file_name} a une erreur de syntaxe : corrigez-la d'abord (faq check)") from error
+    before, document = _parsed(text, file_name)
     if before is None:
         before, document = [], CommentedSeq()
     if not isinstance(document, CommentedSeq) or not isinstance(before, list):
@@ -166,18 +171,7 @@ def appended(text: str, file_name: str, values: Mapping[str, Any]) -> str:
 
 def without_entry(text: str, file_name: str, entry_id: str) -> str:
     """Return the file's text without entry_id (undoing its creation), everything else as it was."""
-    try:
-        before = yaml.safe_load(text)
-        document = round_trip(LAYOUTS[0]).load(text)
-    except (yaml.YAMLError, RuamelError) as error:
-        raise EditError(f"{file_name} a une erreur de syntaxe : corrigez-la d'abord (faq check)") from error
-    position = position_of(document, entry_id)
-    if position is None:
-        raise EditError(f"l'entrée '{entry_id}' n'est plus dans {file_name}")
-    found = layout_of(document, text)
-    if found is None:
-        raise cannot_keep_layout(file_name)
-    layout, unchanged = found
+    before, document, position, layout, unchanged = _opened(text, file_name, entry_id)
     del document[position]
     new_text = patch(text, unchanged, dump(document, layout))
     expected = [entry for index, entry in enumerate(before) if index != position]

@@ -99,14 +99,7 @@ class FaqPages:
             return staff
         entry = self.context.faq.base.get(request.path_params["entry_id"])
         if entry is None:
-            return self.pages.message(
-                "Question introuvable",
-                "Cette question n'est plus dans la FAQ (elle a pu être renommée ou retirée).",
-                staff=staff,
-                status=404,
-                error=True,
-                back=f"{self.context.prefix}/faq",
-            )
+            return missing_entry(self.pages, staff)
         answers = [("", entry.steps_in(None))]
         languages = [code for code, _ in entry.translations] + [code for code, _ in entry.translated_steps]
         for code in dict.fromkeys(languages):
@@ -154,6 +147,18 @@ def _tested(faq: FaqService, query: str) -> Tested:
         verdict = "dirait qu'il n'a pas compris (et proposerait une personne)"
     candidates = faq.candidates(query, limit=5)
     return Tested(verdict, decision.score, decision.entry, decision.suggestions, candidates)
+
+
+def missing_entry(pages: Pages, staff: Staff) -> Response:
+    """Say that the entry asked for is no longer in the FAQ."""
+    return pages.message(
+        "Question introuvable",
+        "Cette question n'est plus dans la FAQ (elle a pu être renommée ou retirée).",
+        staff=staff,
+        status=404,
+        error=True,
+        back=f"{pages.context.prefix}/faq",
+    )
 
 
 def theme_label(source: str) -> str:
@@ -278,14 +283,7 @@ class FaqEditing:
         return self.pages.admins_only(staff, "Modifier la FAQ")
 
     def _missing(self, staff: Staff) -> Response:
-        return self.pages.message(
-            "Question introuvable",
-            "Cette question n'est plus dans la FAQ (elle a pu être renommée ou retirée).",
-            staff=staff,
-            status=404,
-            error=True,
-            back=f"{self.context.prefix}/faq",
-        )
+        return missing_entry(self.pages, staff)
 
     def form(
         self,

@@ -148,8 +148,8 @@ class RequestPages:
         now = self.context.clock.now()
 
         def work(session: Session) -> str:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None or ticket.status != TicketStatus.OPEN.value:
+            ticket = _open_ticket(session, ticket_id)
+            if ticket is None:
                 return "not_open"
             if ticket.claimed_by_id != staff.user_id:
                 return "not_yours"
@@ -169,8 +169,8 @@ class RequestPages:
         settings, now = self.context.settings, self.context.clock.now()
 
         def work(session: Session) -> str:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None or ticket.status != TicketStatus.OPEN.value:
+            ticket = _open_ticket(session, ticket_id)
+            if ticket is None:
                 return "not_open"
             worker = self._worker(session, staff)
             if not desk.may_close(ticket, worker):
@@ -180,3 +180,9 @@ class RequestPages:
             return "terminee"
 
         return self._back(ticket_id, await self.pages.db(work))
+
+
+def _open_ticket(session: Session, ticket_id: int) -> Ticket | None:
+    """Return the request if it is still open."""
+    ticket = session.get(Ticket, ticket_id)
+    return ticket if ticket is not None and ticket.status == TicketStatus.OPEN.value else None
