@@ -3,18 +3,21 @@
 The check is `faq check`'s, on the FAQ folder with the new text in it; only this file's and this entry's
 errors stop the save (a colleague's broken file elsewhere is theirs to fix, and the bot keeps serving
 it as it last was valid). Every save is a revision: who, when, the file before and after.
+
+A save runs in :func:`save_then_reload`: its unit of work holds the database only while the revision is kept
+and the file written; the bot's FAQ is loaded again after it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.feature import Feature
 from bot.faq import FaqError
@@ -22,6 +25,7 @@ from bot.faq.alternatives import same_phrasing
 from bot.faq.editing import (
     EDITED_FIELDS,
     EditError,
+    Rewrite,
     appended,
     entry_values,
     problems_with,
@@ -33,11 +37,16 @@ from bot.faq.editing import write_entry as write_file
 from bot.faq.loader import FaqProblem
 from bot.features.faq import FaqService
 from bot.features.gaps import unhandle
+from bot.storage.db import unit_of_work
 from bot.storage.models import FaqRevision, User
 
 log = logging.getLogger(__name__)
 
 HISTORY_SHOWN = 100
+# Where a unit of work keeps the files its saves wrote (Session.info): put back if its commit fails.
+_WRITTEN = "faq_files_written"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,51 @@ class Saved:
     # False when that problem kept the whole previous FAQ in service (this save is not in use yet).
     in_use: bool = True
 
+    def after(self, reloaded: Reloaded) -> Saved:
+        """Return this save with what reloading the FAQ after it said."""
+        return replace(self, reload_problem=reloaded.problem, in_use=reloaded.in_use)
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What loading the FAQ again after a save said: another file's problem, and whether it is in use."""
+
+    problem: str | None = None
+    in_use: bool = True
+
+
+def save_then_reload(
+    factory: sessionmaker[Session], faq: FaqService, work: Callable[[Session], T]
+) -> tuple[T, Reloaded]:
+    """Run saves in one unit of work, then load the bot's FAQ again, outside it.
+
+    The chats wait for the database while a unit of work holds it (SQLite): loading the FAQ is not theirs
+    to wait for. A database that refuses the commit after a file was written gets the file back as it was:
+    no change of the FAQ without its revision.
+    """
+    written: list[Rewrite] = []
+    try:
+        with unit_of_work(factory) as session:
+            session.info[_WRITTEN] = written
+            result = work(session)
+    except Exception:
+        for rewrite in reversed(written):
+            try:
+                write_file(faq.directory, rewrite.file_name, rewrite.after, rewrite.before)
+            except EditError:
+                log.exception("%s could not be put back after a refused save", rewrite.file_name)
+        raise
+    if not written:
+        return result, Reloaded()
+    try:
+        faq.reload()
+    except FaqError as error:
+        return result, Reloaded(_first_problem(error), in_use=False)
+    if faq.partial_error is not None:
+        # Served, with another file kept as it last was valid: the admin hears of it here too.
+        return result, Reloaded(_first_problem(faq.partial_error))
+    return result, Reloaded()
+
 
 def save_entry(
     session: Session,
@@ -65,7 +119,7 @@ def save_entry(
     languages: list[str],
     now: datetime,
 ) -> Saved:
-    """Check and write the new fields of an entry, keep the revision, and reload the bot's FAQ."""
+    """Check and write the new fields of an entry and keep the revision (run in save_then_reload)."""
     entry = faq.base.get(entry_id)
     if entry is None:
         return Saved(refusal=f"la question '{entry_id}' n'est plus dans la FAQ")
@@ -172,7 +226,7 @@ def _checked_and_written(
     *,
     restored_from: int | None,
 ) -> Saved:
-    """Check the file's new text with the whole FAQ, write it, keep the revision and reload."""
+    """Check the file's new text with the whole FAQ, write it and keep the revision (see save_then_reload)."""
     # Only what this change brings stops it: a problem already there (a colleague's broken file, and
     # what it breaks here, such as a follow-up into it) is theirs to fix.
     already = {
@@ -202,7 +256,7 @@ def _checked_and_written(
     )
     session.add(revision)
     # The revision is in the transaction before the file changes: a database that refuses it stops the
-    # save with the file untouched. (A commit failing after the write is the one case left.)
+    # save with the file untouched (and one refusing the commit gets the file back: save_then_reload).
     session.flush()
     try:
         write_file(faq.directory, file_name, before, after)
@@ -210,14 +264,8 @@ def _checked_and_written(
         session.delete(revision)  # the file is as it was: no revision of a save that did not happen
         session.flush()
         return Saved(refusal=str(error))
+    session.info.setdefault(_WRITTEN, []).append(Rewrite(file_name, before, after))
     log.info("FAQ entry saved from the console by staff member %d (revision %d)", author.id, revision.id)
-    try:
-        faq.reload()
-    except FaqError as error:
-        return Saved(revision, warnings=warnings, reload_problem=_first_problem(error), in_use=False)
-    if faq.partial_error is not None:
-        # Served, with another file kept as it last was valid: the admin hears of it here too.
-        return Saved(revision, warnings=warnings, reload_problem=_first_problem(faq.partial_error))
     return Saved(revision, warnings=warnings)
 
 
@@ -235,7 +283,7 @@ def create_entry(
     languages: list[str],
     now: datetime,
 ) -> Saved:
-    """Check and add a new entry at the end of an FAQ file, keep the revision, reload the bot's FAQ."""
+    """Check and add a new entry at the end of an FAQ file and keep the revision (in save_then_reload)."""
     try:
         before = read_file_text(faq.directory, file_name)
         after = appended(before, file_name, values)

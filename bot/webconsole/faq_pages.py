@@ -363,9 +363,10 @@ class FaqEditing:
             )
             # The form keeps its old stamp: saving it again is refused again, until the entry is reopened.
             return self.form(staff, entry, shown, form.get("version", ""), saved=stale, status=409)
-        saved = await self.pages.db(
-            lambda session: self._save(session, staff, entry.id, form_values(form)), slow=True
+        saved, reloaded = await self.pages.save(
+            lambda session: self._save(session, staff, entry.id, form_values(form))
         )
+        saved = saved.after(reloaded)
         if saved.errors or saved.refusal:
             return self.form(staff, entry, shown, version_of(values), saved=saved, status=422)
         address = f"{self.context.prefix}/faq/entree/{entry.id}?enregistre=1"
@@ -447,7 +448,7 @@ class FaqEditing:
             )
             return saved, revision.entry_id if revision else None
 
-        saved, entry_id = await self.pages.db(work, slow=True)
+        (saved, entry_id), _reloaded = await self.pages.save(work)
         if saved.refusal or saved.errors:
             reason = saved.refusal or "; ".join(problem.message for problem in saved.errors)
             return self.pages.message(

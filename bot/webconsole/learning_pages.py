@@ -114,7 +114,7 @@ class LearningPages:
         def work(session: Session) -> str | None:
             return self._decide(session, staff, number, accept=verdict == "accepter")
 
-        problem = await self.pages.db(work, slow=True)
+        problem, _reloaded = await self.pages.save(work)
         if problem is not None:
             return self._refused(staff, problem)
         log.info("console: phrasing %d %s by staff member %d", number, verdict, staff.user_id)
@@ -183,7 +183,8 @@ class LearningPages:
                 forget_misses(session, misses)  # the entry had them all already
             return saved
 
-        saved = await self.pages.db(work, slow=True)
+        saved, reloaded = await self.pages.save(work)
+        saved = saved.after(reloaded)
         if saved.refusal or saved.errors:
             reason = saved.refusal or "; ".join(problem.message for problem in saved.errors)
             return self._refused(staff, reason)
@@ -285,7 +286,8 @@ class LearningPages:
                 mark_handled(session, misses, saved.revision.id)
             return saved
 
-        saved = await self.pages.db(work, slow=True)
+        saved, reloaded = await self.pages.save(work)
+        saved = saved.after(reloaded)
         if saved.revision is None:
             return self._new_form(staff, shown, entry_id, file_name, form.get("misses", ""), saved)
         created = self.editing.current(entry_id)

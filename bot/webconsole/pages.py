@@ -23,6 +23,7 @@ from bot.common.clock import Clock
 from bot.config import Settings
 from bot.features import console_access
 from bot.features.faq import FaqService
+from bot.features.faq_editing import Reloaded, save_then_reload
 from bot.storage.db import runs_inline, unit_of_work
 from bot.storage.models import Role, User
 from bot.webconsole.security import (
@@ -104,6 +105,10 @@ class Pages:
         if runs_inline(self.context.session_factory) and not slow:
             return run()
         return await run_in_threadpool(run)
+
+    async def save(self, work: Callable[[Session], T]) -> tuple[T, Reloaded]:
+        """Run FAQ saves in one unit of work off the event loop, then reload the bot's FAQ after it."""
+        return await run_in_threadpool(save_then_reload, self.context.session_factory, self.context.faq, work)
 
     def render(
         self, template_name: str, title: str, staff: Staff | None = None, status: int = 200, **values: Any

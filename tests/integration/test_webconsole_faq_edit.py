@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -153,6 +154,59 @@ def test_a_broken_file_of_a_colleague_does_not_stop_this_save(karim: TestClient,
     page = html.unescape(saved.text)
     assert "Enregistré." in page and "Un autre fichier de la FAQ a une erreur : emploi.yaml" in page
     assert "boîte mail, mail]" in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+
+
+def test_a_database_refusing_the_save_leaves_the_file_as_it_was(
+    karim: TestClient, faq_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    before = (faq_dir / "comptes.yaml").read_bytes()
+    form = form_of(karim.get(FORM).text)
+    form["keywords"] += ", mail"
+
+    def refuse(session: Session) -> None:
+        if any(isinstance(item, FaqRevision) for item in session.identity_map.values()):
+            raise OSError("disque plein")  # as a full disk or a lost connection refuses the commit
+
+    event.listen(session_factory, "before_commit", refuse)
+    try:
+        with pytest.raises(OSError, match="disque plein"):
+            karim.post(FORM, data=form)
+    finally:
+        event.remove(session_factory, "before_commit", refuse)
+    assert (faq_dir / "comptes.yaml").read_bytes() == before, "no change of the FAQ without its revision"
+    assert revisions(session_factory) == []
+
+
+def test_the_faq_loads_again_after_the_save_not_while_it_holds_the_database(
+    karim: TestClient,
+    faq: FaqService,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reload = faq.reload
+    others_wrote: list[bool] = []
+    waited: list[bool] = []
+
+    def reload_while_a_chat_writes() -> int:
+        # A chat's write, from another thread, while the FAQ loads again: it must not wait for the save.
+        def chat() -> None:
+            with unit_of_work(session_factory) as session:
+                session.execute(text("SELECT 1"))
+            others_wrote.append(True)
+
+        other = threading.Thread(target=chat, daemon=True)
+        other.start()
+        other.join(timeout=3)
+        waited.append(other.is_alive())
+        return reload()
+
+    monkeypatch.setattr(faq, "reload", reload_while_a_chat_writes)
+    form = form_of(karim.get(FORM).text)
+    form["alternatives"] += "\njai pa dadresse mail a moi"
+    assert karim.post(FORM, data=form).status_code == 303
+    assert waited == [False] and others_wrote == [True]
+    decision = faq.match("jai pa dadresse mail a moi")
+    assert decision.entry is not None and decision.entry.id == ENTRY
 
 
 def test_social_workers_read_the_faq_but_do_not_change_it(
