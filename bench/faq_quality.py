@@ -1,6 +1,6 @@
 """Measure the FAQ matcher's quality on three question sets, beside plain baselines and the embeddings alone.
 
-Usage: .venv/bin/python bench/faq_quality.py [--set all|dev|shipped|heldout] [--embedder use|none]
+Usage: .venv/bin/python bench/faq_quality.py [--set all|dev|shipped|heldout|heldout2] [--embedder use|none]
                                              [--faq-dir DIR --questions FILE] [--show-errors] [--no-cv]
                                              [--ceiling]
 
@@ -12,6 +12,8 @@ Sets:
   the matcher (``bench/data/shipped_questions.jsonl``; used once to find missing words, see README);
 - ``heldout``: another centre's FAQ (40 entries) and 300 messages, written without seeing the matcher or
   the shipped FAQ (``bench/data/heldout``), never tuned on.
+- ``heldout2``: a third centre's FAQ (36 entries) and 300 messages (84 out of scope), written blind in
+  the same way on 2026-12-04 (``bench/data/heldout2``), never tuned on.
 
 Figures (see ../shared/faq-eval/README.md):
 
@@ -74,6 +76,10 @@ SETS = {
     "heldout": (
         REPO_ROOT / "bench" / "data" / "heldout" / "faq",
         REPO_ROOT / "bench" / "data" / "heldout" / "questions.jsonl",
+    ),
+    "heldout2": (
+        REPO_ROOT / "bench" / "data" / "heldout2" / "faq",
+        REPO_ROOT / "bench" / "data" / "heldout2" / "questions.jsonl",
     ),
 }
 TFIDF_CUTOFF = 0.35
