@@ -337,6 +337,51 @@ def _problem_key(problem: FaqProblem) -> tuple[object, ...]:
     return (problem.file, problem.entry, problem.field, problem.message, problem.warning)
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an entry changed by a save: what it gained and what it lost (texts, or list items)."""
+
+    field: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a save did to its entry: created it, took it out, or changed these fields."""
+
+    created: bool = False
+    taken_out: bool = False
+    fields: tuple[FieldChange, ...] = ()
+
+
+def changes(revision: FaqRevision) -> Changes:
+    """Return what a save changed in its entry, field by field (lists item by item)."""
+    before = entry_values(revision.before_text, revision.entry_id)
+    after = entry_values(revision.after_text, revision.entry_id)
+    if before is None or after is None:
+        return Changes(created=before is None and after is not None, taken_out=after is None)
+    found = []
+    for name in EDITED_FIELDS:
+        old, new = _items(before.get(name)), _items(after.get(name))
+        if old != new:
+            found.append(
+                FieldChange(
+                    name,
+                    tuple(item for item in new if item not in old),
+                    tuple(item for item in old if item not in new),
+                )
+            )
+    return Changes(fields=tuple(found))
+
+
+def _items(value: Any) -> tuple[str, ...]:
+    """Return a field's value as texts: a list's items, or the one text (nothing when empty)."""
+    if isinstance(value, list):
+        return tuple(str(item) for item in value)
+    return () if value is None or value == "" else (str(value),)
+
+
 def history(session: Session, entry_id: str | None = None) -> list[FaqRevision]:
     """Return the latest saves, newest first (of one entry, when given)."""
     query = select(FaqRevision).order_by(FaqRevision.saved_at.desc(), FaqRevision.id.desc())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.common.text import fold
+from bot.common.text import fold, shorten
 from bot.core.personal import show_date_time
 from bot.faq.editing import EditError, entry_values, read_file_text
 from bot.faq.loader import FaqBase, FaqEntry
 from bot.features.faq import FaqService
-from bot.features.faq_editing import Saved, history, restore, save_entry
+from bot.features.faq_editing import Changes, Saved, changes, history, restore, save_entry
 from bot.features.intents import Intent
 from bot.features.understand import DecisionKind, understand
 from bot.storage.models import FaqRevision, User
@@ -216,6 +216,38 @@ FORM_FIELDS = (
 KINDS = {name: kind for name, _, kind, _ in FORM_FIELDS}
 
 
+LABELS = {name: label for name, label, _, _ in FORM_FIELDS}
+# Changes said, by revision: the history shows the same saves again and again; reading them costs two YAML
+# readings of their file each.
+CHANGES_REMEMBERED = 500
+# In the history, a change shows this many items of a list and texts cut to this many characters.
+CHANGED_ITEMS_SHOWN = 3
+CHANGED_TEXT_CHARACTERS = 70
+
+
+def say_changes(found: Changes) -> list[str]:
+    """Say what a save did to its entry, one short line per field, in the form's words."""
+    if found.created:
+        return ["Nouvelle question"]
+    if found.taken_out:
+        return ["Question retirée de la FAQ"]
+    lines = []
+    for change in found.fields:
+        parts = []
+        if change.added:
+            parts.append("ajouté " + _quoted_items(change.added))
+        if change.removed:
+            parts.append("retiré " + _quoted_items(change.removed))
+        lines.append(f"{LABELS.get(change.field, change.field)} : " + " ; ".join(parts or ["ordre changé"]))
+    return lines or ["Rien de changé"]
+
+
+def _quoted_items(items: Sequence[str]) -> str:
+    shown = ", ".join(f"« {shorten(item, CHANGED_TEXT_CHARACTERS)} »" for item in items[:CHANGED_ITEMS_SHOWN])
+    rest = len(items) - CHANGED_ITEMS_SHOWN
+    return shown + (f" et {rest} autre{'s' if rest > 1 else ''}" if rest > 0 else "")
+
+
 def beside_field(message: str, field_name: str) -> str:
     """Say a check's message beside its field, without the file's name for it ("champ 'question' ...")."""
     for prefix in (f"champ '{field_name}' : ", f"champ '{field_name}' "):
@@ -265,6 +297,7 @@ class FaqEditing:
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
         self.context = pages.context
+        self._changes_said: dict[int, list[str]] = {}
 
     def current(self, entry_id: str) -> tuple[FaqEntry, dict[str, Any]] | None:
         """Return an entry in use and its fields as its file has them, or None."""
@@ -413,6 +446,7 @@ class FaqEditing:
                     "author": revision.author_name,
                     "when": show_date_time(revision.saved_at),
                     "restore": revision.restored_from_id,
+                    "changes": self._changes_of(revision),
                 }
                 for revision in history(session, entry_id)
             ]
@@ -421,6 +455,16 @@ class FaqEditing:
         return self.pages.render(
             "faq_history.html", "Historique de la FAQ", staff, revisions=revisions, entry_id=entry_id
         )
+
+    def _changes_of(self, revision: FaqRevision) -> list[str]:
+        """Say what a save changed, a short line per field (kept: a revision never changes)."""
+        said = self._changes_said.get(revision.id)
+        if said is None:
+            said = say_changes(changes(revision))
+            if len(self._changes_said) >= CHANGES_REMEMBERED:
+                self._changes_said.pop(next(iter(self._changes_said)))
+            self._changes_said[revision.id] = said
+        return said
 
     def _question_of(self, entry_id: str) -> str:
         entry = self.context.faq.base.get(entry_id)

@@ -19,10 +19,12 @@ from bot.config import Settings
 from bot.faq.matcher import Outcome
 from bot.features import console_access
 from bot.features.faq import FaqService
+from bot.features.faq_editing import changes
 from bot.storage.db import unit_of_work
 from bot.storage.models import FaqRevision, Role
 from bot.storage.staff import add_staff
 from bot.webconsole import console_routes
+from bot.webconsole.faq_pages import say_changes
 from tests.conftest import SHIPPED_FAQ
 
 ADDRESS = "http://127.0.0.1:8080"
@@ -271,6 +273,31 @@ def test_every_save_is_kept_and_one_click_restores_the_version_before(
     assert "(a remis une version)" in html.unescape(karim.get(f"/console/faq/historique?entree={ENTRY}").text)
     missing = karim.post("/console/faq/historique/999/restaurer", data={"csrf": token})
     assert missing.status_code == 409
+
+
+def test_the_history_says_what_each_save_changed(karim: TestClient) -> None:
+    form = form_of(karim.get(FORM).text)
+    form["alternatives"] = form["alternatives"].split("\n", 1)[1] + "\ng pa de mail perso"
+    form["keywords"] += ", hotmail"
+    form["answer_en"] = ""
+    assert karim.post(FORM, data=form).status_code == 303
+    page = html.unescape(karim.get("/console/faq/historique").text)
+    [cell] = re.findall(r'<ul class="changes">(.*?)</ul>', page, re.S)
+    lines = re.findall(r"<li>(.*?)</li>", cell)
+    assert lines[0].startswith("Autres façons de demander : ajouté « g pa de mail perso » ; retiré « ")
+    assert lines[1] == "Mots-clés : ajouté « hotmail »"
+    assert len(lines) == 2, "an empty field left empty is no change"
+
+
+def test_a_new_question_and_one_taken_out_are_said_so() -> None:
+    entry = '- id: wifi\n  question: "Le wifi ?"\n  answer: "Voyez l\'accueil."\n'
+    other = '- id: cv\n  question: "Mon CV ?"\n  answer: "Atelier le lundi."\n'
+    created = FaqRevision(entry_id="wifi", before_text=other, after_text=other + entry)
+    taken_out = FaqRevision(entry_id="wifi", before_text=other + entry, after_text=other)
+    assert say_changes(changes(created)) == ["Nouvelle question"]
+    assert say_changes(changes(taken_out)) == ["Question retirée de la FAQ"]
+    many = FaqRevision(entry_id="wifi", before_text=entry, after_text=entry + "  keywords: [a, b, c, d, e]\n")
+    assert say_changes(changes(many)) == ["Mots-clés : ajouté « a », « b », « c » et 2 autres"]
 
 
 def test_an_older_save_is_not_undone_over_a_newer_one(
