@@ -19,7 +19,7 @@ from bot.features.handoff import desk
 from bot.features.handoff.common import spoken_when
 from bot.features.handoff.queries import open_tickets
 from bot.storage.models import Ticket, TicketStatus, User
-from bot.webconsole.pages import Pages, Staff
+from bot.webconsole.pages import STALE_TOKEN, Pages, Staff
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,14 @@ class RequestPages:
         staff = await self.pages.guarded(request)
         if isinstance(staff, Response):
             return staff
-        ticket_id = request.path_params["ticket_id"]
+        return await self._detail(
+            staff, request.path_params["ticket_id"], request.query_params.get("fait", "")
+        )
+
+    async def _detail(
+        self, staff: Staff, ticket_id: int, done: str, *, typed: str = "", status: int = 200
+    ) -> Response:
+        """Render a request's page; typed: an answer that did not leave, shown again (nothing is lost)."""
 
         def read(session: Session) -> dict[str, Any] | None:
             ticket = session.get(Ticket, ticket_id)
@@ -96,13 +103,14 @@ class RequestPages:
                 error=True,
                 back=f"{self.context.prefix}/demandes",
             )
-        done = request.query_params.get("fait", "")
         return self.pages.render(
             "request.html",
             f"Demande n°{ticket['id']}",
             staff,
+            status=status,
             ticket=ticket,
             done=done,
+            typed=typed,
             limit=MAX_ANSWER_CHARS,
         )
 
@@ -138,13 +146,19 @@ class RequestPages:
         return self._back(ticket_id, done)
 
     async def answer(self, request: Request) -> Response:
-        """Send the worker's answer to the trainee, on the trainee's channel, signed with their first name."""
-        checked = await self._acting(request)
+        """Send the worker's answer to the trainee, on the trainee's channel, signed with their first name.
+
+        An answer that cannot leave (a page from an older login, a request closed or taken meanwhile) comes
+        back on the page, as typed: a worker's careful message is never lost to a refusal.
+        """
+        checked = await self.pages.acting(request, keep_typed=True)
         if isinstance(checked, Response):
             return checked
         staff, form = checked
         ticket_id = request.path_params["ticket_id"]
         text = form.get("message", "")[:MAX_ANSWER_CHARS]
+        if form.get(STALE_TOKEN):
+            return await self._detail(staff, ticket_id, "ancien", typed=text, status=403)
         now = self.context.clock.now()
 
         def work(session: Session) -> str:
@@ -157,7 +171,10 @@ class RequestPages:
                 "envoye" if desk.answer(session, now, ticket, self._worker(session, staff), text) else "vide"
             )
 
-        return self._back(ticket_id, await self.pages.db(work))
+        outcome = await self.pages.db(work)
+        if outcome in ("not_open", "not_yours") and text.strip():
+            return await self._detail(staff, ticket_id, outcome, typed=text, status=409)
+        return self._back(ticket_id, outcome)
 
     async def close(self, request: Request) -> Response:
         """Close the request; the trainee is asked whether it helped."""

@@ -106,7 +106,10 @@ def test_a_request_someone_else_follows_cannot_be_answered_or_closed_by_a_collea
     assert taken.headers["location"].endswith("fait=taken_by_other")
     assert "Quelqu'un d'autre suit déjà" in html.unescape(lea.get(taken.headers["location"]).text)
     answered = lea.post("/console/demandes/1/repondre", data={"csrf": lea_token, "message": "Bonjour"})
-    assert answered.headers["location"].endswith("fait=not_yours")
+    assert answered.status_code == 409
+    refused = html.unescape(answered.text)
+    assert "Prenez d'abord la demande" in refused and "Votre message n'est pas parti" in refused
+    assert '<p class="typed">Bonjour</p>' in refused, "shown again, to copy"
     assert (
         lea.post("/console/demandes/1/terminer", data={"csrf": lea_token})
         .headers["location"]
@@ -123,3 +126,30 @@ def test_a_request_someone_else_follows_cannot_be_answered_or_closed_by_a_collea
     assert "💬" not in " ".join(reply.text for reply in samira.received())
     assert lea.post("/console/demandes/1/prendre", data={}).status_code == 403  # no token
     assert lea.get("/console/demandes/99").status_code == 404
+
+
+def test_an_answer_from_a_page_of_an_older_login_comes_back_as_typed(
+    web: Starlette,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    faq: FaqService,
+    clock: FrozenClock,
+) -> None:
+    samira = a_request(session_factory, settings, faq, clock)
+    samira.received()
+    claire = browser_of(web, session_factory, settings, clock, "claire")
+    old_token = form_of(claire.get("/console/").text)["csrf"]
+    assert claire.post("/console/demandes/1/prendre", data={"csrf": old_token}).status_code == 303
+    samira.received()
+    # Claire logs in again on the same browser (a new session, a new token) before sending the old page.
+    claire.cookies.update(browser_of(web, session_factory, settings, clock, "claire").cookies)
+    message = "Bonjour Samira,\nvenez lundi à 9 h avec le contrat."
+    sent = claire.post("/console/demandes/1/repondre", data={"csrf": old_token, "message": message})
+    assert sent.status_code == 403
+    page = html.unescape(sent.text)
+    assert "votre message n'est pas parti" in page
+    assert f'aria-describedby="message-hint">{message}</textarea>' in page
+    assert samira.received() == [], "nothing was sent"
+    again = claire.post("/console/demandes/1/repondre", data={**form_of(sent.text), "message": message})
+    assert again.headers["location"].endswith("fait=envoye")
+    assert "venez lundi à 9 h" in " ".join(reply.text for reply in samira.received())
