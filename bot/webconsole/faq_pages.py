@@ -208,9 +208,9 @@ FORM_FIELDS = (
     ("answer_en", "Ou réponse en anglais", "text", ""),
     (
         "follow_ups",
-        "Questions liées (leurs identifiants)",
-        "commas",
-        "Par exemple : wifi-connexion, cv-modele.",
+        "Questions liées",
+        "pick",
+        "Deux au plus : proposées en boutons après la réponse, pour la suite.",
     ),
 )
 KINDS = {name: kind for name, _, kind, _ in FORM_FIELDS}
@@ -276,7 +276,7 @@ def form_values(form: Mapping[str, str]) -> dict[str, Any]:
         raw = form.get(name, "").replace("\r\n", "\n")
         if kind == "lines":
             values[name] = [line.strip() for line in raw.split("\n") if line.strip()]
-        elif kind == "commas":
+        elif kind in ("commas", "pick"):
             values[name] = [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]
         elif kind == "line":
             values[name] = " ".join(raw.split()) or None
@@ -340,6 +340,7 @@ class FaqEditing:
                 general.append(str(problem))
         if saved and saved.refusal:
             general.append(saved.refusal)
+        picked = form_values(shown)["follow_ups"]
         return self.pages.render(
             "faq_edit.html",
             f"Modifier : {entry.question}" if entry else "Nouvelle question",
@@ -356,7 +357,21 @@ class FaqEditing:
             saved=saved is not None and saved.revision is not None,
             reload_problem=saved.reload_problem if saved else None,
             in_use=saved.in_use if saved else True,
+            picked=picked,
+            choices=self._choices(entry, picked),
         )
+
+    def _choices(
+        self, entry: FaqEntry | None, picked: Sequence[str]
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Return the questions a follow-up may be, by theme; ids picked that the FAQ lacks come first."""
+        base = self.context.faq.base
+        unknown = [(entry_id, entry_id) for entry_id in picked if base.get(entry_id) is None]
+        themes: dict[str, list[tuple[str, str]]] = {}
+        for other in base.entries:
+            if entry is None or other.id != entry.id:
+                themes.setdefault(theme_label(other.source), []).append((other.id, other.question))
+        return ([("Plus dans la FAQ (décochez-les)", unknown)] if unknown else []) + list(themes.items())
 
     async def edit_form(self, request: Request) -> Response:
         """Show an entry's form, filled with its file's fields (admins only)."""

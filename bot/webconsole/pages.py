@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -76,6 +77,12 @@ class Staff:
     def is_admin(self) -> bool:
         """Say whether this staff member may change everything."""
         return self.role == Role.ADMIN.value
+
+
+def text_fields(form: FormData) -> dict[str, str]:
+    """Return a form's text fields; one sent several times (ticked boxes) as its values, comma-separated."""
+    texts = {key: [value for value in form.getlist(key) if isinstance(value, str)] for key in form}
+    return {key: ", ".join(values) for key, values in texts.items() if values}
 
 
 class Pages:
@@ -198,7 +205,7 @@ class Pages:
             form = await self.checked_form(request, staff)
             return form if isinstance(form, Response) else (staff, form)
         sent = await request.form()
-        values = {key: value for key, value in sent.items() if isinstance(value, str)}
+        values = text_fields(sent)
         if same_origin(request, self.context.settings.public_url) and not same_token(
             values.get("csrf"), staff.csrf
         ):
@@ -221,7 +228,7 @@ class Pages:
     async def checked_form(self, request: Request, staff: Staff) -> dict[str, str] | Response:
         """Return a form sent by this site with the session's CSRF token, or the refusal."""
         form = await request.form()
-        values = {key: value for key, value in form.items() if isinstance(value, str)}
+        values = text_fields(form)
         refusal = self.csrf_refusal(request, staff, values.get("csrf"))
         return values if refusal is None else refusal
 

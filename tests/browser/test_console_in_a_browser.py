@@ -185,8 +185,16 @@ def test_an_admin_adds_a_phrasing_and_the_terminal_chat_answers_it(
     expect(page.get_by_label("Autres façons de demander")).to_have_value(re.compile(phrasing))
     picture(page, "modifier-erreur", tmp_path)
     page.get_by_label("Question", exact=True).fill("Comment créer une adresse e-mail ?")
+    # Related questions: ticked by their question in a folded list, not typed as ids.
+    page.get_by_text("2 cochées : choisir").click()
+    spam = page.get_by_label("Je n'ai pas reçu un e-mail qu'on m'a envoyé, où est-il ?")
+    spam.check()
+    spam.scroll_into_view_if_needed()
+    picture(page, "questions-liees", tmp_path)
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Le bot répond déjà avec cette version.")).to_be_visible()
+    related = faq.base.get("creer-adresse-email")
+    assert related is not None and "email-non-recu-spam" in related.follow_ups
     after = in_the_terminal(conversation, [phrasing])
     assert "Allez sur www.gmail.com ou sur www.outlook.com." in after, after
     page.get_by_role("link", name="Historique").first.click()

@@ -69,8 +69,15 @@ def form_of(page: str) -> dict[str, str]:
     """Return the form's fields as the browser would send them."""
     fields = {
         name: html.unescape(value)
-        for name, value in re.findall(r'<input type="\w+"[^>]* name="(\w+)" value="([^"]*)"', page)
+        for name, value in re.findall(
+            r'<input type="(?!checkbox)\w+"[^>]* name="(\w+)" value="([^"]*)"', page
+        )
     }
+    # Ticked boxes are sent one value each; the console reads them as a comma-separated list.
+    ticked: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="checkbox" name="(\w+)" value="([^"]*)" checked>', page):
+        ticked.setdefault(name, []).append(html.unescape(value))
+    fields |= {name: ", ".join(values) for name, values in ticked.items()}
     fields |= {
         name: html.unescape(value)
         for name, value in re.findall(r'<textarea id="\w+" name="(\w+)"[^>]*>(.*?)</textarea>', page, re.S)
@@ -287,6 +294,42 @@ def test_the_history_says_what_each_save_changed(karim: TestClient) -> None:
     assert lines[0].startswith("Autres façons de demander : ajouté « g pa de mail perso » ; retiré « ")
     assert lines[1] == "Mots-clés : ajouté « hotmail »"
     assert len(lines) == 2, "an empty field left empty is no change"
+
+
+def test_related_questions_are_ticked_in_a_list_not_typed_as_ids(karim: TestClient, faq_dir: Path) -> None:
+    page = html.unescape(karim.get(FORM).text)
+    assert "2 cochées : choisir" in page
+    assert '<input type="checkbox" name="follow_ups" value="choisir-mot-de-passe" checked>' in page
+    assert 'value="creer-adresse-email"' not in page, "not itself"
+    assert "<legend>Comptes" in page or "<legend>" in page
+    form = form_of(page)
+    assert form["follow_ups"] == "choisir-mot-de-passe, envoyer-email-piece-jointe"
+    # Untick one, tick another: the browser sends the ticked ones, one value each.
+    data = {**form, "follow_ups": ["choisir-mot-de-passe", "email-non-recu-spam"]}
+    assert karim.post(FORM, data=data).status_code == 303
+    text = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+    assert "  follow_ups: [choisir-mot-de-passe, email-non-recu-spam]\n" in text
+
+
+def test_a_related_question_no_longer_in_the_faq_shows_ticked_to_untick(
+    karim: TestClient, faq_dir: Path, faq: FaqService
+) -> None:
+    path = faq_dir / "comptes.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "follow_ups: [choisir-mot-de-passe, envoyer-email-piece-jointe]",
+            "follow_ups: [choisir-mot-de-passe, ancienne-question]",
+        ),
+        encoding="utf-8",
+    )
+    faq.reload()
+    page = html.unescape(karim.get(FORM).text)
+    assert "Plus dans la FAQ (décochez-les)" in page
+    assert '<input type="checkbox" name="follow_ups" value="ancienne-question" checked>' in page
+    form = form_of(page)
+    data = {**form, "follow_ups": ["choisir-mot-de-passe"]}
+    assert karim.post(FORM, data=data).status_code == 303
+    assert "  follow_ups: [choisir-mot-de-passe]\n" in path.read_text(encoding="utf-8")
 
 
 def test_a_new_question_and_one_taken_out_are_said_so() -> None:
