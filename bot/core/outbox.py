@@ -27,13 +27,26 @@ from bot.common.clock import Clock
 from bot.core.lanes import QueueWorker
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import call_database, runs_inline, transaction, unit_of_work
-from bot.storage.models import OutboxMessage, Reminder, Ticket, User
+from bot.storage.models import ConversationState, OutboxMessage, Reminder, Ticket, User
 from bot.storage.queue import delete_row, renew_leases, take_heads
 
 log = logging.getLogger(__name__)
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 _INSERT = OUTBOX.insert().returning(OUTBOX.c.id)
+STATES = cast(Table, ConversationState.__table__)
+USERS = cast(Table, User.__table__)
+# The buttons a push shows become the person's last ones: a number or a title typed after it presses them.
+_SHOWN_BY_PUSH = (
+    update(STATES)
+    .where(
+        STATES.c.user_id
+        == select(USERS.c.id)
+        .where(USERS.c.channel == bindparam("channel"), USERS.c.external_id == bindparam("recipient"))
+        .scalar_subquery()
+    )
+    .values(shown=bindparam("shown"))
+)
 # Is there anything older for this chat (waiting, or being sent)? Then a new answer waits its turn.
 _OLDER_ROW = (
     select(OUTBOX.c.id)
@@ -195,6 +208,17 @@ def enqueue(
             "ticket_id": ticket_id,
         },
     ).scalar_one()
+    buttons = next((each.buttons for each in reversed(replies) if each.buttons), ())
+    if buttons and not reply:
+        # An answer's buttons are kept by its turn (Turn.remember_shown); a push comes outside any turn.
+        connection.execute(
+            _SHOWN_BY_PUSH,
+            {
+                "channel": channel,
+                "recipient": recipient,
+                "shown": [[button.id, button.title] for button in buttons],
+            },
+        )
     if not lease:
         session.info[PUSHED] = True  # for the dispatcher to take, once woken
         return None

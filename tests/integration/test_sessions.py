@@ -107,6 +107,40 @@ def test_import_my_sessions_and_reminders_once(
         assert (answer.answer, answer.reason) == ("absent", "mon fils est malade")
 
 
+def test_a_number_typed_after_a_reminder_presses_the_reminders_button(
+    conversation: Conversation,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FrozenClock,
+    tmp_path: Path,
+) -> None:
+    samira = onboarded(conversation, "samira")
+    samira.script("""
+        > Mes séances
+        < Vous n'avez pas de séance prévue dans le bot.
+        [Parler à quelqu'un] [Menu]
+    """)
+    import_csv(
+        session_factory,
+        settings,
+        tmp_path,
+        "Créer son CV,2026-11-26 09:00,120,Salle 3,toutes,Nadia\n",
+        clock.now(),
+    )
+    assert remind(session_factory, settings, clock, datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == 1
+    samira.script("""
+        > (received)
+        < Rappel : Créer son CV, demain à 9 h, Salle 3.
+        [Je serai là] [Je ne viendrai pas]
+    """)
+    # Typed, not tapped (an old phone, a habit from WhatsApp's numbers): the reminder's buttons, not the
+    # ones of the turn before it.
+    samira.script("""
+        > 2
+        < Vous voulez dire pourquoi ?
+    """)
+
+
 def test_a_moved_session_is_told_and_reminded_again(
     conversation: Conversation,
     session_factory: sessionmaker[Session],
