@@ -510,7 +510,10 @@ class WhatsAppChannel:
                 }
             ],
         }
-        return await self._post(wa_id, {"type": "template", "template": template})
+        sent = await self._post(wa_id, {"type": "template", "template": template})
+        # The template carries the text only: a number typed after it must not press a button never seen.
+        await call_database(self._choices.inline, self._choices.forget_shown, CHANNEL, wa_id)
+        return sent
 
     async def _pace(self, wa_id: str) -> None:
         wait = self._last_push.get(wa_id, 0.0) + PUSH_INTERVAL_SECONDS - time.monotonic()

@@ -27,7 +27,7 @@ from bot.common.clock import Clock
 from bot.core.lanes import QueueWorker
 from bot.core.messages import Button, Document, Reply
 from bot.storage.db import call_database, runs_inline, transaction, unit_of_work
-from bot.storage.models import ConversationState, OutboxMessage, Reminder, Ticket, User
+from bot.storage.models import ConversationState, OutboxMessage, Reminder, Role, Ticket, User
 from bot.storage.queue import delete_row, renew_leases, take_heads
 
 log = logging.getLogger(__name__)
@@ -36,13 +36,19 @@ OUTBOX = cast(Table, OutboxMessage.__table__)
 _INSERT = OUTBOX.insert().returning(OUTBOX.c.id)
 STATES = cast(Table, ConversationState.__table__)
 USERS = cast(Table, User.__table__)
-# The buttons a push shows become the person's last ones: a number or a title typed after it presses them.
+# The buttons a push shows a trainee become their last ones: a number or a title typed after it presses
+# them. (Staff keep theirs: an alert's "Terminer" must be tapped, never typed by chance. A channel that
+# sends the push without its buttons, WhatsApp's template, forgets them: NumberedChoices.forget_shown.)
 _SHOWN_BY_PUSH = (
     update(STATES)
     .where(
         STATES.c.user_id
         == select(USERS.c.id)
-        .where(USERS.c.channel == bindparam("channel"), USERS.c.external_id == bindparam("recipient"))
+        .where(
+            USERS.c.channel == bindparam("channel"),
+            USERS.c.external_id == bindparam("recipient"),
+            USERS.c.role == Role.TRAINEE.value,
+        )
         .scalar_subquery()
     )
     .values(shown=bindparam("shown"))
@@ -209,7 +215,7 @@ def enqueue(
         },
     ).scalar_one()
     buttons = next((each.buttons for each in reversed(replies) if each.buttons), ())
-    if buttons and not reply:
+    if buttons and not reply and edit is None:
         # An answer's buttons are kept by its turn (Turn.remember_shown); a push comes outside any turn.
         connection.execute(
             _SHOWN_BY_PUSH,

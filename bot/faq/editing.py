@@ -9,6 +9,7 @@ text is checked with the whole FAQ, in a copy of the folder, as `cisp-bot faq ch
 from __future__ import annotations
 
 import copy
+import functools
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -74,14 +75,23 @@ def read_file_text(directory: Path, file_name: str) -> str:
 
 def entry_values(text: str, entry_id: str) -> dict[str, Any] | None:
     """Return the fields of entry_id in a file's text, as plain values, or None when it is not there."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    for entry in document if isinstance(document, list) else []:
+    for entry in _document(text):
         if isinstance(entry, dict) and entry.get("id") == entry_id:
-            return entry
+            return copy.deepcopy(entry)  # the reading is shared (below): the caller gets its own
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _document(text: str) -> tuple[Any, ...]:
+    """Read a file's text as plain data (its entries), with libyaml's reader where PyYAML has it.
+
+    Remembered: the history reads each text twice (a save's "after" is the next one's "before").
+    """
+    try:
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return ()
+    return tuple(document) if isinstance(document, list) else ()
 
 
 def _parsed(text: str, file_name: str) -> tuple[Any, Any]:

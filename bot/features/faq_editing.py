@@ -94,7 +94,7 @@ def save_then_reload(
         for rewrite in reversed(written):
             try:
                 write_file(faq.directory, rewrite.file_name, rewrite.after, rewrite.before)
-            except EditError:
+            except (EditError, OSError):
                 log.exception("%s could not be put back after a refused save", rewrite.file_name)
         raise
     if not written:

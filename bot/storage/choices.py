@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.db import runs_inline, transaction
-from bot.storage.models import NumberedChoice, User
+from bot.storage.models import ConversationState, NumberedChoice, User
 
 _CHOICES = cast(Table, NumberedChoice.__table__)
 _USERS = cast(Table, User.__table__)
+_STATES = cast(Table, ConversationState.__table__)
 
 
 class NumberedChoices:
@@ -37,6 +38,16 @@ class NumberedChoices:
             if choices:
                 buttons = [[payload, title] for payload, title in choices]
                 connection.execute(insert(_CHOICES).values(user_id=user_id, buttons=buttons, shown_at=now))
+
+    def forget_shown(self, channel: str, external_id: str) -> None:
+        """Forget every button last shown to a person: a message just went without them (a template)."""
+        person = select(_USERS.c.id).where(_USERS.c.channel == channel, _USERS.c.external_id == external_id)
+        with transaction(self._factory) as connection:
+            user_id = connection.scalar(person)
+            if user_id is None:
+                return
+            connection.execute(delete(_CHOICES).where(_CHOICES.c.user_id == user_id))
+            connection.execute(update(_STATES).where(_STATES.c.user_id == user_id).values(shown=None))
 
     def recall(self, channel: str, external_id: str) -> list[tuple[str, str]]:
         """Return the choices last shown to a person with numbers, in order; none when there are none."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -210,7 +211,7 @@ FORM_FIELDS = (
         "follow_ups",
         "Questions liées",
         "pick",
-        "Deux au plus : proposées en boutons après la réponse, pour la suite.",
+        "Les deux premières sont proposées en boutons après la réponse, pour la suite.",
     ),
 )
 KINDS = {name: kind for name, _, kind, _ in FORM_FIELDS}
@@ -298,6 +299,7 @@ class FaqEditing:
         self.pages = pages
         self.context = pages.context
         self._changes_said: dict[int, list[str]] = {}
+        self._changes_lock = threading.Lock()  # pages are built in threads too
 
     def current(self, entry_id: str) -> tuple[FaqEntry, dict[str, Any]] | None:
         """Return an entry in use and its fields as its file has them, or None."""
@@ -364,14 +366,23 @@ class FaqEditing:
     def _choices(
         self, entry: FaqEntry | None, picked: Sequence[str]
     ) -> list[tuple[str, list[tuple[str, str]]]]:
-        """Return the questions a follow-up may be, by theme; ids picked that the FAQ lacks come first."""
+        """Return the questions a follow-up may be: the ticked ones first, in their order, then by theme.
+
+        A browser sends ticked boxes in the page's order: listed first, the ticked ones keep theirs (the
+        first two are the buttons shown), and a newly ticked one goes after them.
+        """
         base = self.context.faq.base
-        unknown = [(entry_id, entry_id) for entry_id in picked if base.get(entry_id) is None]
+
+        def question(entry_id: str) -> str:
+            found = base.get(entry_id)
+            return found.question if found is not None else f"{entry_id} (plus dans la FAQ : décochez-la)"
+
+        ticked = [(entry_id, question(entry_id)) for entry_id in dict.fromkeys(picked)]
         themes: dict[str, list[tuple[str, str]]] = {}
         for other in base.entries:
-            if entry is None or other.id != entry.id:
+            if (entry is None or other.id != entry.id) and other.id not in picked:
                 themes.setdefault(theme_label(other.source), []).append((other.id, other.question))
-        return ([("Plus dans la FAQ (décochez-les)", unknown)] if unknown else []) + list(themes.items())
+        return ([("Cochées, dans l'ordre", ticked)] if ticked else []) + list(themes.items())
 
     async def edit_form(self, request: Request) -> Response:
         """Show an entry's form, filled with its file's fields (admins only)."""
@@ -452,33 +463,38 @@ class FaqEditing:
             return staff
         entry_id = request.query_params.get("entree") or None
 
-        def read(session: Session) -> list[dict[str, Any]]:
-            return [
-                {
-                    "id": revision.id,
-                    "entry_id": revision.entry_id,
-                    "question": self._question_of(revision.entry_id),
-                    "author": revision.author_name,
-                    "when": show_date_time(revision.saved_at),
-                    "restore": revision.restored_from_id,
-                    "changes": self._changes_of(revision),
-                }
-                for revision in history(session, entry_id)
-            ]
+        def read(session: Session) -> list[FaqRevision]:
+            return history(session, entry_id)
 
-        revisions = await self.pages.db(read)
+        # What each save changed is read from its texts, off the database: the chats need it meanwhile.
+        found = await self.pages.db(read)
+        said = await run_in_threadpool(lambda: [self._changes_of(revision) for revision in found])
+        revisions = [
+            {
+                "id": revision.id,
+                "entry_id": revision.entry_id,
+                "question": self._question_of(revision.entry_id),
+                "author": revision.author_name,
+                "when": show_date_time(revision.saved_at),
+                "restore": revision.restored_from_id,
+                "changes": changes,
+            }
+            for revision, changes in zip(found, said, strict=True)
+        ]
         return self.pages.render(
             "faq_history.html", "Historique de la FAQ", staff, revisions=revisions, entry_id=entry_id
         )
 
     def _changes_of(self, revision: FaqRevision) -> list[str]:
         """Say what a save changed, a short line per field (kept: a revision never changes)."""
-        said = self._changes_said.get(revision.id)
+        with self._changes_lock:
+            said = self._changes_said.get(revision.id)
         if said is None:
             said = say_changes(changes(revision))
-            if len(self._changes_said) >= CHANGES_REMEMBERED:
-                self._changes_said.pop(next(iter(self._changes_said)))
-            self._changes_said[revision.id] = said
+            with self._changes_lock:
+                if len(self._changes_said) >= CHANGES_REMEMBERED:
+                    self._changes_said.pop(next(iter(self._changes_said)), None)
+                self._changes_said[revision.id] = said
         return said
 
     def _question_of(self, entry_id: str) -> str:

@@ -206,8 +206,13 @@ class Pages:
             return form if isinstance(form, Response) else (staff, form)
         sent = await request.form()
         values = text_fields(sent)
-        if same_origin(request, self.context.settings.public_url) and not same_token(
-            values.get("csrf"), staff.csrf
+        # Typed text is shown back only to a page that says it is of this site (every browser that
+        # keeps a session cookie sends Origin with a form): never to a form from elsewhere.
+        named = request.headers.get("origin") is not None
+        if (
+            named
+            and same_origin(request, self.context.settings.public_url)
+            and not same_token(values.get("csrf"), staff.csrf)
         ):
             log.warning("console form with an older token: given back, nothing saved")
             return staff, {**values, STALE_TOKEN: "1"}

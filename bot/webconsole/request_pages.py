@@ -165,14 +165,16 @@ class RequestPages:
             ticket = _open_ticket(session, ticket_id)
             if ticket is None:
                 return "not_open"
+            if ticket.claimed_by_id is None:
+                return "not_yours"  # to take first
             if ticket.claimed_by_id != staff.user_id:
-                return "not_yours"
+                return "taken_by_other"
             return (
                 "envoye" if desk.answer(session, now, ticket, self._worker(session, staff), text) else "vide"
             )
 
         outcome = await self.pages.db(work)
-        if outcome in ("not_open", "not_yours") and text.strip():
+        if outcome in ("not_open", "not_yours", "taken_by_other") and text.strip():
             return await self._detail(staff, ticket_id, outcome, typed=text, status=409)
         return self._back(ticket_id, outcome)
 

@@ -197,17 +197,25 @@ async def test_outside_the_window_a_push_goes_as_the_template(bot: Bot) -> None:
     # Two days later a social worker answers: the window is closed, the template carries the text.
     bot.clock.advance(timedelta(days=2))
     factory = make_session_factory(bot.engine)
-    from bot.core.messages import Reply
+    from sqlalchemy import select
+
+    from bot.core.messages import Button, Reply
     from bot.core.outbox import enqueue
     from bot.storage.db import unit_of_work
+    from bot.storage.models import ConversationState
 
+    back = Button("ho.back", "Retour au robot")
     with unit_of_work(factory) as session:
-        enqueue(session, bot.clock.now(), "whatsapp", SAMIRA, [Reply("💬 Claire : Passez lundi à 9 h.")])
+        pushed = [Reply("💬 Claire : Passez lundi à 9 h.", (back,))]
+        enqueue(session, bot.clock.now(), "whatsapp", SAMIRA, pushed)
     await bot.restart()  # the dispatcher looks at once
     [template] = await said(bot, 1)
     assert template.template_name == bot.settings.whatsapp_template_name
     assert template.template_parameters == ["💬 Claire : Passez lundi à 9 h."]
     assert not [error for error in api.errors if "131047" in str(error)]
+    # The template carried no button: a number typed now presses none (not even the ones before).
+    with factory() as session:
+        assert session.scalars(select(ConversationState.shown)).all() == [None]
 
 
 async def test_a_telegram_social_worker_answers_a_whatsapp_trainee(

@@ -141,6 +141,23 @@ def test_a_number_typed_after_a_reminder_presses_the_reminders_button(
     """)
 
 
+def test_a_push_to_a_staff_member_leaves_their_buttons_to_be_tapped(
+    conversation: Conversation, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    from bot.core.messages import Button, Reply
+    from bot.core.outbox import enqueue
+    from bot.storage.models import ConversationState
+
+    with unit_of_work(session_factory) as session:
+        worker, _ = add_staff(session, "console", "claire", "Claire", Role.SOCIAL_WORKER, clock.now())
+        session.add(ConversationState(user_id=worker.id, state="idle", data={}, updated_at=clock.now()))
+    with unit_of_work(session_factory) as session:
+        alert = [Reply("Samira : je dois signer lundi", (Button("ho.close.1", "Terminer"),))]
+        enqueue(session, clock.now(), "console", "claire", alert)
+    with session_factory() as session:
+        assert session.get(ConversationState, worker.id).shown is None  # type: ignore[union-attr]
+
+
 def test_a_moved_session_is_told_and_reminded_again(
     conversation: Conversation,
     session_factory: sessionmaker[Session],

@@ -301,14 +301,30 @@ def test_related_questions_are_ticked_in_a_list_not_typed_as_ids(karim: TestClie
     assert "2 cochées : choisir" in page
     assert '<input type="checkbox" name="follow_ups" value="choisir-mot-de-passe" checked>' in page
     assert 'value="creer-adresse-email"' not in page, "not itself"
-    assert "<legend>Comptes" in page or "<legend>" in page
     form = form_of(page)
     assert form["follow_ups"] == "choisir-mot-de-passe, envoyer-email-piece-jointe"
-    # Untick one, tick another: the browser sends the ticked ones, one value each.
+    # Listed first, in their order: saving another field keeps it (the first two are the buttons shown).
+    ticked_first = page.index("<legend>Cochées, dans l'ordre</legend>")
+    assert (
+        ticked_first < page.index('value="choisir-mot-de-passe"') < page.index('value="envoyer-email-piece')
+    )
+    assert page.index('value="envoyer-email-piece') < page.index("<legend>", ticked_first + 1)
+    # Untick one, tick another: the browser sends the ticked ones, one value each, in the page's order.
     data = {**form, "follow_ups": ["choisir-mot-de-passe", "email-non-recu-spam"]}
     assert karim.post(FORM, data=data).status_code == 303
     text = (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
     assert "  follow_ups: [choisir-mot-de-passe, email-non-recu-spam]\n" in text
+
+
+def test_saving_another_field_keeps_the_related_questions_order(karim: TestClient, faq_dir: Path) -> None:
+    address = "/console/faq/entree/victime-arnaque/modifier"
+    form = form_of(karim.get(address).text)
+    assert form["follow_ups"] == "arnaque-message, choisir-mot-de-passe"  # not the FAQ's order
+    form["keywords"] += ", escroquerie"
+    assert karim.post(address, data=form).status_code == 303
+    assert "  follow_ups: [arnaque-message, choisir-mot-de-passe]\n" in (faq_dir / "comptes.yaml").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_related_question_no_longer_in_the_faq_shows_ticked_to_untick(
@@ -324,7 +340,7 @@ def test_a_related_question_no_longer_in_the_faq_shows_ticked_to_untick(
     )
     faq.reload()
     page = html.unescape(karim.get(FORM).text)
-    assert "Plus dans la FAQ (décochez-les)" in page
+    assert "ancienne-question (plus dans la FAQ : décochez-la)" in page
     assert '<input type="checkbox" name="follow_ups" value="ancienne-question" checked>' in page
     form = form_of(page)
     data = {**form, "follow_ups": ["choisir-mot-de-passe"]}
@@ -368,6 +384,16 @@ def test_an_older_save_is_not_undone_over_a_newer_one(
     )
 
 
+def test_a_form_without_origin_is_refused_without_showing_its_text_back(
+    karim: TestClient, faq_dir: Path
+) -> None:
+    form = form_of(karim.get(FORM).text)
+    form["question"] = "Texte venu d'ailleurs"
+    forged = karim.post(FORM, data={**form, "csrf": "ancien"})
+    assert forged.status_code == 403 and "Texte venu d'ailleurs" not in html.unescape(forged.text)
+    assert "Texte venu d'ailleurs" not in (faq_dir / "comptes.yaml").read_text(encoding="utf-8")
+
+
 def test_a_form_from_an_older_login_comes_back_with_what_was_typed(
     web: Starlette,
     session_factory: sessionmaker[Session],
@@ -384,7 +410,7 @@ def test_a_form_from_an_older_login_comes_back_with_what_was_typed(
         [user] = console_access.staff_named(session, "karim")
         link = console_access.create_login_link(session, user, clock.now(), settings)
     assert karim.post("/console/entrer", data={"cle": link.split("cle=")[1]}).status_code == 303
-    back = karim.post(FORM, data=form)
+    back = karim.post(FORM, data=form, headers={"Origin": ADDRESS})  # as a browser sends it
     assert back.status_code == 403
     page = html.unescape(back.text)
     assert "connexion plus ancienne" in page and "une phrase tapée longuement sur le téléphone" in page

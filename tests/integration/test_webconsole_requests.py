@@ -108,7 +108,7 @@ def test_a_request_someone_else_follows_cannot_be_answered_or_closed_by_a_collea
     answered = lea.post("/console/demandes/1/repondre", data={"csrf": lea_token, "message": "Bonjour"})
     assert answered.status_code == 409
     refused = html.unescape(answered.text)
-    assert "Prenez d'abord la demande" in refused and "Votre message n'est pas parti" in refused
+    assert "Quelqu'un d'autre suit déjà" in refused and "Votre message n'est pas parti" in refused
     assert '<p class="typed">Bonjour</p>' in refused, "shown again, to copy"
     assert (
         lea.post("/console/demandes/1/terminer", data={"csrf": lea_token})
@@ -144,7 +144,11 @@ def test_an_answer_from_a_page_of_an_older_login_comes_back_as_typed(
     # Claire logs in again on the same browser (a new session, a new token) before sending the old page.
     claire.cookies.update(browser_of(web, session_factory, settings, clock, "claire").cookies)
     message = "Bonjour Samira,\nvenez lundi à 9 h avec le contrat."
-    sent = claire.post("/console/demandes/1/repondre", data={"csrf": old_token, "message": message})
+    sent = claire.post(
+        "/console/demandes/1/repondre",
+        data={"csrf": old_token, "message": message},
+        headers={"Origin": "http://127.0.0.1:8080"},  # as a browser sends it
+    )
     assert sent.status_code == 403
     page = html.unescape(sent.text)
     assert "votre message n'est pas parti" in page
