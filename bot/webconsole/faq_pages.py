@@ -234,12 +234,23 @@ def say_changes(found: Changes) -> list[str]:
         return ["Question retirée de la FAQ"]
     lines = []
     for change in found.fields:
+        label = LABELS.get(change.field, change.field)
+        kind = KINDS.get(change.field)
+        if kind == "text" and change.added and change.removed:
+            lines.append(
+                f"{label} : modifiée"
+            )  # a message of several lines: its two versions say little here
+            continue
+        if kind == "line" and change.added and change.removed:
+            old, new = (shorten(text, CHANGED_TEXT_CHARACTERS) for text in (*change.removed, *change.added))
+            lines.append(f"{label} : « {old} » devient « {new} »")
+            continue
         parts = []
         if change.added:
             parts.append("ajouté " + _quoted_items(change.added))
         if change.removed:
             parts.append("retiré " + _quoted_items(change.removed))
-        lines.append(f"{LABELS.get(change.field, change.field)} : " + " ; ".join(parts or ["ordre changé"]))
+        lines.append(f"{label} : " + " ; ".join(parts or ["ordre changé"]))
     return lines or ["Rien de changé"]
 
 

@@ -357,6 +357,15 @@ def test_a_new_question_and_one_taken_out_are_said_so() -> None:
     assert say_changes(changes(taken_out)) == ["Question retirée de la FAQ"]
     many = FaqRevision(entry_id="wifi", before_text=entry, after_text=entry + "  keywords: [a, b, c, d, e]\n")
     assert say_changes(changes(many)) == ["Mots-clés : ajouté « a », « b », « c » et 2 autres"]
+    reworded = FaqRevision(
+        entry_id="wifi",
+        before_text=entry,
+        after_text=entry.replace("Le wifi ?", "Le Wi-Fi du centre ?").replace("Voyez", "Demandez à"),
+    )
+    assert say_changes(changes(reworded)) == [
+        "Question : « Le wifi ? » devient « Le Wi-Fi du centre ? »",
+        "Ou réponse en un seul message : modifiée",
+    ]
 
 
 def test_an_older_save_is_not_undone_over_a_newer_one(
