@@ -86,17 +86,17 @@ def save_then_reload(
     no change of the FAQ without its revision.
     """
     written: list[Rewrite] = []
-    try:
-        with unit_of_work(factory) as session:
-            session.info[_WRITTEN] = written
-            result = work(session)
-    except Exception:
+
+    def put_back() -> None:
         for rewrite in reversed(written):
             try:
                 write_file(faq.directory, rewrite.file_name, rewrite.after, rewrite.before)
             except (EditError, OSError):
                 log.exception("%s could not be put back after a refused save", rewrite.file_name)
-        raise
+
+    with unit_of_work(factory, undo=put_back) as session:
+        session.info[_WRITTEN] = written
+        result = work(session)
     if not written:
         return result, Reloaded()
     try:

@@ -65,10 +65,22 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Open a session, commit when the block succeeds, roll back when it raises."""
-    with _writer_lock(factory), factory() as session, session.begin():
-        yield session
+def unit_of_work(
+    factory: sessionmaker[Session], *, undo: Callable[[], None] | None = None
+) -> Iterator[Session]:
+    """Open a session, commit when the block succeeds, roll back when it raises.
+
+    undo: what to take back outside the database (a file written) when the block or its commit fails,
+    run before the writer's lock is given back, so that no other writer sees what was not kept.
+    """
+    with _writer_lock(factory), factory() as session:
+        try:
+            with session.begin():
+                yield session
+        except BaseException:
+            if undo is not None:
+                undo()
+            raise
 
 
 @contextmanager
