@@ -227,6 +227,8 @@ def _checked_and_written(
     restored_from: int | None,
 ) -> Saved:
     """Check the file's new text with the whole FAQ, write it and keep the revision (see save_then_reload)."""
+    written: list[Rewrite] | None = session.info.get(_WRITTEN)
+    assert written is not None, "FAQ saves run in save_then_reload: it reloads the FAQ after them"
     # Only what this change brings stops it: a problem already there (a colleague's broken file, and
     # what it breaks here, such as a follow-up into it) is theirs to fix.
     already = {
@@ -264,7 +266,7 @@ def _checked_and_written(
         session.delete(revision)  # the file is as it was: no revision of a save that did not happen
         session.flush()
         return Saved(refusal=str(error))
-    session.info.setdefault(_WRITTEN, []).append(Rewrite(file_name, before, after))
+    written.append(Rewrite(file_name, before, after))
     log.info("FAQ entry saved from the console by staff member %d (revision %d)", author.id, revision.id)
     return Saved(revision, warnings=warnings)
 
