@@ -34,20 +34,20 @@ log = logging.getLogger(__name__)
 
 OUTBOX = cast(Table, OutboxMessage.__table__)
 _INSERT = OUTBOX.insert().returning(OUTBOX.c.id)
-STATES = cast(Table, ConversationState.__table__)
-USERS = cast(Table, User.__table__)
+_STATES = cast(Table, ConversationState.__table__)
+_USERS = cast(Table, User.__table__)
 # The buttons a push shows a trainee become their last ones: a number or a title typed after it presses
 # them. (Staff keep theirs: an alert's "Terminer" must be tapped, never typed by chance. A channel that
 # sends the push without its buttons, WhatsApp's template, forgets them: NumberedChoices.forget_shown.)
 _SHOWN_BY_PUSH = (
-    update(STATES)
+    update(_STATES)
     .where(
-        STATES.c.user_id
-        == select(USERS.c.id)
+        _STATES.c.user_id
+        == select(_USERS.c.id)
         .where(
-            USERS.c.channel == bindparam("channel"),
-            USERS.c.external_id == bindparam("recipient"),
-            USERS.c.role == Role.TRAINEE.value,
+            _USERS.c.channel == bindparam("channel"),
+            _USERS.c.external_id == bindparam("recipient"),
+            _USERS.c.role == Role.TRAINEE.value,
         )
         .scalar_subquery()
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Select, Table, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage.db import runs_inline, transaction
@@ -15,6 +15,11 @@ from bot.storage.models import ConversationState, NumberedChoice, User
 _CHOICES = cast(Table, NumberedChoice.__table__)
 _USERS = cast(Table, User.__table__)
 _STATES = cast(Table, ConversationState.__table__)
+
+
+def _person(channel: str, external_id: str) -> Select[tuple[int]]:
+    """Return the query of a person's id on a channel."""
+    return select(_USERS.c.id).where(_USERS.c.channel == channel, _USERS.c.external_id == external_id)
 
 
 class NumberedChoices:
@@ -29,9 +34,8 @@ class NumberedChoices:
         self, channel: str, external_id: str, choices: Sequence[tuple[str, str]], now: datetime
     ) -> None:
         """Keep the choices just shown (none: forget the last ones). Someone without an account: nothing."""
-        person = select(_USERS.c.id).where(_USERS.c.channel == channel, _USERS.c.external_id == external_id)
         with transaction(self._factory) as connection:
-            user_id = connection.scalar(person)
+            user_id = connection.scalar(_person(channel, external_id))
             if user_id is None:
                 return
             connection.execute(delete(_CHOICES).where(_CHOICES.c.user_id == user_id))
@@ -41,9 +45,8 @@ class NumberedChoices:
 
     def forget_shown(self, channel: str, external_id: str) -> None:
         """Forget every button last shown to a person: a message just went without them (a template)."""
-        person = select(_USERS.c.id).where(_USERS.c.channel == channel, _USERS.c.external_id == external_id)
         with transaction(self._factory) as connection:
-            user_id = connection.scalar(person)
+            user_id = connection.scalar(_person(channel, external_id))
             if user_id is None:
                 return
             connection.execute(delete(_CHOICES).where(_CHOICES.c.user_id == user_id))

@@ -237,9 +237,8 @@ def say_changes(found: Changes) -> list[str]:
         label = LABELS.get(change.field, change.field)
         kind = KINDS.get(change.field)
         if kind == "text" and change.added and change.removed:
-            lines.append(
-                f"{label} : modifiée"
-            )  # a message of several lines: its two versions say little here
+            # A message of several lines: its two versions, cut short, would say little here.
+            lines.append(f"{label} : modifiée")
             continue
         if kind == "line" and change.added and change.removed:
             old, new = (shorten(text, CHANGED_TEXT_CHARACTERS) for text in (*change.removed, *change.added))
@@ -474,11 +473,8 @@ class FaqEditing:
             return staff
         entry_id = request.query_params.get("entree") or None
 
-        def read(session: Session) -> list[FaqRevision]:
-            return history(session, entry_id)
-
+        found = await self.pages.db(lambda session: history(session, entry_id))
         # What each save changed is read from its texts, off the database: the chats need it meanwhile.
-        found = await self.pages.db(read)
         said = await run_in_threadpool(lambda: [self._changes_of(revision) for revision in found])
         revisions = [
             {
@@ -488,9 +484,9 @@ class FaqEditing:
                 "author": revision.author_name,
                 "when": show_date_time(revision.saved_at),
                 "restore": revision.restored_from_id,
-                "changes": changes,
+                "changes": lines,
             }
-            for revision, changes in zip(found, said, strict=True)
+            for revision, lines in zip(found, said, strict=True)
         ]
         return self.pages.render(
             "faq_history.html", "Historique de la FAQ", staff, revisions=revisions, entry_id=entry_id
